@@ -1,0 +1,121 @@
+/* Benchmarks of the engine: prints figures, asserts nothing. Run with `cmake --build build/release
+ * --target bench`.
+ *
+ *   small: 20 organisations x 5 leaders, one collaboration, 520 ticks (weekly, ten years)
+ *   large: 2,000 organisations x 5 leaders in twenty 100-organisation collaborations
+ *
+ * Each reports acts per second and nanoseconds per act on one core (observation, evidence
+ * and the end-of-tick pass included), beliefs held, memory per belief, and how often a
+ * sparse store had to grow inside the tick loop. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "../src/beliefs.h"
+#include "trustsim/model.h"
+#include "trustsim/rng.h"
+#include "trustsim/scenario.h"
+#include "trustsim/sim.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* A scenario of n_orgs organisations of 5 leaders in collaborations of collab_size. */
+static char *make_scenario(int n_orgs, int collab_size, int ticks)
+{
+    size_t cap = (size_t)n_orgs * 160 + 4096;
+    char *y = malloc(cap);
+    if (!y)
+        return NULL;
+    size_t n = (size_t)snprintf(y, cap,
+                                "name: bench\nticks: %d\n"
+                                "relations: {default: {competition: 0.2, proximity: 0.5}}\n"
+                                "collaborations:\n",
+                                ticks);
+    for (int c = 0; c < n_orgs / collab_size; c++) {
+        n += (size_t)snprintf(y + n, cap - n, "  - id: c%d\n    info_sharing: 0.2\n    members: [",
+                              c);
+        for (int k = 0; k < collab_size; k++)
+            n += (size_t)snprintf(y + n, cap - n, "%so%d", k ? ", " : "", c * collab_size + k);
+        n += (size_t)snprintf(y + n, cap - n, "]\n");
+    }
+    n += (size_t)snprintf(y + n, cap - n, "organisations:\n");
+    for (int o = 0; o < n_orgs; o++)
+        n += (size_t)snprintf(y + n, cap - n, "  - {id: o%d, kind: acute_trust, leaders: 5}\n", o);
+    return y;
+}
+
+static long max_rss_kb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+static int bench(const char *label, int n_orgs, int collab_size, int ticks, int runs)
+{
+    char *text = make_scenario(n_orgs, collab_size, ticks);
+    ts_scenario sc;
+    ts_error err;
+    if (!text || ts_scenario_load_string(&sc, text, label, &err) != TS_OK) {
+        fprintf(stderr, "bench: %s\n", text ? err.msg : "out of memory");
+        free(text);
+        return 1;
+    }
+    free(text);
+    ts_model *m = NULL;
+    if (ts_model_build(&m, &sc.params, &err) != TS_OK) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        ts_scenario_destroy(&sc);
+        return 1;
+    }
+    ts_sim *s = ts_sim_alloc(m);
+    long rss_before = max_rss_kb();
+    uint64_t acts = 0, meetings = 0, obs = 0, beliefs = 0, grows = 0;
+    ts_run_result res;
+    /* one warm-up run: the workspace's stores reach their size, as for every later replicate */
+    ts_sim_run(s, ts_seed_hash(1, 0, 999), &res, &err);
+    double t0 = now();
+    for (int r = 0; r < runs; r++) {
+        ts_sim_run(s, ts_seed_hash(1, 0, (uint64_t)r), &res, &err);
+        ts_sim_counters c = ts_sim_get_counters(s);
+        acts += c.acts;
+        meetings += c.meetings;
+        obs += c.observations;
+        beliefs += c.beliefs;
+        grows += c.grows;
+    }
+    double el = now() - t0;
+    printf("%s: %d organisations x 5 leaders (%d leaders), collaborations of %d, %d ticks, "
+           "%d runs\n",
+           label, n_orgs, m->n_leaders, collab_size, ticks, runs);
+    printf("  %.3f s per run, %.0f acts per run, %.0f observations per act\n", el / runs,
+           (double)acts / runs, acts ? (double)obs / (double)acts : 0.0);
+    printf("  %.2f million acts per second, %.1f ns per act (one core, everything included)\n",
+           (double)acts / el / 1e6, el * 1e9 / (double)acts);
+    printf("  beliefs held at the end of a run: %.0f of %zu possible (%.1f%%), %zu bytes each\n",
+           (double)beliefs / runs, m->belief_bound,
+           100.0 * (double)beliefs / runs / (double)m->belief_bound, sizeof(ts_belief));
+    printf("  store growth inside the tick loop after warm-up: %llu times\n",
+           (unsigned long long)grows);
+    printf("  peak resident memory grew by %.1f MB during the timed runs (max RSS %.1f MB)\n",
+           (double)(max_rss_kb() - rss_before) / 1024.0, (double)max_rss_kb() / 1024.0);
+    ts_sim_free(s);
+    ts_model_free(m);
+    ts_scenario_destroy(&sc);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    int rc = bench("small", 20, 20, 520, quick ? 2 : 20);
+    rc |= bench("large", 2000, 100, quick ? 52 : 260, 1);
+    return rc;
+}

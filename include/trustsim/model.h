@@ -1,0 +1,80 @@
+/* The model: what a scenario fixes before any random draw. Organisations with their resolved
+ * trait distributions, leader slots, collaborations, and the sparse table of organisation
+ * pairs that share a collaboration (the only pairs that ever interact).
+ *
+ * Built once per scenario (or sweep point) and shared read-only by every run, so runs in
+ * parallel threads never write to it. Holds nothing random and no per-run state (sim.h). */
+#ifndef TRUSTSIM_MODEL_H
+#define TRUSTSIM_MODEL_H
+
+#include <stddef.h>
+
+#include "trustsim/error.h"
+#include "trustsim/params.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ts_model {
+    const ts_params *params; /* borrowed: must outlive the model */
+    ts_mode mode;
+    int ticks;
+    double weights[TS_PILLARS]; /* pillar weights normalised to sum 1 */
+
+    /* organisations */
+    int n_orgs;
+    char (*org_name)[TS_NAME_MAX];
+    int *org_leader_begin; /* leaders of o are org_leader_begin[o] .. + org_n_leaders[o] - 1 */
+    int *org_n_leaders;
+    double *org_size;
+    double *org_internal_trust;
+    double *org_reputation;
+    double (*org_culture)[3];
+    ts_traits *org_traits; /* defaults <- archetype <- organisation overrides, all set */
+    int *org_collab;       /* first collaboration o belongs to, or -1 */
+
+    /* leader slots (a slot keeps its index when its holder is replaced) */
+    int n_leaders;
+    int *leader_org;
+
+    /* collaborations: members and their leaders, as compressed rows */
+    int n_collabs;
+    int *collab_org_begin, *collab_orgs;
+    int *collab_leader_begin, *collab_leaders;
+
+    /* ordered organisation pairs sharing a collaboration, compressed rows by first
+     * organisation, partners sorted: the pairs of o are pair_begin[o] .. pair_begin[o+1]-1 */
+    int n_pairs;
+    int *pair_begin;
+    int *pair_partner;
+    int *pair_reverse; /* index of (p, o) */
+    int *pair_collab;  /* first collaboration holding both */
+    int *pair_upair;   /* unordered pair index */
+    ts_relation *pair_relation; /* competition, history, proximity at tick 0 */
+    double *pair_cultural_distance;
+    int *pair_acc_begin; /* per-(leader of o, partner p) accumulators: n_orgs leaders each */
+    int n_acc;
+    int n_upairs;
+    int *upair_pair; /* the ordered pair (o, p) with o < p */
+
+    /* scheduled events sorted by tick (stable), and rate events */
+    int *event_order;
+    int n_scheduled;
+    int *rate_events;
+    int n_rate_events;
+
+    size_t belief_bound; /* most beliefs a run can hold: sum over leaders of partner leaders */
+} ts_model;
+
+/* Build from validated parameters; p must outlive the model. */
+ts_status ts_model_build(ts_model **out, const ts_params *p, ts_error *err);
+void ts_model_free(ts_model *m);
+
+/* Index of the ordered pair (o, p), or -1 when they share no collaboration. */
+int ts_model_pair(const ts_model *m, int o, int p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

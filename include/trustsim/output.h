@@ -1,0 +1,81 @@
+/* The HDF5 writer: one self-describing file per run, ensemble or sweep.
+ *
+ * Layout (documented for users in docs/output-format.md):
+ *   /                       attributes format="trustsim", format_version, trustsim_version,
+ *                           scenario, master_seed, rng_type, created (UTC, ISO 8601), tick_unit
+ *   /scenario/text          the scenario as given (string)
+ *   /scenario/resolved      the scenario with every default filled in (string)
+ *   /series/<metric>        float64 [point, replicate, time]
+ *   /final/trust_interorg   float64 [point, replicate, organisation, partner]
+ *   /final/stage            int8    [point, replicate, organisation, partner]
+ *   /final/faith            float64 [point, replicate, organisation]
+ *   /final/active           uint8   [point, replicate, organisation]
+ *   /done                   uint8   [point, replicate]: 1 once that run is stored
+ *   /summary/<metric>/{mean,sd,q05,q50,q95}  float64 [point, time]: over the done replicates,
+ *                           NaN values left out (NaN where no value; sd NaN below 2 values)
+ *   /points/<param path>    float64 [point]: swept values (sweeps only)
+ *   dimension scales        point, replicate, time (ticks), organisation, partner (names)
+ *
+ * The file is written under a temporary name beside the target and renamed on close, so a
+ * target path either holds a complete file or is untouched. Not for reading results back
+ * (tools and tests use the HDF5 API directly). */
+#ifndef TRUSTSIM_OUTPUT_H
+#define TRUSTSIM_OUTPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trustsim/error.h"
+#include "trustsim/result.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ts_output_spec {
+    const char *scenario_name;
+    uint64_t master_seed;
+    const char *rng_type;
+    const char *tick_unit; /* "week", "month", "day" */
+    const char *scenario_text;
+    const char *resolved_text;
+    size_t n_points;
+    size_t n_replicates;
+    int n_times; /* ticks + 1 */
+    const char *const *metric_names;
+    int n_metrics;
+    /* optional [n_metrics] (NULL, or NULL entries, to skip): the series' long_name and units
+     * attributes */
+    const char *const *metric_descriptions;
+    const char *const *metric_units;
+    const char *const *org_names;
+    int n_orgs;
+    /* sweeps: names of swept parameters and their values [n_points][n_point_params] */
+    int n_point_params;
+    const char *const *point_param_names;
+    const double *point_values;
+    bool force; /* replace an existing file at path */
+} ts_output_spec;
+
+typedef struct ts_output ts_output;
+
+/* Fails with TS_EINPUT if path exists and !spec->force. Nothing is created at path itself
+ * until ts_output_close succeeds. */
+ts_status ts_output_create(ts_output **out, const char *path, const ts_output_spec *spec,
+                           ts_error *err);
+ts_status ts_output_write_run(ts_output *out, size_t point, size_t replicate,
+                              const ts_run_result *res, ts_error *err);
+/* Push what has been written to disk (e.g. every few minutes of a long sweep); the file stays
+ * under its temporary name. */
+ts_status ts_output_flush(ts_output *out, ts_error *err);
+/* Write the summaries, close and move the file into place. Frees out whatever happens; on
+ * failure the temporary file is kept (the message names it) and the target is untouched. */
+ts_status ts_output_close(ts_output *out, ts_error *err);
+/* Close and delete the temporary file; the target is left as it was. Frees out. */
+void ts_output_abort(ts_output *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

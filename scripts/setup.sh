@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Install the Debian packages trustsim needs that are missing. Idempotent: installs nothing
+# when everything is there. Run as root (or with sudo available).
+set -euo pipefail
+
+packages=(
+  gcc make cmake pkg-config          # toolchain
+  libgsl-dev libhdf5-dev hdf5-tools  # GSL, HDF5 with the high-level library, h5dump
+  libyaml-dev libcmocka-dev          # scenario parser, test framework
+  valgrind                           # memory checks of the test suite
+  python3-numpy python3-h5py         # scripts/ (the engine never needs Python)
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}" >&2
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "setup: need root or sudo to install ${missing[*]}" >&2; exit 1; }
+  sudo_cmd=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

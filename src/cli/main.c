@@ -1,0 +1,305 @@
+/* The `trustsim` command: parses the command line, calls the library, and turns statuses into
+ * exit codes (0 success, 1 runtime failure, 2 bad usage or bad input). All printing for users
+ * happens here; the library only returns values. */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "trustsim/ensemble.h"
+#include "trustsim/model.h"
+#include "trustsim/scenario.h"
+#include "trustsim/schema.h"
+
+enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+
+static const char *const main_usage =
+    "Usage: trustsim COMMAND [OPTIONS]\n"
+    "\n"
+    "Agent-based simulation of trust between organisations in health and care collaborations.\n"
+    "\n"
+    "Commands:\n"
+    "  run SCENARIO.yaml -o OUT.h5   run a scenario (all its replicates) and write HDF5\n"
+    "  validate SCENARIO.yaml        check a scenario file and report what it describes\n"
+    "  schema [--markdown]           print the reference of every scenario key\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help      show this help (or `trustsim COMMAND --help`)\n"
+    "  -V, --version   show the version\n"
+    "\n"
+    "Exit status: 0 success, 1 runtime failure, 2 bad usage or bad input.\n";
+
+static const char *const run_usage =
+    "Usage: trustsim run SCENARIO.yaml -o OUT.h5 [OPTIONS]\n"
+    "\n"
+    "Run every replicate of a scenario and write the results to an HDF5 file. The file is\n"
+    "written under OUT.h5.part and renamed when complete.\n"
+    "\n"
+    "Options:\n"
+    "  -o, --output FILE      output HDF5 file (required)\n"
+    "  -s, --seed N           master seed (overrides the scenario's `seed`)\n"
+    "  -r, --replicates N     replicates (overrides the scenario's `replicates`)\n"
+    "      --set PATH=VALUE   override a scalar parameter, e.g. --set reciprocity.q0=0.4\n"
+    "                         or --set organisations.hospital.size=2 (repeatable)\n"
+    "  -j, --threads N        worker threads (default: all cores)\n"
+    "  -f, --force            replace OUT.h5 if it exists\n"
+    "  -q, --quiet            no progress line\n"
+    "      --progress         draw the progress line even when stderr is not a terminal\n"
+    "  -h, --help             show this help\n";
+
+static const char *const validate_usage =
+    "Usage: trustsim validate SCENARIO.yaml [--set PATH=VALUE]...\n"
+    "\n"
+    "Check a scenario file: every key, type, range and reference. Prints a one-line summary\n"
+    "and exits 0 when valid; prints FILE:LINE:COL: key 'path': reason and exits 2 when not.\n"
+    "\n"
+    "Options:\n"
+    "      --set PATH=VALUE   apply an override before checking (repeatable)\n"
+    "      --resolved         print the scenario with every default filled in\n"
+    "  -h, --help             show this help\n";
+
+static const char *const schema_usage =
+    "Usage: trustsim schema [--markdown]\n"
+    "\n"
+    "Print the reference of every scenario key (type, default, range, meaning) as Markdown.\n";
+
+static int usage_error(const char *usage, const char *fmt, const char *arg)
+{
+    fprintf(stderr, "trustsim: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n\n%s", usage);
+    return EXIT_USAGE;
+}
+
+static int exit_for(ts_status st)
+{
+    return st == TS_OK ? 0 : st == TS_EINPUT ? EXIT_USAGE : EXIT_RUNTIME;
+}
+
+static bool parse_u64(const char *s, unsigned long long *v)
+{
+    char *end;
+    if (!*s || *s == '-')
+        return false;
+    *v = strtoull(s, &end, 10);
+    return *end == '\0';
+}
+
+/* Load the scenario and apply the --set overrides collected in sets[0..n). */
+static ts_status load_scenario(ts_scenario *sc, const char *path, char **sets, int n_sets,
+                               ts_error *err)
+{
+    ts_status st = ts_scenario_load(sc, path, err);
+    if (st != TS_OK)
+        return st; /* nothing loaded, nothing to free */
+    for (int i = 0; st == TS_OK && i < n_sets; i++)
+        st = ts_scenario_set(sc, sets[i], err);
+    if (st != TS_OK)
+        ts_scenario_destroy(sc);
+    return st;
+}
+
+enum { OPT_SET = 1000, OPT_PROGRESS, OPT_RESOLVED, OPT_MARKDOWN };
+
+static int cmd_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"output", required_argument, NULL, 'o'},  {"seed", required_argument, NULL, 's'},
+        {"replicates", required_argument, NULL, 'r'}, {"set", required_argument, NULL, OPT_SET},
+        {"threads", required_argument, NULL, 'j'}, {"force", no_argument, NULL, 'f'},
+        {"quiet", no_argument, NULL, 'q'},         {"progress", no_argument, NULL, OPT_PROGRESS},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+    };
+    const char *out = NULL;
+    char **sets = calloc((size_t)argc, sizeof *sets);
+    int n_sets = 0, c, rc = 0;
+    bool have_seed = false, quiet = false, progress = false;
+    unsigned long long seed = 0, reps = 0, threads = 0;
+    ts_ensemble_options eo = {0};
+    if (!sets)
+        return EXIT_RUNTIME;
+    while ((c = getopt_long(argc, argv, "o:s:r:j:fqh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            out = optarg;
+            break;
+        case 's':
+            if (!parse_u64(optarg, &seed)) {
+                rc = usage_error(run_usage, "--seed expects a non-negative integer, got '%s'",
+                                 optarg);
+                goto done;
+            }
+            have_seed = true;
+            break;
+        case 'r':
+            if (!parse_u64(optarg, &reps) || reps < 1 || reps > 100000000ULL) {
+                rc = usage_error(run_usage, "--replicates expects a positive integer, got '%s'",
+                                 optarg);
+                goto done;
+            }
+            break;
+        case 'j':
+            if (!parse_u64(optarg, &threads) || threads < 1 || threads > 4096) {
+                rc = usage_error(run_usage, "--threads expects a positive integer, got '%s'",
+                                 optarg);
+                goto done;
+            }
+            break;
+        case OPT_SET:
+            sets[n_sets++] = optarg;
+            break;
+        case 'f':
+            eo.force = true;
+            break;
+        case 'q':
+            quiet = true;
+            break;
+        case OPT_PROGRESS:
+            progress = true;
+            break;
+        case 'h':
+            fputs(run_usage, stdout);
+            goto done;
+        default:
+            rc = usage_error(run_usage, "%s", "invalid option");
+            goto done;
+        }
+    }
+    if (optind != argc - 1) {
+        rc = usage_error(run_usage, "%s", optind >= argc ? "missing SCENARIO.yaml"
+                                                         : "expected exactly one scenario file");
+        goto done;
+    }
+    if (!out) {
+        rc = usage_error(run_usage, "%s", "missing -o OUT.h5");
+        goto done;
+    }
+    ts_scenario sc = {0};
+    ts_error err;
+    ts_status st = load_scenario(&sc, argv[optind], sets, n_sets, &err);
+    if (st != TS_OK) {
+        fprintf(stderr, "%s\n", err.msg);
+        rc = exit_for(st);
+        goto done;
+    }
+    if (have_seed)
+        sc.params.seed = seed;
+    if (reps)
+        sc.params.replicates = (int)reps;
+    eo.threads = (int)threads;
+    eo.progress = !quiet && (progress || isatty(STDERR_FILENO));
+    st = ts_ensemble_run(&sc, out, &eo, &err);
+    if (st != TS_OK)
+        fprintf(stderr, "trustsim: %s\n", err.msg);
+    else if (!quiet)
+        fprintf(stderr, "wrote %s\n", out);
+    rc = exit_for(st);
+    ts_scenario_destroy(&sc);
+done:
+    free(sets);
+    return rc;
+}
+
+static int cmd_validate(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"set", required_argument, NULL, OPT_SET},
+        {"resolved", no_argument, NULL, OPT_RESOLVED},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    char **sets = calloc((size_t)argc, sizeof *sets);
+    int n_sets = 0, c, rc = 0;
+    bool resolved = false;
+    if (!sets)
+        return EXIT_RUNTIME;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == OPT_SET) {
+            sets[n_sets++] = optarg;
+        } else if (c == OPT_RESOLVED) {
+            resolved = true;
+        } else if (c == 'h') {
+            fputs(validate_usage, stdout);
+            goto done;
+        } else {
+            rc = usage_error(validate_usage, "%s", "invalid option");
+            goto done;
+        }
+    }
+    if (optind != argc - 1) {
+        rc = usage_error(validate_usage, "%s", "expected exactly one scenario file");
+        goto done;
+    }
+    ts_scenario sc = {0};
+    ts_error err;
+    ts_status st = load_scenario(&sc, argv[optind], sets, n_sets, &err);
+    if (st == TS_OK) {
+        ts_model *m = NULL;
+        st = ts_model_build(&m, &sc.params, &err);
+        if (st == TS_OK && resolved) {
+            char *y = ts_params_to_yaml(&sc.params);
+            fputs(y ? y : "", stdout);
+            free(y);
+        } else if (st == TS_OK) {
+            printf("%s: ok: scenario '%s', %d organisations, %d leaders, %d collaborations, "
+                   "%d events, %d ticks, %d replicates\n",
+                   argv[optind], sc.params.name, m->n_orgs, m->n_leaders, m->n_collabs,
+                   sc.params.n_events, sc.params.ticks, sc.params.replicates);
+        }
+        ts_model_free(m);
+        ts_scenario_destroy(&sc);
+    }
+    if (st != TS_OK)
+        fprintf(stderr, "%s\n", err.msg);
+    rc = exit_for(st);
+done:
+    free(sets);
+    return rc;
+}
+
+static int cmd_schema(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"markdown", no_argument, NULL, OPT_MARKDOWN},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(schema_usage, stdout);
+            return 0;
+        }
+        if (c != OPT_MARKDOWN)
+            return usage_error(schema_usage, "%s", "invalid option");
+    }
+    if (optind != argc)
+        return usage_error(schema_usage, "%s", "unexpected argument");
+    ts_schema_write_markdown(stdout);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage_error(main_usage, "%s", "missing COMMAND");
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(main_usage, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("trustsim %s\n", TRUSTSIM_VERSION);
+        return 0;
+    }
+    /* subcommands parse argv[1..]: argv[1] plays the program name for getopt */
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "validate") == 0)
+        return cmd_validate(argc - 1, argv + 1);
+    if (strcmp(cmd, "schema") == 0)
+        return cmd_schema(argc - 1, argv + 1);
+    return usage_error(main_usage, "unknown command '%s'", cmd);
+}

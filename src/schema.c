@@ -1,0 +1,828 @@
+/* The scenario schema: the one table of every key a scenario file may hold (type, place in
+ * ts_params, default, range, meaning with its MODEL.md section), and what is read straight off
+ * it: defaults, scalar parsing and range checks, dotted paths (`--set`, sweeps), the cross-field
+ * rules, and the Markdown reference.
+ *
+ * Not for YAML: reading and writing files is scenario.c, which walks this same table. To add a
+ * parameter, add a field to params.h and one row below. */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schema_internal.h"
+#include "trustsim/schema.h"
+
+/* ------------------------------------------------------------------------------------------ */
+/* Row builders. A row reads: key name, where it lives, default, range, meaning.               */
+
+#define RANGE(lo, hi, lo_open, hi_open) {(lo), (hi), (lo_open), (hi_open)}
+#define ANY RANGE(-INFINITY, INFINITY, false, false)
+#define UNIT RANGE(0, 1, false, false)
+#define SIGNED_UNIT RANGE(-1, 1, false, false)
+#define RATE RANGE(0, 1, false, true) /* [0, 1): a forgetting rate of 1 would erase everything */
+#define POSITIVE RANGE(0, INFINITY, true, false)
+#define NONNEG RANGE(0, INFINITY, false, false)
+#define AT_LEAST(x) RANGE((x), INFINITY, false, false)
+
+#define NUM(key, T, field, d, rng, text)                                                          \
+    {.name = (key), .kind = TS_K_DOUBLE, .off = offsetof(T, field), .def = (d), .range = rng,    \
+     .doc = (text)}
+#define OPT_NUM(key, T, field, rng, text)                                                         \
+    {.name = (key), .kind = TS_K_DOUBLE, .flags = TS_F_UNSET, .off = offsetof(T, field),          \
+     .def = NAN, .def_text = "unset", .range = rng, .doc = (text)}
+#define REQ_NUM(key, T, field, rng, text)                                                         \
+    {.name = (key), .kind = TS_K_DOUBLE, .flags = TS_F_REQUIRED, .off = offsetof(T, field),       \
+     .def = NAN, .range = rng, .doc = (text)}
+#define INT(key, T, field, d, rng, text)                                                          \
+    {.name = (key), .kind = TS_K_INT, .off = offsetof(T, field), .def = (d), .range = rng,       \
+     .doc = (text)}
+#define BOOL(key, T, field, d, text)                                                              \
+    {.name = (key), .kind = TS_K_BOOL, .off = offsetof(T, field), .def = (d), .doc = (text)}
+#define ENUM(key, T, field, d, names_, text)                                                      \
+    {.name = (key), .kind = TS_K_ENUM, .off = offsetof(T, field), .def = (d), .names = (names_), \
+     .n_names = (int)(sizeof(names_) / sizeof(names_)[0]), .doc = (text)}
+#define OPT_ENUM(key, T, field, names_, text)                                                     \
+    {.name = (key), .kind = TS_K_ENUM, .flags = TS_F_UNSET, .off = offsetof(T, field),            \
+     .def = -1, .def_text = "unset", .names = (names_),                                          \
+     .n_names = (int)(sizeof(names_) / sizeof(names_)[0]), .doc = (text)}
+#define NAME(key, T, field, flags_, text)                                                         \
+    {.name = (key), .kind = TS_K_NAME, .flags = (flags_), .off = offsetof(T, field),              \
+     .len = (int)sizeof(((T *)0)->field), .doc = (text)}
+#define DOUBLES(key, T, field, defaults, rng, text)                                               \
+    {.name = (key), .kind = TS_K_DOUBLES, .off = offsetof(T, field), .defs = (defaults),         \
+     .len = (int)(sizeof(((T *)0)->field) / sizeof(double)), .range = rng, .doc = (text)}
+#define REF(key, T, field, target_, dtext, text)                                                  \
+    {.name = (key), .kind = TS_K_REF, .flags = TS_F_UNSET, .off = offsetof(T, field), .def = -1, \
+     .def_text = (dtext), .target = (target_), .doc = (text)}
+#define MAP(key, offset, keys_, text)                                                             \
+    {.name = (key), .kind = TS_K_MAP, .off = (offset), .keys = (keys_), .doc = (text)}
+#define MAP_CHECK(key, offset, keys_, check_, text)                                               \
+    {.name = (key), .kind = TS_K_MAP, .off = (offset), .keys = (keys_), .check = (check_),        \
+     .doc = (text)}
+#define END {.name = NULL}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Cross-field rules, element set-up and output predicates used by the rows below.             */
+
+static bool fail_check(ts_check_result *r, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static bool fail_check(ts_check_result *r, const char *key, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    r->key = key;
+    vsnprintf(r->reason, sizeof r->reason, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+/* The engine normalises the pillar weights, which needs a positive sum. */
+static bool check_weights(const void *base, const ts_params *p, ts_check_result *r)
+{
+    (void)base;
+    double sum = 0;
+    for (int i = 0; i < TS_PILLARS; i++)
+        sum += p->beliefs.weights[i];
+    char s[32];
+    ts_schema_format_double(sum, s, sizeof s);
+    return sum > 0 || fail_check(r, NULL, "must have a sum > 0, got %s", s);
+}
+
+/* A donation game needs a donor and a recipient. */
+static bool check_strategies(const void *base, const ts_params *p, ts_check_result *r)
+{
+    (void)base;
+    int total = 0;
+    for (int i = 0; i < TS_STRATEGY_COUNT; i++)
+        total += p->donation_game.strategies[i];
+    if (p->mode != TS_MODE_DONATION_GAME || total >= 2)
+        return true;
+    return fail_check(r, NULL, "must total at least 2 in mode donation_game, got %d", total);
+}
+
+static bool check_pair(const void *base, const ts_params *p, ts_check_result *r)
+{
+    (void)p;
+    const ts_pair_spec *ps = base;
+    if (!ps->symmetric && ps->from < 0)
+        return fail_check(r, ps->to < 0 ? "between" : "from", "required key missing");
+    if (!ps->symmetric && ps->to < 0)
+        return fail_check(r, "to", "required key missing");
+    if (ps->from == ps->to)
+        return fail_check(r, ps->symmetric ? "between" : "to",
+                          "an organisation cannot be paired with itself");
+    return true;
+}
+
+static void event_init(void *elem)
+{
+    ts_event *e = elem;
+    e->until = -1;
+    e->collab = -1;
+    e->formalisation = e->enforcement = e->rate = e->faith = NAN;
+    e->competition = e->probability = e->proximity = NAN;
+    e->traits = (ts_traits){NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, -1};
+}
+
+static bool check_event(const void *base, const ts_params *p, ts_check_result *r)
+{
+    const ts_event *e = base;
+    if (e->until >= 0 && e->until < e->at)
+        return fail_check(r, "until", "must be >= at (%d), got %d", e->at, e->until);
+    if (e->type == TS_EVENT_NEW_LEADER && e->n_orgs == 1) {
+        const ts_org_spec *o = &p->orgs[e->orgs[0]];
+        if (e->leader >= o->leaders)
+            return fail_check(r, "leader", "must be < %d (organisation '%s' has %d leaders), got %d",
+                              o->leaders, o->id, o->leaders, e->leader);
+    }
+    return true;
+}
+
+static bool pair_symmetric(const void *base)
+{
+    return ((const ts_pair_spec *)base)->symmetric;
+}
+
+static bool pair_directed(const void *base)
+{
+    return !((const ts_pair_spec *)base)->symmetric;
+}
+
+static bool sweep_active(const void *base)
+{
+    return ((const ts_params *)base)->sweep.design != TS_DESIGN_NONE;
+}
+
+static bool sweep_n_given(const void *base)
+{
+    return ((const ts_params *)base)->sweep.n > 0;
+}
+
+static bool sweep_param_n_given(const void *base)
+{
+    return ((const ts_sweep_param *)base)->n > 0;
+}
+
+static bool check_sweep(const void *base, const ts_params *p, ts_check_result *r)
+{
+    (void)base;
+    ts_design d = p->sweep.design;
+    bool sampled = d == TS_DESIGN_LHS || d == TS_DESIGN_SOBOL || d == TS_DESIGN_SALTELLI;
+    if (sampled && p->sweep.n <= 0)
+        return fail_check(r, "n", "required key missing");
+    if (!sampled && d != TS_DESIGN_NONE && p->sweep.n > 0)
+        return fail_check(r, "n", "is used only by designs lhs, sobol and saltelli");
+    return true;
+}
+
+static bool check_in_range(const ts_schema_leaf *leaf, const char *key, double v,
+                           ts_check_result *r)
+{
+    static const ts_range bool_range = UNIT;
+    const ts_range *rg = leaf->key->kind == TS_K_BOOL ? &bool_range : &leaf->key->range;
+    r->key = key;
+    if (!ts_schema_check_range(rg, v, r->reason, sizeof r->reason))
+        return false;
+    if (leaf->key->kind != TS_K_DOUBLE && !leaf->element && v != floor(v)) {
+        char s[32];
+        ts_schema_format_double(v, s, sizeof s);
+        return fail_check(r, key, "expected an integer, got '%s'", s);
+    }
+    return true;
+}
+
+/* Which of values / min / max / n a design needs, and that every value fits the parameter. */
+static bool check_sweep_shape(const ts_sweep_param *sp, const ts_params *p, ts_check_result *r)
+{
+    ts_design d = p->sweep.design;
+    bool values = sp->n_values > 0, lo = !isnan(sp->min), hi = !isnan(sp->max), n = sp->n > 0;
+    const char *dname = ts_design_names[d];
+    if (d == TS_DESIGN_GRID && values && (lo || hi || n))
+        return fail_check(r, lo ? "min" : hi ? "max" : "n", "cannot be combined with 'values'");
+    if (d == TS_DESIGN_LIST && (lo || hi || n))
+        return fail_check(r, lo ? "min" : hi ? "max" : "n", "is not used by design list");
+    if (d == TS_DESIGN_LIST && !values)
+        return fail_check(r, "values", "required key missing");
+    if (d == TS_DESIGN_LIST && sp->n_values != p->sweep.params[0].n_values)
+        return fail_check(r, "values", "expected %d values, got %d", p->sweep.params[0].n_values,
+                          sp->n_values);
+    if (d != TS_DESIGN_GRID && d != TS_DESIGN_LIST && (values || n))
+        return fail_check(r, values ? "values" : "n", "is not used by design %s", dname);
+    if (!values && !lo)
+        return fail_check(r, "min", "required key missing");
+    if (!values && !hi)
+        return fail_check(r, "max", "required key missing");
+    if (d == TS_DESIGN_GRID && !values && !n)
+        return fail_check(r, "n", "required key missing");
+    if (!values && !(sp->max > sp->min || (d == TS_DESIGN_GRID && sp->max == sp->min))) {
+        char a[32], b[32];
+        ts_schema_format_double(sp->min, a, sizeof a);
+        ts_schema_format_double(sp->max, b, sizeof b);
+        return fail_check(r, "max", "must be > min (%s), got %s", a, b);
+    }
+    return true;
+}
+
+static bool check_sweep_param(const void *base, const ts_params *p, ts_check_result *r)
+{
+    const ts_sweep_param *sp = base;
+    ts_schema_leaf leaf;
+    r->key = NULL;
+    if (strncmp(sp->path, "sweep.", 6) == 0 || strcmp(sp->path, "sweep") == 0)
+        return fail_check(r, NULL, "a sweep cannot vary its own settings");
+    if (!ts_schema_lookup(p, sp->path, &leaf, r->reason, sizeof r->reason))
+        return false;
+    ts_kind kind = leaf.element ? TS_K_DOUBLE : leaf.key->kind;
+    if (kind != TS_K_DOUBLE && kind != TS_K_INT && kind != TS_K_BOOL)
+        return fail_check(r, NULL, "not a numeric parameter");
+    if (!check_sweep_shape(sp, p, r))
+        return false;
+    for (int i = 0; i < sp->n_values; i++)
+        if (!check_in_range(&leaf, "values", sp->values[i], r))
+            return false;
+    return (isnan(sp->min) || check_in_range(&leaf, "min", sp->min, r)) &&
+           (isnan(sp->max) || check_in_range(&leaf, "max", sp->max, r));
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Leader traits (MODEL.md 2.2): one list, four tables. name, default mean, range, meaning.    */
+
+#define TS_TRAITS(X)                                                                              \
+    X(ability, 0.7, UNIT, "competence to deliver what is promised")                              \
+    X(benevolence, 0.6, UNIT, "concern for partners' interests")                                 \
+    X(integrity, 0.7, UNIT, "honesty: resistance to deceiving and breaking promises")            \
+    X(predictability, 0.8, UNIT, "probability an act follows the decision rule, not noise")      \
+    X(propensity, 0.5, UNIT, "propensity to trust strangers")                                    \
+    X(orientation, 0.5, UNIT, "0 pacesetter (task-focused) to 1 collaborative (relational)")     \
+    X(capacity, 1.0, NONNEG, "meetings per tick across the boundary (used as given, not drawn)") \
+    X(concentration, 20, POSITIVE, "concentration a+b of the Beta distributions traits are drawn from")
+
+#define TRAIT_DEFAULT(f, d, rng, text) NUM(#f, ts_traits, f, d, rng, text " (MODEL.md 2.2)"),
+#define TRAIT_OVERRIDE(f, d, rng, text)                                                           \
+    OPT_NUM(#f, ts_traits, f, rng, "overrides leader_defaults." #f ": " text " (MODEL.md 2.2)"),
+#define TRAIT_DELTA(f, d, rng, text)                                                              \
+    OPT_NUM(#f, ts_event, traits.f, SIGNED_UNIT, "added to the mean " #f " (MODEL.md 2.2)"),
+
+static const ts_key leader_default_keys[] = {
+    TS_TRAITS(TRAIT_DEFAULT)
+    ENUM("strategy", ts_traits, strategy, TS_STRATEGY_TRUST, ts_strategy_names,
+         "decision rule: trust (MODEL.md 4.3) or a donation-game strategy (MODEL.md 9.1)"),
+    END};
+
+static const ts_key trait_override_keys[] = {
+    TS_TRAITS(TRAIT_OVERRIDE)
+    OPT_ENUM("strategy", ts_traits, strategy, ts_strategy_names,
+             "overrides leader_defaults.strategy (MODEL.md 4.3, 9.1)"),
+    END};
+
+static const ts_list_spec archetype_list = {
+    .keys = trait_override_keys,
+    .size = sizeof(ts_archetype),
+    .keys_off = offsetof(ts_archetype, traits),
+    .has_id = true,
+    .id_off = offsetof(ts_archetype, id),
+    .id_cap = TS_NAME_MAX,
+    .element = "<name>",
+    .noun = "archetype",
+};
+
+/* ------------------------------------------------------------------------------------------ */
+/* Organisations (MODEL.md 2.1).                                                               */
+
+static const double culture_defaults[3] = {0.5, 0.5, 0.5};
+
+static const ts_key org_keys[] = {
+    NAME("id", ts_org_spec, id, TS_F_REQUIRED | TS_F_ID,
+         "unique name, used in paths, references and outputs"),
+    NAME("kind", ts_org_spec, kind, TS_F_REQUIRED,
+         "label: acute_trust, gp_federation, council, ccg, community_trust, ... (MODEL.md 2.1)"),
+    NUM("size", ts_org_spec, size, 1, POSITIVE, "relative size and power (MODEL.md 2.1)"),
+    INT("leaders", ts_org_spec, leaders, 3, AT_LEAST(1),
+        "number of boundary-spanning leaders (MODEL.md 2.1)"),
+    REF("archetype", ts_org_spec, archetype, TS_TARGET_ARCHETYPE, "none",
+        "archetype the leaders' trait means start from (MODEL.md 2.2)"),
+    DOUBLES("culture", ts_org_spec, culture, culture_defaults, UNIT,
+            "position on the culture axes pace, hierarchy, risk appetite (MODEL.md 2.1)"),
+    NUM("internal_trust", ts_org_spec, internal_trust, 0.7, UNIT,
+        "probability the organisation carries out what its leaders commit to (MODEL.md 2.1)"),
+    NUM("reputation", ts_org_spec, reputation, 0.5, UNIT,
+        "the prior others hold of it from history (MODEL.md 2.1)"),
+    MAP("traits", offsetof(ts_org_spec, traits), trait_override_keys,
+        "trait overrides, applied after the archetype (MODEL.md 2.2)"),
+    END};
+
+static const ts_list_spec org_list = {
+    .keys = org_keys,
+    .size = sizeof(ts_org_spec),
+    .has_id = true,
+    .id_off = offsetof(ts_org_spec, id),
+    .id_cap = TS_NAME_MAX,
+    .min_count = 1,
+    .element = "<id>",
+    .noun = "organisation",
+};
+
+/* ------------------------------------------------------------------------------------------ */
+/* Collaborations (MODEL.md 2.4, 3.3, 5, 6).                                                   */
+
+static const ts_key agreement_keys[] = {
+    NUM("formalisation", ts_collab_spec, formalisation, 0.0, UNIT,
+        "how much is written into an enforceable agreement; 0 = none (MODEL.md 2.4)"),
+    NUM("enforcement", ts_collab_spec, enforcement, 0.5, UNIT,
+        "probability a breach is penalised (MODEL.md 2.4)"),
+    NUM("attribution", ts_collab_spec, attribution, 0.7, UNIT,
+        "share of cooperation read as obligation under a full agreement (MODEL.md 5)"),
+    END};
+
+static const ts_key target_keys[] = {
+    NUM("final", ts_collab_spec, target_final, 1.0, POSITIVE,
+        "progress expected at full ramp, relative to v_ref (MODEL.md 6)"),
+    NUM("quick_win_floor", ts_collab_spec, quick_win_floor, 1.0, UNIT,
+        "share of the final target expected at tick 0; 1 = no ramp (MODEL.md 6)"),
+    NUM("ramp", ts_collab_spec, ramp, 52, POSITIVE,
+        "ticks over which the target rises to final (MODEL.md 6)"),
+    END};
+
+static const ts_key collab_keys[] = {
+    NAME("id", ts_collab_spec, id, TS_F_REQUIRED | TS_F_ID, "unique name, used in paths"),
+    {.name = "members", .kind = TS_K_REFS, .flags = TS_F_REQUIRED,
+     .off = offsetof(ts_collab_spec, members), .off2 = offsetof(ts_collab_spec, n_members),
+     .target = TS_TARGET_ORG, .doc = "the organisations in it; only they meet (MODEL.md 2.4)"},
+    BOOL("mandated", ts_collab_spec, mandated, 0,
+         "imposed rather than voluntary: small members fear domination (MODEL.md 6)"),
+    NUM("shared_purpose", ts_collab_spec, shared_purpose, 0.5, UNIT,
+        "shared purpose sp in the decision rule (MODEL.md 2.4, 4.3)"),
+    NUM("info_sharing", ts_collab_spec, info_sharing, 0.0, UNIT,
+        "open books: raises observation and share_info (MODEL.md 2.4, 5)"),
+    MAP("agreement", 0, agreement_keys, "the formal agreement in force from tick 0 (MODEL.md 3.3)"),
+    MAP("target", 0, target_keys, "the progress it is expected to deliver (MODEL.md 6)"),
+    END};
+
+static bool default_collaboration(ts_params *p);
+
+static const ts_list_spec collab_list = {
+    .keys = collab_keys,
+    .size = sizeof(ts_collab_spec),
+    .has_id = true,
+    .id_off = offsetof(ts_collab_spec, id),
+    .id_cap = TS_NAME_MAX,
+    .min_count = 1,
+    .element = "<id>",
+    .noun = "collaboration",
+    .absent = default_collaboration,
+};
+
+/* No collaborations block: one collaboration `all` of every organisation, with defaults. */
+static bool default_collaboration(ts_params *p)
+{
+    ts_collab_spec *c = calloc(1, sizeof *c);
+    int *members = calloc((size_t)(p->n_orgs > 0 ? p->n_orgs : 1), sizeof *members);
+    if (!c || !members) {
+        free(c);
+        free(members);
+        return false;
+    }
+    ts_schema_init_element(&collab_list, c, collab_keys);
+    strcpy(c->id, "all");
+    for (int i = 0; i < p->n_orgs; i++)
+        members[i] = i;
+    c->members = members;
+    c->n_members = p->n_orgs;
+    p->collabs = c;
+    p->n_collabs = 1;
+    return true;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Relations between organisations (MODEL.md 2.4).                                             */
+
+static const ts_key relation_default_keys[] = {
+    NUM("competition", ts_relation, competition, 0.0, UNIT,
+        "past and ongoing rivalry k between a pair (MODEL.md 2.4)"),
+    NUM("history", ts_relation, history, 0.0, SIGNED_UNIT,
+        "history h: -1 antagonistic to 1 warm (MODEL.md 2.4)"),
+    NUM("proximity", ts_relation, proximity, 0.5, UNIT,
+        "geography, shared sites: raises meetings and observation (MODEL.md 2.4)"),
+    END};
+
+static const ts_key pair_keys[] = {
+    {.name = "between", .kind = TS_K_REF_PAIR, .off = offsetof(ts_pair_spec, from),
+     .off2 = offsetof(ts_pair_spec, to), .off3 = offsetof(ts_pair_spec, symmetric), .def = -1,
+     .target = TS_TARGET_ORG, .shown = pair_symmetric,
+     .doc = "two organisations: the entry applies in both directions"},
+    {.name = "from", .kind = TS_K_REF, .flags = TS_F_UNSET, .off = offsetof(ts_pair_spec, from),
+     .def = -1, .target = TS_TARGET_ORG, .excl = "between", .shown = pair_directed,
+     .doc = "with `to`: the entry applies in this direction only"},
+    {.name = "to", .kind = TS_K_REF, .flags = TS_F_UNSET, .off = offsetof(ts_pair_spec, to),
+     .def = -1, .target = TS_TARGET_ORG, .excl = "between", .shown = pair_directed,
+     .doc = "with `from`: the organisation the relation points to"},
+    OPT_NUM("competition", ts_pair_spec, rel.competition, UNIT,
+            "overrides relations.default.competition for this pair (MODEL.md 2.4)"),
+    OPT_NUM("history", ts_pair_spec, rel.history, SIGNED_UNIT,
+            "overrides relations.default.history for this pair (MODEL.md 2.4)"),
+    OPT_NUM("proximity", ts_pair_spec, rel.proximity, UNIT,
+            "overrides relations.default.proximity for this pair (MODEL.md 2.4)"),
+    END};
+
+static const ts_list_spec pair_list = {
+    .keys = pair_keys,
+    .size = sizeof(ts_pair_spec),
+    .element = "<index>",
+    .noun = "pair",
+    .check = check_pair,
+};
+
+static const ts_key relation_keys[] = {
+    MAP("default", offsetof(ts_params, relation_default), relation_default_keys,
+        "relation of every ordered pair not listed in pairs (MODEL.md 2.4)"),
+    {.name = "pairs", .kind = TS_K_LIST, .off = offsetof(ts_params, pairs),
+     .off2 = offsetof(ts_params, n_pairs), .list = &pair_list, .def_text = "none",
+     .doc = "`between: [a, b]` or `from: a` + `to: b`; later entries override earlier ones"},
+    END};
+
+/* ------------------------------------------------------------------------------------------ */
+/* Observation, beliefs, decisions, situations, payoffs (MODEL.md 2.3 - 5, 7).                 */
+
+static const ts_key reciprocity_keys[] = {
+    ENUM("norm", ts_params, reciprocity.norm, TS_NORM_IMAGE_SCORING, ts_norm_names,
+         "assessment norm observers judge acts by (MODEL.md 5)"),
+    ENUM("observation", ts_params, reciprocity.observation, TS_OBSERVATION_PROXIMITY,
+         ts_observation_names, "observation probability: by proximity or flat q0 (MODEL.md 5)"),
+    NUM("q0", ts_params, reciprocity.q0, 0.2, UNIT, "base observation probability (MODEL.md 5)"),
+    NUM("attention", ts_params, reciprocity.attention, 20, POSITIVE,
+        "number of colleagues whose acts a leader follows (MODEL.md 5)"),
+    NUM("detect", ts_params, reciprocity.detect, 0.3, UNIT,
+        "probability an observer detects a deception (MODEL.md 5)"),
+    NUM("group_weight", ts_params, reciprocity.group_weight, 0.5, UNIT,
+        "weight of observed acts in the organisation's group image (MODEL.md 2.3)"),
+    NUM("group_prior_weight", ts_params, reciprocity.group_prior_weight, 0.5, UNIT,
+        "weight g of the group image in a newcomer's prior (MODEL.md 3.1)"),
+    NUM("group_m0", ts_params, reciprocity.group_m0, 10, POSITIVE,
+        "prior strength of a group image (MODEL.md 2.3)"),
+    NUM("group_negativity", ts_params, reciprocity.group_negativity, 2, NONNEG,
+        "multiplier of negative evidence entering a group image (MODEL.md 2.3)"),
+    END};
+
+static const ts_key belief_weight_keys[] = {
+    NUM("ability", ts_params, beliefs.weights[TS_ABILITY], 0.25, NONNEG,
+        "weight of ability in interpersonal trust (MODEL.md 3.2)"),
+    NUM("benevolence", ts_params, beliefs.weights[TS_BENEVOLENCE], 0.25, NONNEG,
+        "weight of benevolence in interpersonal trust (MODEL.md 3.2)"),
+    NUM("integrity", ts_params, beliefs.weights[TS_INTEGRITY], 0.30, NONNEG,
+        "weight of integrity in interpersonal trust (MODEL.md 3.2)"),
+    NUM("predictability", ts_params, beliefs.weights[TS_PREDICTABILITY], 0.20, NONNEG,
+        "weight of predictability in interpersonal trust (MODEL.md 3.2)"),
+    END};
+
+static const ts_key belief_keys[] = {
+    NUM("m0", ts_params, beliefs.m0, 2, POSITIVE,
+        "prior strength of a leader's belief about a person (MODEL.md 2.3)"),
+    NUM("forget", ts_params, beliefs.forget, 0.005, RATE,
+        "share of evidence forgotten per tick (MODEL.md 2.3)"),
+    NUM("lambda_bad", ts_params, beliefs.lambda_bad, 3, NONNEG,
+        "weight of the negative evidence of a broken promise (MODEL.md 5)"),
+    NUM("lambda_deceive", ts_params, beliefs.lambda_deceive, 5, NONNEG,
+        "weight of the negative evidence of a detected deception (MODEL.md 5)"),
+    MAP_CHECK("weights", 0, belief_weight_keys, check_weights,
+              "pillar weights of interpersonal trust; the sum must be > 0 (MODEL.md 3.2)"),
+    END};
+
+static const ts_key decision_keys[] = {
+    NUM("beta_trust", ts_params, decision.beta_trust, 3, ANY,
+        "weight of effective trust in the utility of cooperating (MODEL.md 4.3)"),
+    NUM("beta_faith", ts_params, decision.beta_faith, 1, ANY,
+        "weight of faith in the utility of cooperating (MODEL.md 4.3)"),
+    NUM("beta_benevolence", ts_params, decision.beta_benevolence, 1, ANY,
+        "weight of the actor's benevolence in the utility of cooperating (MODEL.md 4.3)"),
+    NUM("beta_purpose", ts_params, decision.beta_purpose, 1, ANY,
+        "weight of shared purpose in the utility of cooperating (MODEL.md 4.3)"),
+    NUM("tau0", ts_params, decision.tau0, 0.5, POSITIVE,
+        "base behavioural noise of the logit choice (MODEL.md 4.3)"),
+    NUM("penalty", ts_params, decision.penalty, 1, ANY,
+        "penalty of a breach under an agreement (MODEL.md 4.3)"),
+    NUM("reputation_cost", ts_params, decision.reputation_cost, 1, ANY,
+        "reputational cost of an observed defection (MODEL.md 4.3)"),
+    NUM("blame", ts_params, decision.blame, 0.3, ANY,
+        "added to the utility of defecting under a regulator visit (MODEL.md 4.3)"),
+    END};
+
+static const ts_key situation_weight_keys[] = {
+    NUM("coordinate", ts_params, situations.w_coordinate, 0.4, NONNEG,
+        "weight of routine coordination situations (MODEL.md 4.2)"),
+    NUM("share_info", ts_params, situations.w_share_info, 0.25, NONNEG,
+        "weight of information-sharing situations (MODEL.md 4.2)"),
+    NUM("promise", ts_params, situations.w_promise, 0.25, NONNEG,
+        "weight of promise situations (MODEL.md 4.2)"),
+    NUM("temptation", ts_params, situations.w_temptation, 0.3, NONNEG,
+        "weight of temptations, times the pair's competition (MODEL.md 4.2)"),
+    END};
+
+static const ts_key situation_keys[] = {
+    NUM("need_base", ts_params, situations.need_base, 0.05, UNIT,
+        "probability the recipient is in need (MODEL.md 4.2)"),
+    NUM("need_visit", ts_params, situations.need_visit, 0.5, UNIT,
+        "probability of need under a regulator visit or a shock (MODEL.md 4.2)"),
+    INT("visit_length", ts_params, situations.visit_length, 4, AT_LEAST(1),
+        "ticks a regulator visit lasts (MODEL.md 4.2)"),
+    MAP("weights", 0, situation_weight_keys, "weights of the situations a meeting presents"),
+    END};
+
+static const ts_key payoff_keys[] = {
+    NUM("help_benefit", ts_params, payoffs.help_benefit, 1.0, NONNEG,
+        "value b of help to its recipient (MODEL.md 7)"),
+    NUM("help_cost", ts_params, payoffs.help_cost, 0.3, NONNEG,
+        "cost c of help to the helper (MODEL.md 7)"),
+    NUM("deceive_gain", ts_params, payoffs.deceive_gain, 0.5, NONNEG,
+        "gain g_d of a deception (MODEL.md 7)"),
+    NUM("compete_gain", ts_params, payoffs.compete_gain, 0.5, NONNEG,
+        "gain g_c of competing, times the pair's competition (MODEL.md 7)"),
+    END};
+
+static const ts_key promise_keys[] = {
+    INT("delay", ts_params, promises.delay, 4, AT_LEAST(1),
+        "ticks until a promise resolves (MODEL.md 4.4)"),
+    END};
+
+/* ------------------------------------------------------------------------------------------ */
+/* Faith and stages (MODEL.md 6, 8).                                                           */
+
+static const ts_key faith_keys[] = {
+    NUM("initial", ts_params, faith.initial, 0.6, UNIT, "initial faith F0 (MODEL.md 6)"),
+    NUM("forget", ts_params, faith.forget, 0.02, RATE,
+        "share of faith evidence forgotten per tick (MODEL.md 6)"),
+    NUM("m0", ts_params, faith.m0, 10, POSITIVE, "prior strength m_F of faith (MODEL.md 6)"),
+    NUM("v_ref", ts_params, faith.v_ref, 0.15, POSITIVE,
+        "value per leader per tick that counts as full progress (MODEL.md 6)"),
+    NUM("eta_shared", ts_params, faith.eta_shared, 0.2, NONNEG,
+        "faith gained per observed delivery per leader (MODEL.md 6)"),
+    NUM("eta_complexity", ts_params, faith.eta_complexity, 0.05, NONNEG,
+        "faith lost per tick per unit of task complexity (MODEL.md 6)"),
+    NUM("shock_weight", ts_params, faith.shock_weight, 20, NONNEG,
+        "negative faith evidence per unit of shock (MODEL.md 6)"),
+    NUM("threat", ts_params, faith.threat, 0.3, UNIT,
+        "initial faith lost by the smallest member of a mandated collaboration (MODEL.md 6)"),
+    NUM("exit_faith", ts_params, faith.exit_faith, 0.15, UNIT,
+        "faith below which an organisation starts to leave (MODEL.md 6)"),
+    INT("exit_ticks", ts_params, faith.exit_ticks, 26, AT_LEAST(1),
+        "ticks below exit_faith after which an organisation leaves (MODEL.md 6)"),
+    END};
+
+static const double theta_up_defaults[2] = {0.55, 0.70};
+static const double chi_up_defaults[2] = {0.60, 0.75};
+static const double theta_down_defaults[3] = {0.25, 0.40, 0.55};
+
+static const ts_key stage_keys[] = {
+    NUM("theta_1", ts_params, stages.theta_1, 0.45, UNIT,
+        "trust that moves a pair from stage 0 to 1 (MODEL.md 8)"),
+    DOUBLES("theta_up", ts_params, stages.theta_up, theta_up_defaults, UNIT,
+            "trust held over the window to move from stage 1 to 2 and 2 to 3 (MODEL.md 8)"),
+    DOUBLES("chi_up", ts_params, stages.chi_up, chi_up_defaults, UNIT,
+            "cooperation extent needed to move from stage 1 to 2 and 2 to 3 (MODEL.md 8)"),
+    DOUBLES("theta_down", ts_params, stages.theta_down, theta_down_defaults, UNIT,
+            "trust below which a pair falls from stage 1, 2, 3 (MODEL.md 8)"),
+    INT("window", ts_params, stages.window, 12, AT_LEAST(1),
+        "ticks over which stage progress is judged (MODEL.md 8, 11)"),
+    END};
+
+/* ------------------------------------------------------------------------------------------ */
+/* Events: a timeline. The keys an event takes depend on its type.                             */
+
+#define EV_AT_REQUIRED                                                                            \
+    {.name = "at", .kind = TS_K_INT, .flags = TS_F_REQUIRED, .off = offsetof(ts_event, at),      \
+     .range = AT_LEAST(0), .doc = "tick it happens"}
+#define EV_AT_FROM INT("at", ts_event, at, 0, AT_LEAST(0), "first tick it applies")
+#define EV_UNTIL                                                                                  \
+    {.name = "until", .kind = TS_K_INT, .flags = TS_F_UNSET, .off = offsetof(ts_event, until),   \
+     .def = -1, .def_text = "the horizon", .range = AT_LEAST(0), .doc = "last tick it applies"}
+#define EV_RATE(text) REQ_NUM("rate", ts_event, rate, UNIT, text)
+#define EV_COLLAB                                                                                 \
+    REF("collaboration", ts_event, collab, TS_TARGET_COLLAB, "all", "the collaboration concerned")
+/* `organisations: [a, b]`, or `organisation: a` for one; absent means all organisations. */
+#define EV_ORGS                                                                                   \
+    {.name = "organisations", .kind = TS_K_REFS, .off = offsetof(ts_event, orgs),                \
+     .off2 = offsetof(ts_event, n_orgs), .target = TS_TARGET_ORG, .def_text = "all",             \
+     .excl = "organisation", .doc = "the organisations concerned"},                              \
+    {.name = "organisation", .kind = TS_K_REF_ONE, .flags = TS_F_ALIAS,                           \
+     .off = offsetof(ts_event, orgs), .off2 = offsetof(ts_event, n_orgs),                        \
+     .target = TS_TARGET_ORG, .excl = "organisations",                                           \
+     .doc = "one organisation: the same as `organisations: [id]`"}
+
+static const ts_key agreement_event_keys[] = {
+    EV_AT_REQUIRED,
+    EV_COLLAB,
+    REQ_NUM("formalisation", ts_event, formalisation, UNIT,
+            "formalisation of the agreement signed (MODEL.md 2.4)"),
+    NUM("enforcement", ts_event, enforcement, 0.5, UNIT,
+        "probability a breach is penalised (MODEL.md 2.4)"),
+    END};
+
+static const ts_key regulator_visit_keys[] = {EV_AT_REQUIRED, EV_ORGS, END};
+
+static const ts_key regulator_visits_keys[] = {
+    EV_RATE("probability of a visit per organisation per tick (MODEL.md 4.2)"),
+    EV_AT_FROM,
+    EV_UNTIL,
+    EV_ORGS,
+    END};
+
+static const ts_key shock_keys[] = {
+    EV_AT_REQUIRED,
+    NUM("faith", ts_event, faith, 0.2, UNIT,
+        "magnitude: negative faith evidence is shock_weight times this (MODEL.md 6)"),
+    NUM("competition", ts_event, competition, 0.0, UNIT,
+        "added to the competition of the pairs touched (MODEL.md 2.4)"),
+    EV_ORGS,
+    END};
+
+static const ts_key leadership_programme_keys[] = {
+    EV_AT_REQUIRED,
+    EV_ORGS,
+    TS_TRAITS(TRAIT_DELTA) END};
+
+static const ts_key conflict_resolution_keys[] = {
+    EV_AT_FROM,
+    EV_COLLAB,
+    NUM("probability", ts_event, probability, 0.5, UNIT,
+        "probability negative evidence is halved after a conflict (MODEL.md 5)"),
+    INT("delay", ts_event, delay, 4, AT_LEAST(1), "ticks until a conflict is resolved (MODEL.md 5)"),
+    END};
+
+static const ts_key shared_hub_keys[] = {
+    EV_AT_REQUIRED,
+    EV_ORGS,
+    NUM("proximity", ts_event, proximity, 0.3, UNIT,
+        "added to the proximity among the organisations (MODEL.md 2.4)"),
+    END};
+
+static const ts_key new_leader_keys[] = {
+    EV_AT_REQUIRED,
+    {.name = "organisation", .kind = TS_K_REF_ONE, .flags = TS_F_REQUIRED,
+     .off = offsetof(ts_event, orgs), .off2 = offsetof(ts_event, n_orgs), .target = TS_TARGET_ORG,
+     .doc = "the organisation whose leader is replaced"},
+    INT("leader", ts_event, leader, 0, AT_LEAST(0),
+        "which leader slot, below the organisation's leaders"),
+    MAP("traits", offsetof(ts_event, traits), trait_override_keys,
+        "trait means of the newcomer, over the organisation's (MODEL.md 2.2)"),
+    END};
+
+static const ts_key turnover_keys[] = {
+    EV_RATE("probability a leader is replaced per tick (MODEL.md 9.2)"),
+    EV_AT_FROM,
+    EV_UNTIL,
+    EV_ORGS,
+    END};
+
+static const ts_key *const event_variants[TS_EVENT_COUNT] = {
+    [TS_EVENT_AGREEMENT] = agreement_event_keys,
+    [TS_EVENT_REGULATOR_VISIT] = regulator_visit_keys,
+    [TS_EVENT_REGULATOR_VISITS] = regulator_visits_keys,
+    [TS_EVENT_SHOCK] = shock_keys,
+    [TS_EVENT_LEADERSHIP_PROGRAMME] = leadership_programme_keys,
+    [TS_EVENT_CONFLICT_RESOLUTION] = conflict_resolution_keys,
+    [TS_EVENT_SHARED_HUB] = shared_hub_keys,
+    [TS_EVENT_NEW_LEADER] = new_leader_keys,
+    [TS_EVENT_TURNOVER] = turnover_keys,
+};
+
+static const char *const event_docs[TS_EVENT_COUNT] = {
+    [TS_EVENT_AGREEMENT] = "A collaboration signs an agreement (MODEL.md 3.3).",
+    [TS_EVENT_REGULATOR_VISIT] = "A scheduled regulator visit (MODEL.md 4.2).",
+    [TS_EVENT_REGULATOR_VISITS] = "Random regulator visits (MODEL.md 4.2).",
+    [TS_EVENT_SHOCK] = "A funding cut, reorganisation or third party pulling the rug (MODEL.md 6).",
+    [TS_EVENT_LEADERSHIP_PROGRAMME] = "Training that shifts the leaders' trait means.",
+    [TS_EVENT_CONFLICT_RESOLUTION] = "A conflict resolution body (MODEL.md 5).",
+    [TS_EVENT_SHARED_HUB] = "Shared sites that bring organisations closer (MODEL.md 2.4).",
+    [TS_EVENT_NEW_LEADER] = "One leader is replaced by a newcomer (MODEL.md 9.2).",
+    [TS_EVENT_TURNOVER] = "Random replacement of leaders (MODEL.md 9.2).",
+};
+
+static const ts_list_spec event_list = {
+    .size = sizeof(ts_event),
+    .element = "<index>",
+    .noun = "event",
+    .init = event_init,
+    .check = check_event,
+    .variant_key = "type",
+    .variant_off = offsetof(ts_event, type),
+    .variants = event_variants,
+    .variant_names = ts_event_type_names,
+    .variant_docs = event_docs,
+    .n_variants = TS_EVENT_COUNT,
+};
+
+/* ------------------------------------------------------------------------------------------ */
+/* The donation game (MODEL.md 9.1) and sweeps.                                                */
+
+static const ts_key strategy_count_keys[] = {
+    {.name = "trust", .kind = TS_K_INT,
+     .off = offsetof(ts_params, donation_game.strategies[TS_STRATEGY_TRUST]), .def = 0,
+     .range = AT_LEAST(0), .doc = "number of leaders using the full decision rule"},
+    {.name = "discriminator", .kind = TS_K_INT,
+     .off = offsetof(ts_params, donation_game.strategies[TS_STRATEGY_DISCRIMINATOR]), .def = 45,
+     .range = AT_LEAST(0), .doc = "number of discriminators: help unless the recipient is bad"},
+    {.name = "cooperator", .kind = TS_K_INT,
+     .off = offsetof(ts_params, donation_game.strategies[TS_STRATEGY_COOPERATOR]), .def = 0,
+     .range = AT_LEAST(0), .doc = "number of unconditional cooperators"},
+    {.name = "defector", .kind = TS_K_INT,
+     .off = offsetof(ts_params, donation_game.strategies[TS_STRATEGY_DEFECTOR]), .def = 5,
+     .range = AT_LEAST(0), .doc = "number of unconditional defectors"},
+    END};
+
+static const ts_key donation_keys[] = {
+    NUM("q", ts_params, donation_game.q, 0.5, UNIT, "flat observation probability (MODEL.md 9.1)"),
+    NUM("benefit", ts_params, donation_game.benefit, 1.0, NONNEG,
+        "benefit b of a donation (MODEL.md 9.1)"),
+    NUM("cost", ts_params, donation_game.cost, 0.3, NONNEG, "cost c of a donation (MODEL.md 9.1)"),
+    MAP_CHECK("strategies", 0, strategy_count_keys, check_strategies,
+              "leaders per strategy; at least 2 in all in mode donation_game (MODEL.md 9.1)"),
+    END};
+
+static const ts_key sweep_param_keys[] = {
+    {.name = "values", .kind = TS_K_VALUES, .off = offsetof(ts_sweep_param, values),
+     .off2 = offsetof(ts_sweep_param, n_values), .range = ANY, .def_text = "none",
+     .doc = "grid levels, or (list) one value per point"},
+    OPT_NUM("min", ts_sweep_param, min, ANY, "lower end of the range (grid, lhs, sobol, saltelli)"),
+    OPT_NUM("max", ts_sweep_param, max, ANY, "upper end of the range (grid, lhs, sobol, saltelli)"),
+    {.name = "n", .kind = TS_K_INT, .off = offsetof(ts_sweep_param, n), .range = AT_LEAST(1),
+     .def_text = "none", .shown = sweep_param_n_given,
+     .doc = "grid: number of evenly spaced levels from min to max"},
+    END};
+
+static const ts_list_spec sweep_param_list = {
+    .keys = sweep_param_keys,
+    .size = sizeof(ts_sweep_param),
+    .has_id = true,
+    .id_off = offsetof(ts_sweep_param, path),
+    .id_cap = (int)sizeof(((ts_sweep_param *)0)->path),
+    .id_is_path = true,
+    .min_count = 1,
+    .element = "<path>",
+    .noun = "sweep parameter",
+    .check = check_sweep_param,
+};
+
+static const ts_key sweep_keys[] = {
+    {.name = "design", .kind = TS_K_ENUM, .flags = TS_F_REQUIRED,
+     .off = offsetof(ts_params, sweep.design), .def = TS_DESIGN_NONE, .names = ts_design_names + 1,
+     .n_names = 5, .first = 1, .doc = "how points are chosen: grid, list or a sampled design"},
+    {.name = "n", .kind = TS_K_INT, .off = offsetof(ts_params, sweep.n), .range = AT_LEAST(1),
+     .def_text = "none", .shown = sweep_n_given,
+     .doc = "base samples: required by lhs, sobol and saltelli, not used otherwise"},
+    {.name = "parameters", .kind = TS_K_NAMED, .flags = TS_F_REQUIRED,
+     .off = offsetof(ts_params, sweep.params), .off2 = offsetof(ts_params, sweep.n_params),
+     .list = &sweep_param_list,
+     .doc = "parameter path (as for --set) -> {values} or {min, max, n} (grid) or {min, max}"},
+    END};
+
+/* ------------------------------------------------------------------------------------------ */
+/* The top level of a scenario file.                                                           */
+
+const ts_key ts_schema_root[] = {
+    NAME("name", ts_params, name, TS_F_REQUIRED, "name of the scenario, used in outputs"),
+    {.name = "description", .kind = TS_K_TEXT, .off = offsetof(ts_params, description),
+     .def_text = "none", .doc = "free text describing the scenario"},
+    {.name = "seed", .kind = TS_K_SEED, .off = offsetof(ts_params, seed), .def = 1,
+     .range = RANGE(0, 18446744073709551615.0, false, false),
+     .doc = "master seed of the random streams; --seed overrides"},
+    {.name = "ticks", .kind = TS_K_INT, .flags = TS_F_REQUIRED, .off = offsetof(ts_params, ticks),
+     .range = AT_LEAST(1), .doc = "horizon in ticks (MODEL.md 1)"},
+    ENUM("tick_unit", ts_params, tick_unit, TS_TICK_WEEK, ts_tick_unit_names,
+         "what a tick stands for, in labels and plots only (MODEL.md 1)"),
+    INT("replicates", ts_params, replicates, 1, AT_LEAST(1),
+        "Monte Carlo replicates per point"),
+    ENUM("mode", ts_params, mode, TS_MODE_STANDARD, ts_mode_names,
+         "standard model, or the donation-game reduction (MODEL.md 9.1)"),
+    MAP("leader_defaults", offsetof(ts_params, leader_defaults), leader_default_keys,
+        "trait means of leaders' Beta distributions (MODEL.md 2.2)"),
+    {.name = "archetypes", .kind = TS_K_NAMED, .off = offsetof(ts_params, archetypes),
+     .off2 = offsetof(ts_params, n_archetypes), .list = &archetype_list, .def_text = "none",
+     .doc = "named overrides of leader_defaults (MODEL.md 2.2)"},
+    {.name = "organisations", .kind = TS_K_LIST, .flags = TS_F_REQUIRED,
+     .off = offsetof(ts_params, orgs), .off2 = offsetof(ts_params, n_orgs), .list = &org_list,
+     .doc = "the organisations, at least one (MODEL.md 2.1)"},
+    {.name = "collaborations", .kind = TS_K_LIST, .off = offsetof(ts_params, collabs),
+     .off2 = offsetof(ts_params, n_collabs), .list = &collab_list,
+     .def_text = "one collaboration `all` of every organisation",
+     .doc = "sets of organisations that meet (MODEL.md 2.4)"},
+    MAP("relations", 0, relation_keys, "relations between organisations (MODEL.md 2.4)"),
+    MAP("reciprocity", 0, reciprocity_keys, "observation and indirect reciprocity (MODEL.md 5)"),
+    MAP("beliefs", 0, belief_keys, "beliefs and trust (MODEL.md 2.3, 3)"),
+    MAP("decision", 0, decision_keys, "the decision rule (MODEL.md 4.3)"),
+    MAP("situations", 0, situation_keys, "situations a meeting presents (MODEL.md 4.2)"),
+    MAP("payoffs", 0, payoff_keys, "payoffs of acts (MODEL.md 7)"),
+    MAP("promises", 0, promise_keys, "promises (MODEL.md 4.4)"),
+    MAP("faith", 0, faith_keys, "faith in the collaboration (MODEL.md 6)"),
+    MAP("stages", 0, stage_keys, "Pomponi stages (MODEL.md 8)"),
+    {.name = "events", .kind = TS_K_LIST, .off = offsetof(ts_params, events),
+     .off2 = offsetof(ts_params, n_events), .list = &event_list, .def_text = "none",
+     .doc = "the timeline; each event has a `type` and the keys of that type"},
+    MAP("donation_game", 0, donation_keys,
+        "the donation-game reduction, used in mode donation_game (MODEL.md 9.1)"),
+    {.name = "sweep", .kind = TS_K_MAP, .keys = sweep_keys, .check = check_sweep,
+     .shown = sweep_active, .def_text = "none: one point",
+     .doc = "a parameter sweep: every point runs the replicates"},
+    END};

@@ -1,0 +1,229 @@
+/* The end-of-tick pass: one sweep over beliefs (trust, forgetting), over organisation pairs
+ * (group images, inter-organisational trust, Pomponi stages) and over organisations (faith,
+ * exits), recording the metrics of MODEL.md section 11 for this tick. Its cost grows with
+ * relationships that exist, never with leaders squared. */
+#include "sim_internal.h"
+
+#include <math.h>
+#include <string.h>
+
+typedef struct tick_sums {
+    double trust, pillar[TS_PILLARS];
+    long known;
+    double to, group, confidence;
+    long pairs;
+    long stage[4], upairs;
+    double faith;
+    int active;
+} tick_sums;
+
+/* Current beliefs: accumulate trust per (trustor, partner organisation) and fade evidence. */
+static void pass_beliefs(ts_sim *s, tick_sums *ts)
+{
+    const ts_model *m = s->m;
+    float keep = (float)(1.0 - s->p->beliefs.forget);
+    double m0 = s->p->beliefs.m0;
+    for (size_t i = 0; i < s->beliefs.count; i++) {
+        ts_belief *b = &s->beliefs.pool[i];
+        if (b->gen_x != s->gen[b->x] || b->gen_y != s->gen[b->y])
+            continue; /* one of the two has been replaced */
+        int xo = m->leader_org[b->x], yo = m->leader_org[b->y];
+        if (s->active[xo] && s->active[yo]) {
+            double t = 0;
+            for (int p = 0; p < TS_PILLARS; p++) {
+                double v = (b->pos[p] + m0 * b->prior[p]) / (b->pos[p] + b->neg[p] + m0);
+                ts->pillar[p] += v;
+                t += m->weights[p] * v;
+            }
+            ts->trust += t;
+            ts->known++;
+            int a = m->pair_acc_begin[b->pair] + ((int)b->x - m->org_leader_begin[xo]);
+            s->acc_sum[a] += t;
+            s->acc_n[a]++;
+        }
+        for (int p = 0; p < TS_PILLARS; p++) {
+            b->pos[p] *= keep;
+            b->neg[p] *= keep;
+        }
+    }
+}
+
+/* Group images fade; TO_op is the mean over o's leaders of their mean trust in the leaders of
+ * p they know, or of the group image's trust when they know none (MODEL.md 3.5). */
+static void pass_pairs(ts_sim *s, tick_sums *ts)
+{
+    const ts_model *m = s->m;
+    double keep = 1.0 - s->p->beliefs.forget, gm0 = s->p->reciprocity.group_m0;
+    for (int o = 0; o < m->n_orgs; o++)
+        for (int k = m->pair_begin[o]; k < m->pair_begin[o + 1]; k++) {
+            int q = m->pair_partner[k];
+            double *gp = s->g_pos + (size_t)k * TS_PILLARS, *gn = s->g_neg + (size_t)k * TS_PILLARS;
+            double gt = 0;
+            for (int p = 0; p < TS_PILLARS; p++)
+                gt += m->weights[p] * (gp[p] + gm0 * s->g_prior[k]) / (gp[p] + gn[p] + gm0);
+            int n = m->org_n_leaders[o], a0 = m->pair_acc_begin[k];
+            if (s->active[o] && s->active[q]) {
+                double sum = 0;
+                for (int j = 0; j < n; j++)
+                    sum += s->acc_n[a0 + j] > 0 ? s->acc_sum[a0 + j] / s->acc_n[a0 + j] : gt;
+                s->to[k] = sum / n;
+                int c = m->pair_collab[k];
+                ts->to += s->to[k];
+                ts->group += gt;
+                ts->confidence += c >= 0 && s->phi[c] > 0 ? s->phi[c] * s->enforcement[c] : 0;
+                ts->pairs++;
+            }
+            memset(s->acc_sum + a0, 0, sizeof *s->acc_sum * (size_t)n);
+            memset(s->acc_n + a0, 0, sizeof *s->acc_n * (size_t)n);
+            for (int p = 0; p < TS_PILLARS; p++) {
+                gp[p] *= keep;
+                gn[p] *= keep;
+            }
+        }
+}
+
+/* Pomponi stages with hysteresis (MODEL.md 8). An agreement holds a pair at stage 1 or above:
+ * agreement-driven trust is what the agreement provides. */
+static void pass_stages(ts_sim *s, tick_sums *ts)
+{
+    const ts_model *m = s->m;
+    const ts_params *p = s->p;
+    for (int u = 0; u < m->n_upairs; u++) {
+        int k = m->upair_pair[u], r = m->pair_reverse[k];
+        int o = m->pair_partner[r], q = m->pair_partner[k];
+        if (!s->active[o] || !s->active[q])
+            continue;
+        int c = m->pair_collab[k];
+        bool agreement = c >= 0 && s->phi[c] > 0;
+        double trust = fmin(s->to[k], s->to[r]);
+        double extent = s->sum_all[u] > 0 ? s->sum_coop[u] / s->sum_all[u] : 0;
+        int st = s->stage[u];
+        if (st == 0) {
+            if (agreement || trust >= p->stages.theta_1)
+                st = 1;
+        } else if (trust < p->stages.theta_down[st - 1] && !(st == 1 && agreement)) {
+            st--;
+            s->trust_ticks[u] = 0;
+        } else if (st < 3) {
+            s->trust_ticks[u] = trust >= p->stages.theta_up[st - 1] ? s->trust_ticks[u] + 1 : 0;
+            if (s->trust_ticks[u] >= p->stages.window && extent >= p->stages.chi_up[st - 1]) {
+                st++;
+                s->trust_ticks[u] = 0;
+            }
+        }
+        s->stage[u] = (int8_t)st;
+        ts->stage[st]++;
+        ts->upairs++;
+    }
+}
+
+static double target_at(const ts_sim *s, int c)
+{
+    if (c < 0 || s->m->mode != TS_MODE_STANDARD)
+        return 1.0;
+    const ts_collab_spec *cs = &s->p->collabs[c];
+    double ramp = cs->ramp > 0 ? s->t / cs->ramp : 1.0;
+    return cs->target_final * fmin(1.0, cs->quick_win_floor + ramp);
+}
+
+/* Faith as a fading Beta posterior over progress (MODEL.md 6); organisations whose faith
+ * stays below exit_faith for exit_ticks leave. Returns whether anyone left. */
+static bool pass_faith(ts_sim *s, tick_sums *ts)
+{
+    const ts_model *m = s->m;
+    const ts_params *p = s->p;
+    double keep = 1.0 - p->faith.forget;
+    bool left = false;
+    for (int o = 0; o < m->n_orgs; o++) {
+        if (!s->active[o])
+            continue;
+        int c = m->org_collab[o], n = m->org_n_leaders[o];
+        if (s->t > 0) {
+            double target = target_at(s, c);
+            double ratio = target > 0 ? s->received[o] / (n * p->faith.v_ref) / target : 1.0;
+            s->faith_pos[o] = s->faith_pos[o] * keep + fmin(1.0, ratio) +
+                              p->faith.eta_shared * s->deliveries_seen[o] / n;
+            s->faith_neg[o] = s->faith_neg[o] * keep + fmax(0.0, 1.0 - ratio) +
+                              p->faith.eta_complexity * (c >= 0 ? s->complexity[c] : 0);
+        }
+        double mf = p->faith.m0;
+        s->faith[o] = (s->faith_pos[o] + mf * s->faith0[o]) / (s->faith_pos[o] + s->faith_neg[o] + mf);
+        if (m->mode == TS_MODE_STANDARD && s->faith[o] < p->faith.exit_faith) {
+            if (++s->low_faith_ticks[o] >= p->faith.exit_ticks) {
+                s->active[o] = 0;
+                left = true;
+                continue;
+            }
+        } else {
+            s->low_faith_ticks[o] = 0;
+        }
+        ts->faith += s->faith[o];
+        ts->active++;
+    }
+    return left;
+}
+
+static void record(ts_sim *s, const tick_sums *ts)
+{
+    int stride = s->m->ticks + 1;
+    double *v = s->series + s->t;
+#define PUT(metric, value) v[(size_t)(metric) * stride] = (value)
+    double ti = ts->known > 0 ? ts->trust / ts->known : NAN;
+    double tg = ts->pairs > 0 ? ts->group / ts->pairs : NAN;
+    PUT(TS_M_COOP_RATE, s->sum_n > 0 ? s->sum_c / s->sum_n : 0);
+    PUT(TS_M_TRUST_INTERPERSONAL, ti);
+    PUT(TS_M_TRUST_INTERORG, ts->pairs > 0 ? ts->to / ts->pairs : NAN);
+    PUT(TS_M_TRUST_GROUP, tg);
+    PUT(TS_M_CONFIDENCE, ts->pairs > 0 ? ts->confidence / ts->pairs : NAN);
+    PUT(TS_M_FAITH, ts->active > 0 ? ts->faith / ts->active : NAN);
+    for (int st = 0; st < 4; st++)
+        PUT(TS_M_STAGE0_SHARE + st, ts->upairs > 0 ? (double)ts->stage[st] / ts->upairs : NAN);
+    PUT(TS_M_ACTIVE_ORGS, ts->active);
+    PUT(TS_M_COLLAB_VALUE, s->collab_value);
+    for (int a = 0; a < TS_ACT_COUNT; a++)
+        PUT(TS_M_ACTS_FIRST + a, s->acts_tick[a]);
+    for (int p = 0; p < TS_PILLARS; p++) {
+        double pv = ts->known > 0 ? ts->pillar[p] / ts->known : NAN;
+        PUT(TS_M_PERCEIVED_FIRST + p, pv);
+        PUT(TS_M_SURVEY_PILLAR_FIRST + p, 1 + 4 * pv);
+    }
+    PUT(TS_M_SURVEY_INTERINDIVIDUAL, 1 + 4 * ti);
+    PUT(TS_M_SURVEY_INTERORG, 1 + 4 * tg);
+    if (s->m->mode == TS_MODE_DONATION_GAME)
+        for (int g = 0; g < TS_STRATEGY_COUNT; g++)
+            PUT(TS_M_PAYOFF_FIRST + g, s->strategy_count[g] > 0
+                                           ? s->strategy_payoff[g] / s->strategy_count[g]
+                                           : NAN);
+#undef PUT
+}
+
+/* Open the next tick's slot of every sliding window. */
+static void advance_windows(ts_sim *s)
+{
+    int w = s->p->stages.window, next = (s->t + 1) % w;
+    s->sum_c -= s->win_c[next];
+    s->sum_n -= s->win_n[next];
+    s->win_c[next] = s->win_n[next] = 0;
+    for (int u = 0; u < s->m->n_upairs; u++) {
+        size_t i = (size_t)u * w + next;
+        s->sum_coop[u] -= s->win_coop[i];
+        s->sum_all[u] -= s->win_all[i];
+        s->win_coop[i] = s->win_all[i] = 0;
+    }
+}
+
+void ts_update_end_of_tick(ts_sim *s)
+{
+    tick_sums ts;
+    memset(&ts, 0, sizeof ts);
+    pass_beliefs(s, &ts);
+    pass_pairs(s, &ts);
+    pass_stages(s, &ts);
+    bool left = pass_faith(s, &ts);
+    record(s, &ts);
+    if (left)
+        ts_sim_refresh_topology(s);
+    memset(s->received, 0, sizeof *s->received * (size_t)s->m->n_orgs);
+    memset(s->deliveries_seen, 0, sizeof *s->deliveries_seen * (size_t)s->m->n_orgs);
+    advance_windows(s);
+}

@@ -1,0 +1,539 @@
+/* The HDF5 writer: what it stores reads back exactly, with its layout, dimension scales and
+ * summaries, and a target file is either complete or untouched. */
+#include "support.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <hdf5.h>
+#include <hdf5_hl.h>
+
+#include "trustsim/output.h"
+
+enum { P = 2, R = 3, T = 5, M = 3, O = 3, K = 2 };
+
+static const char *const metrics[M] = {"coop_rate", "trust_interorg", "faith"};
+static const char *const descriptions[M] = {"share of cooperative acts", NULL, "mean faith"};
+static const char *const orgs[O] = {"Hôpital Nord", "Care Co", "Council"};
+static const char *const params[K] = {"reciprocity.q0", "faith.decay"};
+static const double point_values[P * K] = {0.1, 0.01, 0.2, 0.02};
+
+/* Point 1 replicate 1 is never written; one value is NaN to be left out of the summaries. */
+static bool written(int p, int r)
+{
+    return !(p == 1 && r == 1);
+}
+
+static double series_value(int p, int r, int m, int t)
+{
+    if (p == 0 && r == 1 && m == 2 && t == 0)
+        return NAN;
+    const double spread[R] = {0.25, 3.5, 1.0};
+    return 100.0 * p + 10.0 * m + t + spread[r] * (t + 1) * (m + 1);
+}
+
+static double trust_value(int p, int r, int o, int q)
+{
+    return o == q ? NAN : p + 0.1 * r + 0.01 * o + 0.001 * q;
+}
+
+static int8_t stage_value(int p, int r, int o, int q)
+{
+    return o == q ? -1 : (int8_t)((p + r + o + q) % 4);
+}
+
+static double faith_value(int p, int r, int o)
+{
+    return 0.5 + p + 0.1 * r + 0.01 * o;
+}
+
+static uint8_t active_value(int p, int r, int o)
+{
+    return (uint8_t)((p + r + o) % 2);
+}
+
+static ts_output_spec make_spec(void)
+{
+    return (ts_output_spec){.scenario_name = "pomponi_case",
+                            .master_seed = 18446744073709551557ULL,
+                            .rng_type = "mt19937",
+                            .tick_unit = "week",
+                            .scenario_text = "name: pomponi_case\nticks: 4\n",
+                            .resolved_text = "name: pomponi_case\nticks: 4\nseed: 1\n",
+                            .n_points = P,
+                            .n_replicates = R,
+                            .n_times = T,
+                            .metric_names = metrics,
+                            .n_metrics = M,
+                            .metric_descriptions = descriptions,
+                            .org_names = orgs,
+                            .n_orgs = O,
+                            .n_point_params = K,
+                            .point_param_names = params,
+                            .point_values = point_values};
+}
+
+typedef struct run_buffers {
+    double series[M * T];
+    double trust[O * O];
+    int8_t stage[O * O];
+    double faith[O];
+    uint8_t active[O];
+    ts_run_result res;
+} run_buffers;
+
+static void fill_run(run_buffers *b, int p, int r)
+{
+    for (int m = 0; m < M; m++)
+        for (int t = 0; t < T; t++)
+            b->series[m * T + t] = series_value(p, r, m, t);
+    for (int o = 0; o < O; o++) {
+        for (int q = 0; q < O; q++) {
+            b->trust[o * O + q] = trust_value(p, r, o, q);
+            b->stage[o * O + q] = stage_value(p, r, o, q);
+        }
+        b->faith[o] = faith_value(p, r, o);
+        b->active[o] = active_value(p, r, o);
+    }
+    b->res = (ts_run_result){M, T, b->series, O, b->trust, b->stage, b->faith, b->active};
+}
+
+static bool exists(const char *path)
+{
+    return access(path, F_OK) == 0;
+}
+
+static char *part_of(const char *path)
+{
+    static char buf[4096];
+    snprintf(buf, sizeof buf, "%s.part", path);
+    return buf;
+}
+
+/* Write the test file at path: every run but (1, 1). */
+static void write_sample(const char *path, bool force)
+{
+    ts_output_spec spec = make_spec();
+    spec.force = force;
+    ts_output *out = NULL;
+    ts_error err = {{0}};
+    assert_int_equal(ts_output_create(&out, path, &spec, &err), TS_OK);
+    assert_true(exists(part_of(path)));
+    run_buffers b;
+    for (int p = 0; p < P; p++) {
+        for (int r = R - 1; r >= 0; r--) { /* out of order, as parallel runs finish */
+            if (!written(p, r))
+                continue;
+            fill_run(&b, p, r);
+            assert_int_equal(ts_output_write_run(out, (size_t)p, (size_t)r, &b.res, &err),
+                             TS_OK);
+        }
+    }
+    assert_int_equal(ts_output_flush(out, &err), TS_OK);
+    assert_int_equal(ts_output_close(out, &err), TS_OK);
+    assert_false(exists(part_of(path)));
+}
+
+/* ---- reading back ------------------------------------------------------------------------ */
+
+/* cmocka's assert_float_equal compares in float and lets NaN through. */
+static void assert_same(double expected, double got)
+{
+    bool same = isnan(expected) ? isnan(got) : fabs(expected - got) <= 1e-12 * (1 + fabs(expected));
+    if (!same)
+        fail_msg("expected %.17g, got %.17g", expected, got);
+}
+
+static void read_doubles(hid_t file, const char *name, double *buf)
+{
+    hid_t d = H5Dopen2(file, name, H5P_DEFAULT);
+    assert_true(d >= 0);
+    assert_true(H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
+    H5Dclose(d);
+}
+
+/* A scalar string attribute or dataset, as a malloc'd copy. */
+static char *read_string(hid_t file, const char *object, const char *attr)
+{
+    hid_t type = H5Tcopy(H5T_C_S1);
+    H5Tset_size(type, H5T_VARIABLE);
+    H5Tset_cset(type, H5T_CSET_UTF8);
+    char *value = NULL;
+    if (attr) {
+        hid_t a = H5Aopen_by_name(file, object, attr, H5P_DEFAULT, H5P_DEFAULT);
+        assert_true(a >= 0);
+        assert_true(H5Aread(a, type, &value) >= 0);
+        H5Aclose(a);
+    } else {
+        hid_t d = H5Dopen2(file, object, H5P_DEFAULT);
+        assert_true(d >= 0);
+        assert_true(H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value) >= 0);
+        H5Dclose(d);
+    }
+    H5Tclose(type);
+    assert_non_null(value);
+    char *copy = strdup(value);
+    H5free_memory(value);
+    return copy;
+}
+
+static void assert_string(hid_t file, const char *object, const char *attr, const char *want)
+{
+    char *got = read_string(file, object, attr);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+static uint64_t read_u64_attr(hid_t file, const char *name)
+{
+    uint64_t v = 0;
+    hid_t a = H5Aopen(file, name, H5P_DEFAULT);
+    assert_true(a >= 0);
+    assert_true(H5Aread(a, H5T_NATIVE_UINT64, &v) >= 0);
+    H5Aclose(a);
+    return v;
+}
+
+static herr_t scale_name(hid_t did, unsigned dim, hid_t dsid, void *data)
+{
+    (void)did;
+    (void)dim;
+    return H5DSget_scale_name(dsid, data, 32) < 0 ? -1 : 1;
+}
+
+/* Each axis of the dataset has the named scale attached, and the group links it. */
+static void assert_dims(hid_t file, const char *group, const char *name, int rank,
+                        const char *const *dims)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", group, name);
+    hid_t d = H5Dopen2(file, path, H5P_DEFAULT);
+    assert_true(d >= 0);
+    hid_t space = H5Dget_space(d);
+    assert_int_equal(H5Sget_simple_extent_ndims(space), rank);
+    H5Sclose(space);
+    for (int i = 0; i < rank; i++) {
+        char got[32] = "";
+        assert_int_equal(H5DSget_num_scales(d, (unsigned)i), 1);
+        assert_int_equal(H5DSiterate_scales(d, (unsigned)i, NULL, scale_name, got), 1);
+        assert_string_equal(got, dims[i]);
+        char link[256];
+        snprintf(link, sizeof link, "%s/%s", group, dims[i]);
+        assert_true(H5Lexists(file, link, H5P_DEFAULT) > 0);
+    }
+    H5Dclose(d);
+}
+
+static void check_header(hid_t file)
+{
+    assert_string(file, "/", "format", "trustsim");
+    assert_string(file, "/", "trustsim_version", TRUSTSIM_VERSION);
+    assert_string(file, "/", "scenario", "pomponi_case");
+    assert_string(file, "/", "rng_type", "mt19937");
+    assert_string(file, "/", "tick_unit", "week");
+    assert_int_equal(read_u64_attr(file, "format_version"), 1);
+    assert_true(read_u64_attr(file, "master_seed") == 18446744073709551557ULL);
+    assert_int_equal(read_u64_attr(file, "n_points"), P);
+    assert_int_equal(read_u64_attr(file, "n_replicates"), R);
+    char *created = read_string(file, "/", "created");
+    int y, mo, d, h, mi, s;
+    char z = 0;
+    assert_int_equal(strlen(created), 20);
+    assert_int_equal(sscanf(created, "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &s, &z),
+                     7);
+    assert_int_equal(z, 'Z');
+    assert_true(y >= 2024);
+    free(created);
+    assert_string(file, "/scenario/text", NULL, "name: pomponi_case\nticks: 4\n");
+    assert_string(file, "/scenario/resolved", NULL, "name: pomponi_case\nticks: 4\nseed: 1\n");
+    assert_string(file, "/series/coop_rate", "long_name", "share of cooperative acts");
+    assert_false(H5Aexists_by_name(file, "/series/trust_interorg", "long_name", H5P_DEFAULT));
+    assert_string(file, "/time", "tick_unit", "week");
+}
+
+static void check_scales(hid_t file)
+{
+    int64_t ticks[T], points[P], reps[R];
+    hid_t d = H5Dopen2(file, "/time", H5P_DEFAULT);
+    assert_true(H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, ticks) >= 0);
+    H5Dclose(d);
+    d = H5Dopen2(file, "/point", H5P_DEFAULT);
+    assert_true(H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, points) >= 0);
+    H5Dclose(d);
+    d = H5Dopen2(file, "/replicate", H5P_DEFAULT);
+    assert_true(H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, reps) >= 0);
+    H5Dclose(d);
+    for (int t = 0; t < T; t++)
+        assert_int_equal(ticks[t], t);
+    for (int p = 0; p < P; p++)
+        assert_int_equal(points[p], p);
+    for (int r = 0; r < R; r++)
+        assert_int_equal(reps[r], r);
+
+    const char *scales[] = {"/organisation", "/partner"};
+    for (int s = 0; s < 2; s++) {
+        hid_t type = H5Tcopy(H5T_C_S1);
+        H5Tset_size(type, H5T_VARIABLE);
+        char *names[O];
+        d = H5Dopen2(file, scales[s], H5P_DEFAULT);
+        assert_true(H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, names) >= 0);
+        for (int o = 0; o < O; o++) {
+            assert_string_equal(names[o], orgs[o]);
+            H5free_memory(names[o]);
+        }
+        H5Dclose(d);
+        H5Tclose(type);
+    }
+
+    static const char *const series[] = {"point", "replicate", "time"};
+    static const char *const pairs[] = {"point", "replicate", "organisation", "partner"};
+    static const char *const runs[] = {"point", "replicate"};
+    static const char *const summary[] = {"point", "time"};
+    for (int m = 0; m < M; m++) {
+        assert_dims(file, "/series", metrics[m], 3, series);
+        char group[64];
+        snprintf(group, sizeof group, "/summary/%s", metrics[m]);
+        assert_dims(file, group, "mean", 2, summary);
+        assert_dims(file, group, "q95", 2, summary);
+    }
+    assert_dims(file, "/final", "trust_interorg", 4, pairs);
+    assert_dims(file, "/final", "stage", 4, pairs);
+    assert_dims(file, "/final", "faith", 3, pairs);
+    assert_dims(file, "/final", "active", 3, pairs);
+    assert_dims(file, "", "done", 2, runs);
+    assert_dims(file, "/points", "reciprocity.q0", 1, runs);
+}
+
+static void check_runs(hid_t file)
+{
+    double series[P * R * T], trust[P * R * O * O], faith[P * R * O];
+    int8_t stage[P * R * O * O];
+    uint8_t active[P * R * O], done[P * R];
+    for (int m = 0; m < M; m++) {
+        char name[64];
+        snprintf(name, sizeof name, "/series/%s", metrics[m]);
+        read_doubles(file, name, series);
+        for (int p = 0; p < P; p++)
+            for (int r = 0; r < R; r++)
+                for (int t = 0; t < T; t++)
+                    assert_same(written(p, r) ? series_value(p, r, m, t) : NAN,
+                                series[(p * R + r) * T + t]);
+    }
+    read_doubles(file, "/final/trust_interorg", trust);
+    read_doubles(file, "/final/faith", faith);
+    hid_t d = H5Dopen2(file, "/final/stage", H5P_DEFAULT);
+    assert_true(H5Dread(d, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, stage) >= 0);
+    H5Dclose(d);
+    d = H5Dopen2(file, "/final/active", H5P_DEFAULT);
+    assert_true(H5Dread(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, active) >= 0);
+    H5Dclose(d);
+    d = H5Dopen2(file, "/done", H5P_DEFAULT);
+    assert_true(H5Dread(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, done) >= 0);
+    H5Dclose(d);
+    for (int p = 0; p < P; p++) {
+        for (int r = 0; r < R; r++) {
+            const bool w = written(p, r);
+            assert_int_equal(done[p * R + r], w);
+            for (int o = 0; o < O; o++) {
+                for (int q = 0; q < O; q++) {
+                    int i = ((p * R + r) * O + o) * O + q;
+                    assert_same(w ? trust_value(p, r, o, q) : NAN, trust[i]);
+                    assert_int_equal(stage[i], w ? stage_value(p, r, o, q) : -1);
+                }
+                assert_same(w ? faith_value(p, r, o) : NAN, faith[(p * R + r) * O + o]);
+                assert_int_equal(active[(p * R + r) * O + o], w ? active_value(p, r, o) : 0);
+            }
+        }
+    }
+    for (int k = 0; k < K; k++) {
+        double values[P];
+        char name[64];
+        snprintf(name, sizeof name, "/points/%s", params[k]);
+        read_doubles(file, name, values);
+        for (int p = 0; p < P; p++)
+            assert_same(point_values[p * K + k], values[p]);
+    }
+}
+
+/* Sample statistics written out longhand: the sd divides by n - 1, quantile f interpolates
+ * linearly between the sorted values at ranks floor and ceil of f * (n - 1). */
+static double by_hand(const double *v, int n, const char *stat)
+{
+    if (n == 0 || (n == 1 && strcmp(stat, "sd") == 0))
+        return NAN;
+    double sum = 0;
+    for (int i = 0; i < n; i++)
+        sum += v[i];
+    double mean = sum / n;
+    if (strcmp(stat, "mean") == 0)
+        return mean;
+    if (strcmp(stat, "sd") == 0) {
+        double ss = 0;
+        for (int i = 0; i < n; i++)
+            ss += (v[i] - mean) * (v[i] - mean);
+        return sqrt(ss / (n - 1));
+    }
+    double s[R];
+    for (int i = 0; i < n; i++) {
+        int j = i;
+        for (; j > 0 && s[j - 1] > v[i]; j--)
+            s[j] = s[j - 1];
+        s[j] = v[i];
+    }
+    double f = strcmp(stat, "q05") == 0 ? 0.05 : strcmp(stat, "q50") == 0 ? 0.5 : 0.95;
+    double h = f * (n - 1);
+    int lo = (int)floor(h);
+    return lo + 1 < n ? s[lo] + (h - lo) * (s[lo + 1] - s[lo]) : s[lo];
+}
+
+static void check_summaries(hid_t file)
+{
+    static const char *const stats[] = {"mean", "sd", "q05", "q50", "q95"};
+    double got[P * T];
+    for (int m = 0; m < M; m++) {
+        for (int s = 0; s < 5; s++) {
+            char name[64];
+            snprintf(name, sizeof name, "/summary/%s/%s", metrics[m], stats[s]);
+            read_doubles(file, name, got);
+            for (int p = 0; p < P; p++) {
+                for (int t = 0; t < T; t++) {
+                    double v[R];
+                    int n = 0;
+                    for (int r = 0; r < R; r++)
+                        if (written(p, r) && !isnan(series_value(p, r, m, t)))
+                            v[n++] = series_value(p, r, m, t);
+                    assert_same(by_hand(v, n, stats[s]), got[p * T + t]);
+                }
+            }
+        }
+    }
+}
+
+/* ---- tests ------------------------------------------------------------------------------- */
+
+static void test_everything_written_reads_back(void **state)
+{
+    (void)state;
+    const char *path = ts_test_temp_path("output", ".h5");
+    char file_name[4096];
+    snprintf(file_name, sizeof file_name, "%s", path);
+    write_sample(file_name, false);
+
+    hid_t file = H5Fopen(file_name, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(file >= 0);
+    check_header(file);
+    check_scales(file);
+    check_runs(file);
+    check_summaries(file);
+    H5Fclose(file);
+    unlink(file_name);
+}
+
+static void test_existing_file_is_kept_without_force(void **state)
+{
+    (void)state;
+    char path[4096];
+    snprintf(path, sizeof path, "%s", ts_test_temp_path("output-exists", ".h5"));
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("precious", f);
+    fclose(f);
+
+    ts_output_spec spec = make_spec();
+    ts_output *out = NULL;
+    ts_error err = {{0}};
+    assert_int_equal(ts_output_create(&out, path, &spec, &err), TS_EINPUT);
+    assert_null(out);
+    char want[4200];
+    snprintf(want, sizeof want, "%s: exists (use --force to replace it)", path);
+    assert_string_equal(err.msg, want);
+    assert_false(exists(part_of(path)));
+    char *text = ts_test_read_file(path);
+    assert_string_equal(text, "precious");
+    free(text);
+
+    /* With force the old file stays until the new one is complete, then is replaced. */
+    spec.force = true;
+    assert_int_equal(ts_output_create(&out, path, &spec, &err), TS_OK);
+    text = ts_test_read_file(path);
+    assert_string_equal(text, "precious");
+    free(text);
+    ts_output_abort(out);
+    text = ts_test_read_file(path);
+    assert_string_equal(text, "precious");
+    free(text);
+
+    write_sample(path, true);
+    assert_true(H5Fis_hdf5(path) > 0);
+    unlink(path);
+}
+
+static void test_abort_leaves_nothing(void **state)
+{
+    (void)state;
+    char path[4096];
+    snprintf(path, sizeof path, "%s", ts_test_temp_path("output-abort", ".h5"));
+    /* A stale temporary file from a crashed run does not get in the way. */
+    FILE *f = fopen(part_of(path), "w");
+    assert_non_null(f);
+    fclose(f);
+
+    ts_output_spec spec = make_spec();
+    ts_output *out = NULL;
+    ts_error err = {{0}};
+    assert_int_equal(ts_output_create(&out, path, &spec, &err), TS_OK);
+    run_buffers b;
+    fill_run(&b, 0, 0);
+    assert_int_equal(ts_output_write_run(out, 0, 0, &b.res, &err), TS_OK);
+    ts_output_abort(out);
+    assert_false(exists(path));
+    assert_false(exists(part_of(path)));
+}
+
+static void test_mismatched_run_is_refused(void **state)
+{
+    (void)state;
+    char path[4096];
+    snprintf(path, sizeof path, "%s", ts_test_temp_path("output-mismatch", ".h5"));
+    ts_output_spec spec = make_spec();
+    ts_output *out = NULL;
+    ts_error err = {{0}};
+    assert_int_equal(ts_output_create(&out, path, &spec, &err), TS_OK);
+    run_buffers b;
+    fill_run(&b, 0, 0);
+    b.res.n_times = T + 1;
+    assert_int_equal(ts_output_write_run(out, 0, 0, &b.res, &err), TS_ERUNTIME);
+    assert_non_null(strstr(err.msg, "6 times"));
+    b.res.n_times = T;
+    assert_int_equal(ts_output_write_run(out, P, 0, &b.res, &err), TS_ERUNTIME);
+    assert_non_null(strstr(err.msg, "outside"));
+    ts_output_abort(out);
+    assert_false(exists(part_of(path)));
+}
+
+static void test_unwritable_place_is_reported(void **state)
+{
+    (void)state;
+    ts_output_spec spec = make_spec();
+    ts_output *out = NULL;
+    ts_error err = {{0}};
+    assert_int_equal(ts_output_create(&out, "no-such-dir/x.h5", &spec, &err), TS_ERUNTIME);
+    assert_null(out);
+    assert_non_null(strstr(err.msg, "no-such-dir/x.h5"));
+    assert_non_null(strstr(err.msg, "No such file or directory"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_everything_written_reads_back),
+        cmocka_unit_test(test_existing_file_is_kept_without_force),
+        cmocka_unit_test(test_abort_leaves_nothing),
+        cmocka_unit_test(test_mismatched_run_is_refused),
+        cmocka_unit_test(test_unwritable_place_is_reported),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
