@@ -114,8 +114,20 @@ static int bench(const char *label, int n_orgs, int collab_size, int ticks, int 
 
 int main(int argc, char **argv)
 {
-    int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
-    int rc = bench("small", 20, 20, 520, quick ? 2 : 20);
-    rc |= bench("large", 2000, 100, quick ? 52 : 260, 1);
+    /* options: --quick (fewer runs and ticks), small or large (only that scenario) */
+    int quick = 0, small = 1, large = 1;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--quick") == 0)
+            quick = 1;
+        else if (strcmp(argv[i], "small") == 0)
+            large = 0;
+        else if (strcmp(argv[i], "large") == 0)
+            small = 0;
+    }
+    int rc = 0;
+    if (small)
+        rc |= bench("small", 20, 20, 520, quick ? 2 : 20);
+    if (large)
+        rc |= bench("large", 2000, 100, quick ? 52 : 260, 1);
     return rc;
 }

@@ -228,7 +228,7 @@ static void perform(ts_sim *s, int x, int y, int pair, ts_act act, bool need)
 {
     tally(s, x, y, pair, act);
     if (act == TS_ACT_PROMISE) {
-        ts_promise pr = {s->t + s->p->promises.delay, x, y, pair, s->gen[x], s->gen[y]};
+        ts_promise pr = {s->t + s->p->promises.delay, x, y, pair, s->gen[x]};
         (void)ts_sim_push_promise(s, &pr); /* out of memory: the promise lapses */
         return;
     }
@@ -315,9 +315,9 @@ static void resolve_promise(ts_sim *s, const ts_promise *pr)
 {
     const ts_model *m = s->m;
     int x = pr->x, y = pr->y, pair = pr->pair;
-    if (s->gen[x] != pr->gen_x || s->gen[y] != pr->gen_y || !s->active[m->leader_org[x]] ||
-        !s->active[m->leader_org[y]])
-        return; /* the people or the organisations have gone: the promise lapses */
+    if (s->gen[x] != pr->gen_x || !s->active[m->leader_org[x]] || !s->active[m->leader_org[y]])
+        return; /* the promiser or an organisation has gone: the promise lapses (a recipient's
+                   successor in the slot receives what was promised to the post) */
     int stage = pair_stage(s, pair);
     bool brk = false;
     if (s->strategy[x] == TS_STRATEGY_TRUST &&

@@ -39,6 +39,7 @@ static int alloc_table(ts_belief_store *b, size_t cap)
 int ts_beliefs_init(ts_belief_store *b, size_t expected)
 {
     memset(b, 0, sizeof *b);
+    b->unit = 1.0;
     size_t cap = 64;
     while (cap < 2 * expected)
         cap *= 2;
@@ -62,6 +63,22 @@ void ts_beliefs_clear(ts_belief_store *b)
     memset(b->keys, 0xff, b->table_cap * sizeof *b->keys);
     b->count = 0;
     b->grows = 0;
+    b->unit = 1.0;
+}
+
+void ts_beliefs_fade(ts_belief_store *b, double keep)
+{
+    b->unit *= keep;
+    if (b->unit >= 1e-6)
+        return;
+    /* fold the factor into the records before stored counts grow large */
+    float u = (float)b->unit;
+    for (size_t r = 0; r < b->count; r++)
+        for (int p = 0; p < TS_PILLARS; p++) {
+            b->pool[r].pos[p] *= u;
+            b->pool[r].neg[p] *= u;
+        }
+    b->unit = 1.0;
 }
 
 long ts_beliefs_find(const ts_belief_store *b, uint32_t x, uint32_t y)

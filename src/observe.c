@@ -35,9 +35,10 @@ double ts_prior_pillar(const ts_sim *s, int x, int pair, int pillar)
 
 double ts_belief_trust(const ts_sim *s, const ts_belief *b)
 {
-    double m0 = s->p->beliefs.m0, t = 0;
+    double m0 = s->p->beliefs.m0, u = s->beliefs.unit, t = 0;
     for (int i = 0; i < TS_PILLARS; i++)
-        t += s->m->weights[i] * (b->pos[i] + m0 * b->prior[i]) / (b->pos[i] + b->neg[i] + m0);
+        t += s->m->weights[i] * (b->pos[i] * u + m0 * b->prior[i]) /
+             ((b->pos[i] + b->neg[i]) * u + m0);
     return t;
 }
 
@@ -91,6 +92,7 @@ static long belief_for_update(ts_sim *s, int x, int y, int pair)
         b->gen_x = s->gen[x];
         b->gen_y = s->gen[y];
         b->pair = pair;
+        b->acc = s->m->pair_acc_begin[pair] + (x - s->m->org_leader_begin[s->m->leader_org[x]]);
         b->last_act = 0;
         b->last_good = 1;
         for (int p = 0; p < TS_PILLARS; p++) {
@@ -240,12 +242,13 @@ static void take_evidence(ts_sim *s, int z, int x, const double ev_in[TS_PILLARS
     double *gneg_counts = s->g_neg + (size_t)pair * TS_PILLARS;
     ts_resolution rb = {0}, rg = {0};
     bool negative = false;
+    double in_units = 1.0 / s->beliefs.unit;
     for (int i = 0; i < TS_PILLARS; i++) {
         if (ev[i] > 0) {
-            b->pos[i] += (float)ev[i];
+            b->pos[i] += (float)(ev[i] * in_units);
             gpos[i] += gw * ev[i];
         } else if (ev[i] < 0) {
-            b->neg[i] += (float)-ev[i];
+            b->neg[i] += (float)(-ev[i] * in_units);
             gneg_counts[i] += gw * gneg * -ev[i];
             rb.neg[i] = (float)-ev[i];
             rg.neg[i] = (float)(gw * gneg * -ev[i]);
@@ -371,8 +374,9 @@ void ts_observe_resolve_conflicts(ts_sim *s)
         ts_belief *b = &s->beliefs.pool[bi];
         if (b->gen_x != r.gen_a || b->gen_y != r.gen_b)
             continue;
+        float in_units = (float)(1.0 / s->beliefs.unit);
         for (int k = 0; k < TS_PILLARS; k++)
-            b->neg[k] = fmaxf(0.0f, b->neg[k] - 0.5f * r.neg[k]);
+            b->neg[k] = fmaxf(0.0f, b->neg[k] - 0.5f * r.neg[k] * in_units);
     }
     s->n_resolutions = keep;
 }

@@ -33,12 +33,12 @@
 
 enum {
     FORMAT_VERSION = 1,
-    DEFLATE_LEVEL = 1,          /* level 1 compresses these series nearly as well as 6, faster */
-    RUNS_PER_CHUNK = 32,        /* runs sharing a chunk of series and final state */
-    FLAGS_PER_CHUNK = 4096,     /* entries of /done sharing a chunk */
-    CHUNK_MAX_BYTES = 1 << 20,  /* a chunk never exceeds this, whatever the run length */
-    CHUNKS_IN_CACHE = 8,        /* per dataset: runs finishing out of order stay in memory */
-    CACHE_SLOTS = 1009          /* prime, well above the chunks that fit in the cache */
+    DEFLATE_LEVEL = 1,         /* level 1 compresses these series nearly as well as 6, faster */
+    RUNS_PER_CHUNK = 32,       /* runs sharing a chunk of series and final state */
+    FLAGS_PER_CHUNK = 4096,    /* entries of /done sharing a chunk */
+    CHUNK_MAX_BYTES = 1 << 20, /* a chunk never exceeds this, whatever the run length */
+    CHUNKS_IN_CACHE = 8,       /* per dataset: runs finishing out of order stay in memory */
+    CACHE_SLOTS = 1009         /* prime, well above the chunks that fit in the cache */
 };
 
 /* The axes of every dataset; each has a dimension scale of the same name at the root. */
@@ -174,14 +174,14 @@ static hid_t utf8_type(void)
     return t;
 }
 
-static herr_t write_attr(ts_output *o, hid_t loc, const char *name, hid_t file_type,
-                         hid_t mem_type, const void *value)
+static herr_t write_attr(ts_output *o, hid_t loc, const char *name, hid_t file_type, hid_t mem_type,
+                         const void *value)
 {
     hid_t space = H5Screate(H5S_SCALAR);
     hid_t attr = H5I_INVALID_HID;
     herr_t rc = -1;
-    if (!failed(o, space) && !failed(o, attr = H5Acreate2(loc, name, file_type, space,
-                                                          H5P_DEFAULT, H5P_DEFAULT)))
+    if (!failed(o, space) &&
+        !failed(o, attr = H5Acreate2(loc, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT)))
         rc = H5Awrite(attr, mem_type, value);
     failed(o, rc);
     close_id(&attr);
@@ -199,9 +199,8 @@ static herr_t write_string_attr(ts_output *o, hid_t loc, const char *name, const
 
 /* A contiguous dataset written whole at creation: coordinates, texts, swept values. mem_space
  * and mem_select pick the values out of buf (H5S_ALL: buf holds exactly the dataset). */
-static hid_t write_whole(ts_output *o, hid_t loc, const char *name, hid_t file_type,
-                         hid_t mem_type, int rank, const hsize_t *dims, hid_t mem_space,
-                         const void *buf)
+static hid_t write_whole(ts_output *o, hid_t loc, const char *name, hid_t file_type, hid_t mem_type,
+                         int rank, const hsize_t *dims, hid_t mem_space, const void *buf)
 {
     hid_t space = rank ? H5Screate_simple(rank, dims, NULL) : H5Screate(H5S_SCALAR);
     hid_t dset = H5I_INVALID_HID;
@@ -243,8 +242,8 @@ static void choose_chunk(int rank, int n_lead, const hsize_t *dims, size_t elem,
 /* A chunked, compressed dataset over the given axes, filled with *fill until written, with
  * its dimension scales attached. */
 static hid_t create_array(ts_output *o, hid_t loc, const char *name, hid_t file_type,
-                          hid_t mem_type, const void *fill, int rank, const int *axes,
-                          int n_lead, hsize_t runs)
+                          hid_t mem_type, const void *fill, int rank, const int *axes, int n_lead,
+                          hsize_t runs)
 {
     hsize_t dims[4], chunk[4];
     for (int i = 0; i < rank; i++)
@@ -257,8 +256,8 @@ static hid_t create_array(ts_output *o, hid_t loc, const char *name, hid_t file_
     if (!failed(o, space) && !failed(o, dcpl) && !failed(o, H5Pset_chunk(dcpl, rank, chunk)) &&
         !failed(o, H5Pset_shuffle(dcpl)) && !failed(o, H5Pset_deflate(dcpl, DEFLATE_LEVEL)) &&
         !failed(o, H5Pset_fill_value(dcpl, mem_type, fill)) &&
-        !failed(o, dset = H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, dcpl,
-                                     H5P_DEFAULT))) {
+        !failed(o,
+                dset = H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT))) {
         for (int i = 0; i < rank; i++) {
             if (failed(o, H5DSattach_scale(dset, o->scale[axes[i]], (unsigned)i))) {
                 close_id(&dset);
@@ -329,8 +328,7 @@ static ts_status check_spec(const char *path, const ts_output_spec *s, ts_error 
                             path, s->n_points, s->n_replicates, s->n_times, s->n_orgs);
     if ((s->n_metrics > 0 && !s->metric_names) || !s->org_names ||
         (s->n_point_params > 0 && (!s->point_param_names || !s->point_values)))
-        return ts_error_set(err, TS_EINPUT, "%s: output spec lacks names or swept values",
-                            path);
+        return ts_error_set(err, TS_EINPUT, "%s: output spec lacks names or swept values", path);
     for (int m = 0; m < s->n_metrics; m++)
         if (bad_name(s->metric_names[m]))
             return ts_error_set(err, TS_EINPUT, "%s: unusable metric name '%s'", path,
@@ -356,7 +354,7 @@ static ts_status write_root_attrs(ts_output *o, const ts_output_spec *s, ts_erro
     const uint64_t seed = s->master_seed, n_points = s->n_points, n_reps = s->n_replicates;
     const struct {
         const char *name, *value;
-    } strings[] = {{"format", "trustsim"},          {"trustsim_version", TRUSTSIM_VERSION},
+    } strings[] = {{"format", "trustsim"},         {"trustsim_version", TRUSTSIM_VERSION},
                    {"scenario", s->scenario_name}, {"rng_type", s->rng_type},
                    {"created", created},           {"tick_unit", s->tick_unit}};
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
@@ -374,14 +372,14 @@ static ts_status write_scenario(ts_output *o, const ts_output_spec *s, ts_error 
 {
     hid_t type = utf8_type();
     hid_t group = H5I_INVALID_HID, text = H5I_INVALID_HID, resolved = H5I_INVALID_HID;
-    bool ok = !failed(o, type) &&
-              !failed(o, group = H5Gcreate2(o->file, "scenario", H5P_DEFAULT, H5P_DEFAULT,
-                                            H5P_DEFAULT)) &&
-              !failed(o, text = write_whole(o, group, "text", type, type, 0, NULL, H5S_ALL,
-                                            &s->scenario_text)) &&
-              (!s->resolved_text ||
-               !failed(o, resolved = write_whole(o, group, "resolved", type, type, 0, NULL,
-                                                 H5S_ALL, &s->resolved_text)));
+    bool ok =
+        !failed(o, type) &&
+        !failed(o,
+                group = H5Gcreate2(o->file, "scenario", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) &&
+        !failed(o, text = write_whole(o, group, "text", type, type, 0, NULL, H5S_ALL,
+                                      &s->scenario_text)) &&
+        (!s->resolved_text || !failed(o, resolved = write_whole(o, group, "resolved", type, type, 0,
+                                                                NULL, H5S_ALL, &s->resolved_text)));
     close_id(&resolved);
     close_id(&text);
     close_id(&group);
@@ -409,8 +407,8 @@ static ts_status write_scales(ts_output *o, const ts_output_spec *s, ts_error *e
         const bool named = d == DIM_ORG || d == DIM_PARTNER;
         hid_t ftype = named ? names : H5T_STD_I64LE, mtype = named ? names : H5T_NATIVE_INT64;
         const void *buf = named ? (const void *)s->org_names : index;
-        o->scale[d] = write_whole(o, o->file, dim_names[d], ftype, mtype, 1, &o->dim[d],
-                                  H5S_ALL, buf);
+        o->scale[d] =
+            write_whole(o, o->file, dim_names[d], ftype, mtype, 1, &o->dim[d], H5S_ALL, buf);
         ok = !failed(o, o->scale[d]) && !failed(o, H5DSset_scale(o->scale[d], dim_names[d]));
     }
     free(index);
@@ -476,8 +474,8 @@ static ts_status create_final(ts_output *o, ts_error *err)
 
     static const int runs[] = {DIM_POINT, DIM_REPLICATE};
     const uint8_t not_done = 0;
-    o->done = create_array(o, o->file, "done", H5T_STD_U8LE, H5T_NATIVE_UINT8, &not_done, 2,
-                           runs, 2, FLAGS_PER_CHUNK);
+    o->done = create_array(o, o->file, "done", H5T_STD_U8LE, H5T_NATIVE_UINT8, &not_done, 2, runs,
+                           2, FLAGS_PER_CHUNK);
     return failed(o, o->done) ? fail(o, err, "cannot create /done") : TS_OK;
 }
 
@@ -567,9 +565,9 @@ static void close_objects(ts_output *o)
     if (o->series)
         for (int m = 0; m < o->n_metrics; m++)
             close_id(&o->series[m]);
-    hid_t *ids[] = {&o->trust,       &o->stage,       &o->faith,      &o->active,
-                    &o->done,        &o->space_series, &o->space_pairs, &o->space_orgs,
-                    &o->space_done,  &o->mem_times,   &o->mem_pairs,  &o->mem_orgs,
+    hid_t *ids[] = {&o->trust,      &o->stage,        &o->faith,       &o->active,
+                    &o->done,       &o->space_series, &o->space_pairs, &o->space_orgs,
+                    &o->space_done, &o->mem_times,    &o->mem_pairs,   &o->mem_orgs,
                     &o->mem_one};
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
         close_id(ids[i]);
@@ -688,19 +686,19 @@ static ts_status check_run(const ts_output *o, size_t point, size_t replicate,
         return ts_error_set(err, TS_ERUNTIME,
                             "%s: run (point %zu, replicate %zu) has %d metrics x %d times x "
                             "%d organisations, the file %d x %llu x %llu",
-                            o->path, point, replicate, res->n_metrics, res->n_times,
-                            res->n_orgs, o->n_metrics, (unsigned long long)o->dim[DIM_TIME],
+                            o->path, point, replicate, res->n_metrics, res->n_times, res->n_orgs,
+                            o->n_metrics, (unsigned long long)o->dim[DIM_TIME],
                             (unsigned long long)o->dim[DIM_ORG]);
-    if ((o->n_metrics > 0 && !res->series) || !res->trust_interorg || !res->stage ||
-        !res->faith || !res->active)
+    if ((o->n_metrics > 0 && !res->series) || !res->trust_interorg || !res->stage || !res->faith ||
+        !res->active)
         return ts_error_set(err, TS_ERUNTIME,
                             "%s: run (point %zu, replicate %zu) lacks series or final state",
                             o->path, point, replicate);
     return TS_OK;
 }
 
-static ts_status write_run(ts_output *o, size_t point, size_t replicate,
-                           const ts_run_result *res, ts_error *err)
+static ts_status write_run(ts_output *o, size_t point, size_t replicate, const ts_run_result *res,
+                           ts_error *err)
 {
     const size_t n_times = (size_t)o->dim[DIM_TIME];
     const uint8_t done = 1;
@@ -709,21 +707,21 @@ static ts_status write_run(ts_output *o, size_t point, size_t replicate,
     for (int m = 0; m < o->n_metrics; m++)
         if (failed(o, H5Dwrite(o->series[m], H5T_NATIVE_DOUBLE, o->mem_times, o->space_series,
                                H5P_DEFAULT, res->series + (size_t)m * n_times)))
-            return fail(o, err, "cannot write /series/%s for run (%zu, %zu)",
-                        o->metric_names[m], point, replicate);
+            return fail(o, err, "cannot write /series/%s for run (%zu, %zu)", o->metric_names[m],
+                        point, replicate);
     if (failed(o, select_run(o->space_pairs, point, replicate)) ||
         failed(o, select_run(o->space_orgs, point, replicate)) ||
         failed(o, select_run(o->space_done, point, replicate)) ||
-        failed(o, H5Dwrite(o->trust, H5T_NATIVE_DOUBLE, o->mem_pairs, o->space_pairs,
-                           H5P_DEFAULT, res->trust_interorg)) ||
+        failed(o, H5Dwrite(o->trust, H5T_NATIVE_DOUBLE, o->mem_pairs, o->space_pairs, H5P_DEFAULT,
+                           res->trust_interorg)) ||
         failed(o, H5Dwrite(o->stage, H5T_NATIVE_INT8, o->mem_pairs, o->space_pairs, H5P_DEFAULT,
                            res->stage)) ||
         failed(o, H5Dwrite(o->faith, H5T_NATIVE_DOUBLE, o->mem_orgs, o->space_orgs, H5P_DEFAULT,
                            res->faith)) ||
-        failed(o, H5Dwrite(o->active, H5T_NATIVE_UINT8, o->mem_orgs, o->space_orgs,
-                           H5P_DEFAULT, res->active)) ||
-        failed(o, H5Dwrite(o->done, H5T_NATIVE_UINT8, o->mem_one, o->space_done, H5P_DEFAULT,
-                           &done)))
+        failed(o, H5Dwrite(o->active, H5T_NATIVE_UINT8, o->mem_orgs, o->space_orgs, H5P_DEFAULT,
+                           res->active)) ||
+        failed(o,
+               H5Dwrite(o->done, H5T_NATIVE_UINT8, o->mem_one, o->space_done, H5P_DEFAULT, &done)))
         return fail(o, err, "cannot write the final state of run (%zu, %zu)", point, replicate);
     o->done_mask[point * o->dim[DIM_REPLICATE] + replicate] = 1;
     return TS_OK;
@@ -796,9 +794,9 @@ static ts_status summarise_metric(ts_output *o, int m, hid_t summary, summary_bu
         char long_name[160];
         snprintf(long_name, sizeof long_name, "%s of %s over completed replicates",
                  summary_names[k], name);
-        ok = !failed(o, stat[k] = create_array(o, group, summary_names[k], H5T_IEEE_F64LE,
-                                               H5T_NATIVE_DOUBLE, &nan, 2, axes, 1,
-                                               RUNS_PER_CHUNK)) &&
+        ok = !failed(o,
+                     stat[k] = create_array(o, group, summary_names[k], H5T_IEEE_F64LE,
+                                            H5T_NATIVE_DOUBLE, &nan, 2, axes, 1, RUNS_PER_CHUNK)) &&
              write_string_attr(o, stat[k], "long_name", long_name) >= 0;
     }
     for (size_t p = 0; ok && p < o->dim[DIM_POINT]; p++) {
@@ -835,23 +833,27 @@ static ts_status summarise_metric(ts_output *o, int m, hid_t summary, summary_bu
     return ok ? TS_OK : fail(o, err, "cannot write /summary/%s", name);
 }
 
+/* A single replicate has nothing to summarise: its statistics would only repeat /series four
+ * times over (sd all NaN), multiplying the size of a large one-replicate sweep by five. */
 static ts_status write_summaries(ts_output *o, ts_error *err)
 {
-    if (o->n_metrics == 0)
+    if (o->n_metrics == 0 || o->dim[DIM_REPLICATE] < 2)
         return TS_OK;
     const size_t n_reps = (size_t)o->dim[DIM_REPLICATE], n_times = (size_t)o->dim[DIM_TIME];
     hsize_t block = n_reps * n_times, rows[2] = {o->dim[DIM_POINT], n_times};
-    summary_buffers b = {malloc(block * sizeof(double)), malloc(n_reps * sizeof(double)),
+    summary_buffers b = {malloc(block * sizeof(double)),
+                         malloc(n_reps * sizeof(double)),
                          malloc(N_SUMMARIES * n_times * sizeof(double)),
                          H5Screate_simple(1, &block, NULL),
-                         H5Screate_simple(1, &rows[1], NULL), H5Screate_simple(2, rows, NULL)};
+                         H5Screate_simple(1, &rows[1], NULL),
+                         H5Screate_simple(2, rows, NULL)};
     hid_t summary = H5I_INVALID_HID;
     ts_status st = TS_OK;
     if (!b.block || !b.col || !b.rows)
         st = ts_error_set(err, TS_ERUNTIME, "%s: out of memory for the summaries", o->path);
     else if (failed(o, b.mem_block) || failed(o, b.mem_row) || failed(o, b.space_row) ||
-             failed(o, summary = H5Gcreate2(o->file, "summary", H5P_DEFAULT, H5P_DEFAULT,
-                                            H5P_DEFAULT)))
+             failed(o, summary =
+                           H5Gcreate2(o->file, "summary", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)))
         st = fail(o, err, "cannot create /summary");
     for (int m = 0; m < o->n_metrics && st == TS_OK; m++)
         st = summarise_metric(o, m, summary, &b, err);
@@ -877,15 +879,14 @@ static ts_status close_file(ts_output *o, ts_error *err)
         st = fail(o, err, "cannot close %s", o->part);
     o->file = H5I_INVALID_HID;
     if (st == TS_OK && rename(o->part, o->path) != 0)
-        st = ts_error_set(err, TS_ERUNTIME, "%s: cannot rename %s into place: %s", o->path,
-                          o->part, strerror(errno));
+        st = ts_error_set(err, TS_ERUNTIME, "%s: cannot rename %s into place: %s", o->path, o->part,
+                          strerror(errno));
     if (st != TS_OK) {
         /* Keep the runs already written: a failed close after hours of work should not
          * destroy them. The next create at this path removes the leftover. */
         size_t n = strlen(err ? err->msg : "");
         if (err && n + 1 < sizeof err->msg)
-            snprintf(err->msg + n, sizeof err->msg - n, " (what was written is in %s)",
-                     o->part);
+            snprintf(err->msg + n, sizeof err->msg - n, " (what was written is in %s)", o->part);
     }
     return st;
 }

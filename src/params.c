@@ -16,8 +16,8 @@ const char *const ts_observation_names[2] = {"proximity", "flat"};
 const char *const ts_mode_names[2] = {"standard", "donation_game"};
 const char *const ts_tick_unit_names[3] = {"week", "month", "day"};
 const char *const ts_event_type_names[TS_EVENT_COUNT] = {
-    "agreement", "regulator_visit",      "regulator_visits", "shock",   "leadership_programme",
-    "conflict_resolution", "shared_hub", "new_leader",       "turnover"};
+    "agreement",           "regulator_visit", "regulator_visits", "shock",   "leadership_programme",
+    "conflict_resolution", "shared_hub",      "new_leader",       "turnover"};
 const char *const ts_design_names[6] = {"none", "grid", "list", "lhs", "sobol", "saltelli"};
 const char *const ts_pillar_names[TS_PILLARS] = {"ability", "benevolence", "integrity",
                                                  "predictability"};

@@ -5,6 +5,7 @@
  *
  * Not for YAML: reading and writing files is scenario.c, which walks this same table. To add a
  * parameter, add a field to params.h and one row below. */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -15,6 +16,10 @@
 
 #include "schema_internal.h"
 #include "trustsim/schema.h"
+
+/* The table below is laid out by hand, one row per key, so that it reads as a table;
+ * clang-format would fold rows together. */
+/* clang-format off */
 
 /* ------------------------------------------------------------------------------------------ */
 /* Row builders. A row reads: key name, where it lives, default, range, meaning.               */
@@ -64,6 +69,8 @@
     {.name = (key), .kind = TS_K_MAP, .off = (offset), .keys = (keys_), .check = (check_),        \
      .doc = (text)}
 #define END {.name = NULL}
+
+/* clang-format on */
 
 /* ------------------------------------------------------------------------------------------ */
 /* Cross-field rules, element set-up and output predicates used by the rows below.             */
@@ -136,8 +143,9 @@ static bool check_event(const void *base, const ts_params *p, ts_check_result *r
     if (e->type == TS_EVENT_NEW_LEADER && e->n_orgs == 1) {
         const ts_org_spec *o = &p->orgs[e->orgs[0]];
         if (e->leader >= o->leaders)
-            return fail_check(r, "leader", "must be < %d (organisation '%s' has %d leaders), got %d",
-                              o->leaders, o->id, o->leaders, e->leader);
+            return fail_check(r, "leader",
+                              "must be < %d (organisation '%s' has %d leaders), got %d", o->leaders,
+                              o->id, o->leaders, e->leader);
     }
     return true;
 }
@@ -176,6 +184,8 @@ static bool check_sweep(const void *base, const ts_params *p, ts_check_result *r
         return fail_check(r, "n", "required key missing");
     if (!sampled && d != TS_DESIGN_NONE && p->sweep.n > 0)
         return fail_check(r, "n", "is used only by designs lhs, sobol and saltelli");
+    if (d != TS_DESIGN_NONE && p->sweep.n_params == 0) /* a design set with --set alone */
+        return fail_check(r, "parameters", "required key missing");
     return true;
 }
 
@@ -248,22 +258,29 @@ static bool check_sweep_param(const void *base, const ts_params *p, ts_check_res
            (isnan(sp->max) || check_in_range(&leaf, "max", sp->max, r));
 }
 
+/* clang-format off */
+
 /* ------------------------------------------------------------------------------------------ */
 /* Leader traits (MODEL.md 2.2): one list, four tables. name, default mean, range, meaning.    */
+/* (The ranges are passed as names and expanded late, so their commas survive the X-macro.)   */
+
+#define R_UNIT() UNIT
+#define R_NONNEG() NONNEG
+#define R_POSITIVE() POSITIVE
 
 #define TS_TRAITS(X)                                                                              \
-    X(ability, 0.7, UNIT, "competence to deliver what is promised")                              \
-    X(benevolence, 0.6, UNIT, "concern for partners' interests")                                 \
-    X(integrity, 0.7, UNIT, "honesty: resistance to deceiving and breaking promises")            \
-    X(predictability, 0.8, UNIT, "probability an act follows the decision rule, not noise")      \
-    X(propensity, 0.5, UNIT, "propensity to trust strangers")                                    \
-    X(orientation, 0.5, UNIT, "0 pacesetter (task-focused) to 1 collaborative (relational)")     \
-    X(capacity, 1.0, NONNEG, "meetings per tick across the boundary (used as given, not drawn)") \
-    X(concentration, 20, POSITIVE, "concentration a+b of the Beta distributions traits are drawn from")
+    X(ability, 0.7, R_UNIT, "competence to deliver what is promised")                            \
+    X(benevolence, 0.6, R_UNIT, "concern for partners' interests")                               \
+    X(integrity, 0.7, R_UNIT, "honesty: resistance to deceiving and breaking promises")          \
+    X(predictability, 0.8, R_UNIT, "probability an act follows the decision rule, not noise")    \
+    X(propensity, 0.5, R_UNIT, "propensity to trust strangers")                                  \
+    X(orientation, 0.5, R_UNIT, "0 pacesetter (task-focused) to 1 collaborative (relational)")   \
+    X(capacity, 1.0, R_NONNEG, "meetings per tick across the boundary (used as given)")          \
+    X(concentration, 20, R_POSITIVE, "concentration a+b of the Beta distributions of traits")
 
-#define TRAIT_DEFAULT(f, d, rng, text) NUM(#f, ts_traits, f, d, rng, text " (MODEL.md 2.2)"),
+#define TRAIT_DEFAULT(f, d, rng, text) NUM(#f, ts_traits, f, d, rng(), text " (MODEL.md 2.2)"),
 #define TRAIT_OVERRIDE(f, d, rng, text)                                                           \
-    OPT_NUM(#f, ts_traits, f, rng, "overrides leader_defaults." #f ": " text " (MODEL.md 2.2)"),
+    OPT_NUM(#f, ts_traits, f, rng(), "overrides leader_defaults." #f ": " text " (MODEL.md 2.2)"),
 #define TRAIT_DELTA(f, d, rng, text)                                                              \
     OPT_NUM(#f, ts_event, traits.f, SIGNED_UNIT, "added to the mean " #f " (MODEL.md 2.2)"),
 
@@ -826,3 +843,776 @@ const ts_key ts_schema_root[] = {
      .shown = sweep_active, .def_text = "none: one point",
      .doc = "a parameter sweep: every point runs the replicates"},
     END};
+
+/* clang-format on */
+
+/* ------------------------------------------------------------------------------------------ */
+/* Walking rows: raw access, defaults.                                                         */
+
+void *ts_get_ptr(const void *base, size_t off)
+{
+    void *ptr;
+    memcpy(&ptr, ts_field(base, off), sizeof ptr); /* the field is some T *, not a void * */
+    return ptr;
+}
+
+void ts_set_ptr(void *base, size_t off, void *ptr)
+{
+    memcpy(ts_field(base, off), &ptr, sizeof ptr);
+}
+
+int ts_get_int(const void *base, size_t off)
+{
+    return *(const int *)ts_field(base, off);
+}
+
+const ts_key *ts_schema_find_key(const ts_key *keys, const char *name)
+{
+    for (const ts_key *k = keys; k && k->name; k++)
+        if (strcmp(k->name, name) == 0)
+            return k;
+    return NULL;
+}
+
+const ts_key *ts_schema_element_keys(const ts_list_spec *ls, const void *elem)
+{
+    if (!ls->variants)
+        return ls->keys;
+    int v = ts_get_int(elem, ls->variant_off);
+    return v >= 0 && v < ls->n_variants ? ls->variants[v] : NULL;
+}
+
+void ts_schema_apply_defaults(const ts_key *keys, void *base)
+{
+    for (const ts_key *k = keys; k->name; k++) {
+        void *f = ts_field(base, k->off);
+        switch (k->kind) {
+        case TS_K_DOUBLE:
+            *(double *)f = k->def;
+            break;
+        case TS_K_INT:
+        case TS_K_ENUM:
+        case TS_K_REF:
+            *(int *)f = (int)k->def;
+            break;
+        case TS_K_BOOL:
+            *(bool *)f = k->def != 0;
+            break;
+        case TS_K_SEED:
+            *(uint64_t *)f = (uint64_t)k->def;
+            break;
+        case TS_K_DOUBLES:
+            memcpy(f, k->defs, (size_t)k->len * sizeof(double));
+            break;
+        case TS_K_REF_PAIR:
+            *(int *)f = -1;
+            *(int *)ts_field(base, k->off2) = -1;
+            break;
+        case TS_K_MAP:
+            ts_schema_apply_defaults(k->keys, f);
+            break;
+        default: /* names, texts and lists start empty */
+            break;
+        }
+    }
+}
+
+void ts_schema_init_element(const ts_list_spec *ls, void *elem, const ts_key *keys)
+{
+    memset(elem, 0, ls->size);
+    if (ls->init)
+        ls->init(elem);
+    if (keys)
+        ts_schema_apply_defaults(keys, ts_field(elem, ls->keys_off));
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Scalars: parsing, ranges, messages.                                                         */
+
+static bool fail_reason(char *reason, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static bool fail_reason(char *reason, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, n, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+static void join_names(const char *const *names, int count, char *buf, size_t n)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < count && len < n; i++)
+        len += (size_t)snprintf(buf + len, n - len, "%s%s", i ? ", " : "", names[i]);
+}
+
+void ts_schema_expected(const ts_key *k, char *buf, size_t n)
+{
+    switch (k->kind) {
+    case TS_K_DOUBLE:
+    case TS_K_DOUBLES: /* the lists' elements: "expected a list" is the loader's own */
+    case TS_K_VALUES:
+        snprintf(buf, n, "a number");
+        break;
+    case TS_K_INT:
+    case TS_K_SEED:
+        snprintf(buf, n, "an integer");
+        break;
+    case TS_K_BOOL:
+        snprintf(buf, n, "true or false");
+        break;
+    case TS_K_ENUM: {
+        char names[256];
+        join_names(k->names, k->n_names, names, sizeof names);
+        snprintf(buf, n, "one of %s", names);
+        break;
+    }
+    case TS_K_NAME:
+    case TS_K_TEXT:
+        snprintf(buf, n, "%s", k->flags & TS_F_ID ? "an id" : "a text");
+        break;
+    case TS_K_REF:
+    case TS_K_REF_ONE:
+        snprintf(buf, n, "an id");
+        break;
+    case TS_K_MAP:
+    case TS_K_NAMED:
+        snprintf(buf, n, "a mapping");
+        break;
+    default:
+        snprintf(buf, n, "a list");
+        break;
+    }
+}
+
+void ts_schema_format_double(double v, char *buf, size_t n)
+{
+    /* The shortest text that reads back as the same double: exact round trips, short files.
+     * Plain decimals where people write them (20, not 2e+01); exponents for the rest. */
+    if (v == 0 || (fabs(v) >= 1e-5 && fabs(v) < 1e16)) {
+        for (int decimals = 0; decimals <= 21; decimals++) {
+            snprintf(buf, n, "%.*f", decimals, v);
+            if (strtod(buf, NULL) == v)
+                return;
+        }
+    }
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, n, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            return;
+    }
+}
+
+void ts_schema_format_range(const ts_range *r, char *buf, size_t n)
+{
+    char lo[32], hi[32];
+    ts_schema_format_double(r->min, lo, sizeof lo);
+    ts_schema_format_double(r->max, hi, sizeof hi);
+    bool has_lo = isfinite(r->min), has_hi = isfinite(r->max);
+    if (has_lo && has_hi)
+        snprintf(buf, n, "%c%s, %s%c", r->min_open ? '(' : '[', lo, hi, r->max_open ? ')' : ']');
+    else if (has_lo)
+        snprintf(buf, n, "%s %s", r->min_open ? ">" : ">=", lo);
+    else if (has_hi)
+        snprintf(buf, n, "%s %s", r->max_open ? "<" : "<=", hi);
+    else
+        buf[0] = '\0';
+}
+
+bool ts_schema_check_range(const ts_range *r, double v, char *reason, size_t n)
+{
+    bool ok = !isnan(v);
+    if (isfinite(r->min))
+        ok = ok && (r->min_open ? v > r->min : v >= r->min);
+    if (isfinite(r->max))
+        ok = ok && (r->max_open ? v < r->max : v <= r->max);
+    if (ok)
+        return true;
+    char range[80], got[32];
+    ts_schema_format_range(r, range, sizeof range);
+    ts_schema_format_double(v, got, sizeof got);
+    bool interval = isfinite(r->min) && isfinite(r->max);
+    return fail_reason(reason, n, "must be %s%s, got %s", interval ? "in " : "", range, got);
+}
+
+static bool parse_double(const char *text, double *v)
+{
+    char *end;
+    errno = 0;
+    *v = strtod(text, &end);
+    return *text && *end == '\0' && end != text && isfinite(*v) && errno != ERANGE;
+}
+
+static bool parse_long(const char *text, long long *v)
+{
+    char *end;
+    errno = 0;
+    *v = strtoll(text, &end, 10);
+    return *text && *end == '\0' && end != text && errno != ERANGE;
+}
+
+static bool parse_seed(const char *text, uint64_t *v, char *reason, size_t n)
+{
+    long long neg;
+    if (text[0] == '-' && parse_long(text, &neg))
+        return fail_reason(reason, n, "must be >= 0, got %s", text);
+    char *end;
+    errno = 0;
+    unsigned long long u = strtoull(text, &end, 10);
+    if (!*text || *end != '\0' || errno == ERANGE || text[0] == '-')
+        return fail_reason(reason, n, "expected an integer, got '%s'", text);
+    *v = (uint64_t)u;
+    return true;
+}
+
+bool ts_schema_valid_id(const char *s, int cap, char *reason, size_t n)
+{
+    size_t len = strlen(s);
+    if (len >= (size_t)cap)
+        return fail_reason(reason, n, "must be at most %d characters, got %zu", cap - 1, len);
+    if (len == 0 || strpbrk(s, ". \t\n=") != NULL)
+        return fail_reason(reason, n, "expected an id (no spaces, dots or '='), got '%s'", s);
+    return true;
+}
+
+static bool parse_name(const ts_key *k, const char *text, char *field, char *reason, size_t n)
+{
+    size_t len = strlen(text);
+    if (k->flags & TS_F_ID) {
+        if (!ts_schema_valid_id(text, k->len, reason, n))
+            return false;
+    } else if (len >= (size_t)k->len) {
+        return fail_reason(reason, n, "must be at most %d characters, got %zu", k->len - 1, len);
+    }
+    memcpy(field, text, len + 1);
+    return true;
+}
+
+static bool parse_enum(const ts_key *k, const char *text, int *field, char *reason, size_t n)
+{
+    for (int i = 0; i < k->n_names; i++) {
+        if (strcmp(k->names[i], text) == 0) {
+            *field = k->first + i;
+            return true;
+        }
+    }
+    char expected[300];
+    ts_schema_expected(k, expected, sizeof expected);
+    return fail_reason(reason, n, "expected %s, got '%s'", expected, text);
+}
+
+static bool parse_int(const ts_key *k, const char *text, int *field, char *reason, size_t n)
+{
+    long long v;
+    if (!parse_long(text, &v))
+        return fail_reason(reason, n, "expected an integer, got '%s'", text);
+    if (!ts_schema_check_range(&k->range, (double)v, reason, n))
+        return false;
+    if (v < INT_MIN || v > INT_MAX) /* the C field is an int */
+        return fail_reason(reason, n, "must be in [%d, %d], got %lld", INT_MIN, INT_MAX, v);
+    *field = (int)v;
+    return true;
+}
+
+bool ts_schema_parse_scalar(const ts_key *k, const char *text, void *field, const ts_params *p,
+                            char *reason, size_t n)
+{
+    switch (k->kind) {
+    case TS_K_DOUBLE:
+    case TS_K_DOUBLES:
+    case TS_K_VALUES: {
+        double v;
+        if (!parse_double(text, &v))
+            return fail_reason(reason, n, "expected a number, got '%s'", text);
+        if (!ts_schema_check_range(&k->range, v, reason, n))
+            return false;
+        *(double *)field = v;
+        return true;
+    }
+    case TS_K_INT:
+        return parse_int(k, text, field, reason, n);
+    case TS_K_BOOL:
+        if (strcmp(text, "true") != 0 && strcmp(text, "false") != 0)
+            return fail_reason(reason, n, "expected true or false, got '%s'", text);
+        *(bool *)field = text[0] == 't';
+        return true;
+    case TS_K_SEED:
+        return parse_seed(text, field, reason, n);
+    case TS_K_NAME:
+        return parse_name(k, text, field, reason, n);
+    case TS_K_TEXT: {
+        char *copy = strdup(text);
+        if (!copy)
+            return fail_reason(reason, n, "out of memory");
+        *(char **)field = copy;
+        return true;
+    }
+    case TS_K_ENUM:
+        return parse_enum(k, text, field, reason, n);
+    case TS_K_REF: {
+        int i = ts_schema_lookup_ref(p, k->target, text);
+        if (i < 0)
+            return fail_reason(reason, n, "%s '%s' is not defined",
+                               ts_schema_target_noun(k->target), text);
+        *(int *)field = i;
+        return true;
+    }
+    default:
+        return fail_reason(reason, n, "not a scalar parameter");
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* References between lists.                                                                   */
+
+static const char *target_id(const ts_params *p, ts_target t, int i)
+{
+    switch (t) {
+    case TS_TARGET_ORG:
+        return p->orgs[i].id;
+    case TS_TARGET_COLLAB:
+        return p->collabs[i].id;
+    default:
+        return p->archetypes[i].id;
+    }
+}
+
+static int target_count(const ts_params *p, ts_target t)
+{
+    return t == TS_TARGET_ORG ? p->n_orgs : t == TS_TARGET_COLLAB ? p->n_collabs : p->n_archetypes;
+}
+
+int ts_schema_lookup_ref(const ts_params *p, ts_target t, const char *id)
+{
+    int n = target_count(p, t);
+    for (int i = 0; i < n; i++)
+        if (strcmp(target_id(p, t, i), id) == 0)
+            return i;
+    return -1;
+}
+
+const char *ts_schema_ref_id(const ts_params *p, ts_target t, int index)
+{
+    return index >= 0 && index < target_count(p, t) ? target_id(p, t, index) : "?";
+}
+
+const char *ts_schema_target_noun(ts_target t)
+{
+    return t == TS_TARGET_ORG      ? "organisation"
+           : t == TS_TARGET_COLLAB ? "collaboration"
+                                   : "archetype";
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Dotted paths: organisations.<id>.size, events.<index>.at, stages.theta_up.<index>.          */
+
+static bool parse_index(const char *s, int count, int *i)
+{
+    long long v;
+    if (!(s[0] >= '0' && s[0] <= '9') || !parse_long(s, &v) || v >= count)
+        return false;
+    *i = (int)v;
+    return true;
+}
+
+/* The element of list row k at base that `sel` names (its id, or its index). */
+static const void *select_element(const ts_key *k, const void *base, const char *sel, char *reason,
+                                  size_t n)
+{
+    const ts_list_spec *ls = k->list;
+    const char *arr = ts_get_ptr(base, k->off);
+    int count = ts_get_int(base, k->off2), i;
+    if (ls->has_id) {
+        for (i = 0; i < count; i++)
+            if (strcmp(arr + (size_t)i * ls->size + ls->id_off, sel) == 0)
+                return arr + (size_t)i * ls->size;
+        fail_reason(reason, n, "%s '%s' is not defined", ls->noun, sel);
+        return NULL;
+    }
+    if (parse_index(sel, count, &i))
+        return arr + (size_t)i * ls->size;
+    fail_reason(reason, n, "%s %s is not defined (%d in all)", ls->noun, sel, count);
+    return NULL;
+}
+
+static char *split(char *seg)
+{
+    char *dot = seg ? strchr(seg, '.') : NULL;
+    if (dot)
+        *dot = '\0';
+    return dot ? dot + 1 : NULL;
+}
+
+static bool leaf_of(const ts_key *k, const void *base, const char *next, ts_schema_leaf *leaf,
+                    char *reason, size_t n)
+{
+    int i;
+    if (k->kind == TS_K_DOUBLES) {
+        if (!next)
+            return fail_reason(reason, n, "not a scalar parameter");
+        if (strchr(next, '.') || !parse_index(next, k->len, &i))
+            return fail_reason(reason, n, "expected an index below %d, got '%s'", k->len, next);
+        *leaf = (ts_schema_leaf){k, (double *)ts_field(base, k->off) + i, true};
+        return true;
+    }
+    if (k->kind > TS_K_REF || k->kind == TS_K_VALUES)
+        return fail_reason(reason, n, "not a scalar parameter");
+    if (next)
+        return fail_reason(reason, n, "unknown key");
+    if (k->flags & TS_F_ID)
+        return fail_reason(reason, n, "an id cannot be changed");
+    *leaf = (ts_schema_leaf){k, ts_field(base, k->off), false};
+    return true;
+}
+
+bool ts_schema_lookup(const ts_params *p, const char *path, ts_schema_leaf *leaf, char *reason,
+                      size_t n)
+{
+    char buf[TS_PATH_MAX];
+    if (strlen(path) >= sizeof buf)
+        return fail_reason(reason, n, "unknown key");
+    strcpy(buf, path);
+    const ts_key *keys = ts_schema_root;
+    const ts_list_spec *in = NULL; /* the list whose element we are in */
+    const void *base = p;
+    for (char *seg = buf, *next; seg; seg = next) {
+        next = split(seg);
+        const ts_key *k = ts_schema_find_key(keys, seg);
+        if (!k && in && in->variant_key && strcmp(seg, in->variant_key) == 0)
+            return fail_reason(reason, n, "the %s of an %s cannot be changed", seg, in->noun);
+        if (!k)
+            return fail_reason(reason, n, "unknown key");
+        if (k->kind == TS_K_MAP) {
+            if (!next)
+                return fail_reason(reason, n, "not a scalar parameter");
+            keys = k->keys;
+            base = ts_field(base, k->off);
+            continue;
+        }
+        if (k->kind != TS_K_LIST && k->kind != TS_K_NAMED)
+            return leaf_of(k, base, next, leaf, reason, n);
+        if (!next || k->list->id_is_path)
+            return fail_reason(reason, n, "not a scalar parameter");
+        char *after = split(next);
+        const void *elem = select_element(k, base, next, reason, n);
+        if (!elem)
+            return false;
+        if (!after)
+            return fail_reason(reason, n, "not a scalar parameter");
+        in = k->list;
+        keys = ts_schema_element_keys(in, elem);
+        base = ts_field(elem, in->keys_off);
+        next = after;
+    }
+    return fail_reason(reason, n, "unknown key");
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The public scalar references of schema.h (sweeps).                                          */
+
+ts_status ts_schema_resolve(ts_params *p, const char *path, ts_param_ref *ref, ts_error *err)
+{
+    ts_schema_leaf leaf;
+    char reason[TS_REASON_MAX];
+    if (!ts_schema_lookup(p, path, &leaf, reason, sizeof reason))
+        return ts_error_set(err, TS_EINPUT, "key '%s': %s", path, reason);
+    ts_kind kind = leaf.element ? TS_K_DOUBLE : leaf.key->kind;
+    memset(ref, 0, sizeof *ref);
+    ref->ptr = leaf.field;
+    ref->min = leaf.key->range.min;
+    ref->max = leaf.key->range.max;
+    ref->min_open = leaf.key->range.min_open;
+    ref->max_open = leaf.key->range.max_open;
+    snprintf(ref->path, sizeof ref->path, "%s", path);
+    switch (kind) {
+    case TS_K_DOUBLE:
+        ref->type = TS_VALUE_DOUBLE;
+        return TS_OK;
+    case TS_K_INT:
+        ref->type = TS_VALUE_INT;
+        return TS_OK;
+    case TS_K_BOOL:
+        ref->type = TS_VALUE_BOOL;
+        ref->min = 0;
+        ref->max = 1;
+        return TS_OK;
+    default:
+        return ts_error_set(err, TS_EINPUT, "key '%s': not a numeric parameter", path);
+    }
+}
+
+static ts_status ref_error(const ts_param_ref *ref, ts_error *err, const char *reason)
+{
+    if (ref->path[0])
+        return ts_error_set(err, TS_EINPUT, "key '%s': %s", ref->path, reason);
+    return ts_error_set(err, TS_EINPUT, "%s", reason);
+}
+
+ts_status ts_param_ref_set(const ts_param_ref *ref, double v, ts_error *err)
+{
+    ts_range r = {ref->min, ref->max, ref->min_open, ref->max_open};
+    char reason[TS_REASON_MAX], got[32];
+    ts_schema_format_double(v, got, sizeof got);
+    if (!isfinite(v))
+        return ref_error(ref, err, "expected a number");
+    if (ref->type != TS_VALUE_DOUBLE && v != floor(v)) {
+        snprintf(reason, sizeof reason, "expected %s, got %s",
+                 ref->type == TS_VALUE_BOOL ? "0 or 1" : "an integer", got);
+        return ref_error(ref, err, reason);
+    }
+    if (!ts_schema_check_range(&r, v, reason, sizeof reason))
+        return ref_error(ref, err, reason);
+    if (ref->type == TS_VALUE_INT && (v < INT_MIN || v > INT_MAX)) { /* the C field is an int */
+        snprintf(reason, sizeof reason, "must be in [%d, %d], got %s", INT_MIN, INT_MAX, got);
+        return ref_error(ref, err, reason);
+    }
+    if (ref->type == TS_VALUE_DOUBLE)
+        *(double *)ref->ptr = v;
+    else if (ref->type == TS_VALUE_INT)
+        *(int *)ref->ptr = (int)v;
+    else
+        *(bool *)ref->ptr = v != 0;
+    return TS_OK;
+}
+
+double ts_param_ref_get(const ts_param_ref *ref)
+{
+    if (ref->type == TS_VALUE_DOUBLE)
+        return *(const double *)ref->ptr;
+    if (ref->type == TS_VALUE_INT)
+        return *(const int *)ref->ptr;
+    return *(const bool *)ref->ptr ? 1.0 : 0.0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Cross-field rules over a whole ts_params (after --set).                                     */
+
+typedef struct walk {
+    const ts_params *p;
+    char *path;
+    size_t cap;
+    char *reason;
+    size_t n;
+} walk;
+
+/* Append ".seg" (or "seg" at the start) to the path at len; returns the new length. */
+static size_t path_append(walk *w, size_t len, const char *seg)
+{
+    int k = snprintf(w->path + len, w->cap - len, "%s%s", len ? "." : "", seg);
+    size_t next = len + (k > 0 ? (size_t)k : 0);
+    return next < w->cap ? next : w->cap - 1;
+}
+
+static bool report(walk *w, size_t len, const ts_check_result *r)
+{
+    if (r->key)
+        path_append(w, len, r->key);
+    snprintf(w->reason, w->n, "%s", r->reason);
+    return false;
+}
+
+static bool validate_keys(walk *w, const ts_key *keys, const void *base, size_t len);
+
+static bool validate_list(walk *w, const ts_key *k, const void *base, size_t len)
+{
+    const ts_list_spec *ls = k->list;
+    const char *arr = ts_get_ptr(base, k->off);
+    int count = ts_get_int(base, k->off2);
+    for (int i = 0; i < count; i++) {
+        const char *elem = arr + (size_t)i * ls->size;
+        char index[16];
+        snprintf(index, sizeof index, "%d", i);
+        size_t l = path_append(w, len, ls->has_id ? elem + ls->id_off : index);
+        const ts_key *keys = ts_schema_element_keys(ls, elem);
+        ts_check_result r = {0};
+        if (keys && !validate_keys(w, keys, elem + ls->keys_off, l))
+            return false;
+        if (ls->check && !ls->check(elem, w->p, &r))
+            return report(w, l, &r);
+    }
+    return true;
+}
+
+static bool validate_keys(walk *w, const ts_key *keys, const void *base, size_t len)
+{
+    for (const ts_key *k = keys; k->name; k++) {
+        size_t l = path_append(w, len, k->name);
+        ts_check_result r = {0};
+        if (k->kind == TS_K_MAP) {
+            const void *sub = ts_field(base, k->off);
+            if (!validate_keys(w, k->keys, sub, l))
+                return false;
+            if (k->check && !k->check(sub, w->p, &r))
+                return report(w, l, &r);
+        } else if (k->kind == TS_K_LIST || k->kind == TS_K_NAMED) {
+            if (!validate_list(w, k, base, l))
+                return false;
+        }
+        w->path[len] = '\0';
+    }
+    return true;
+}
+
+bool ts_schema_validate(const ts_params *p, char *path, size_t path_n, char *reason, size_t n)
+{
+    walk w = {p, path, path_n, reason, n};
+    path[0] = '\0';
+    return validate_keys(&w, ts_schema_root, p, 0);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The Markdown reference.                                                                     */
+
+static void md_type(const ts_key *k, char *buf, size_t n)
+{
+    const char *noun = ts_schema_target_noun(k->target);
+    switch (k->kind) {
+    case TS_K_DOUBLE:
+        snprintf(buf, n, "number");
+        break;
+    case TS_K_INT:
+        snprintf(buf, n, "integer");
+        break;
+    case TS_K_SEED:
+        snprintf(buf, n, "integer (64-bit, unsigned)");
+        break;
+    case TS_K_DOUBLES:
+        snprintf(buf, n, "list of %d numbers", k->len);
+        break;
+    case TS_K_VALUES:
+        snprintf(buf, n, "list of numbers");
+        break;
+    case TS_K_REF:
+    case TS_K_REF_ONE:
+        snprintf(buf, n, "%s id", noun);
+        break;
+    case TS_K_REFS:
+        snprintf(buf, n, "list of %s ids", noun);
+        break;
+    case TS_K_REF_PAIR:
+        snprintf(buf, n, "list of 2 %s ids", noun);
+        break;
+    case TS_K_MAP:
+        snprintf(buf, n, "mapping");
+        break;
+    case TS_K_LIST:
+        snprintf(buf, n, "list of mappings%s", k->list->has_id ? " with `id`" : "");
+        break;
+    case TS_K_NAMED:
+        snprintf(buf, n, "mapping %s -> mapping", k->list->element);
+        break;
+    case TS_K_NAME:
+        snprintf(buf, n, "%s", k->flags & TS_F_ID ? "id" : "text");
+        break;
+    case TS_K_TEXT:
+        snprintf(buf, n, "text");
+        break;
+    default: /* booleans and enumerations: "true or false", "one of a, b" */
+        ts_schema_expected(k, buf, n);
+        break;
+    }
+}
+
+static void md_default(const ts_key *k, char *buf, size_t n)
+{
+    if (k->flags & TS_F_REQUIRED) {
+        snprintf(buf, n, "required");
+    } else if (k->def_text) {
+        snprintf(buf, n, "%s", k->def_text);
+    } else if (k->kind == TS_K_DOUBLE || k->kind == TS_K_INT || k->kind == TS_K_SEED) {
+        ts_schema_format_double(k->def, buf, n);
+    } else if (k->kind == TS_K_BOOL) {
+        snprintf(buf, n, "%s", k->def != 0 ? "true" : "false");
+    } else if (k->kind == TS_K_ENUM) {
+        snprintf(buf, n, "%s", k->names[(int)k->def - k->first]);
+    } else if (k->kind == TS_K_DOUBLES) {
+        size_t len = (size_t)snprintf(buf, n, "[");
+        for (int i = 0; i < k->len && len < n; i++) {
+            char v[32];
+            ts_schema_format_double(k->defs[i], v, sizeof v);
+            len += (size_t)snprintf(buf + len, n - len, "%s%s", i ? ", " : "", v);
+        }
+        if (len < n)
+            snprintf(buf + len, n - len, "]");
+    } else {
+        buf[0] = '\0';
+    }
+}
+
+static void md_range(const ts_key *k, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    if (k->kind == TS_K_NAME)
+        snprintf(buf, n, "at most %d characters", k->len - 1);
+    else if (k->kind == TS_K_DOUBLE || k->kind == TS_K_INT || k->kind == TS_K_DOUBLES)
+        ts_schema_format_range(&k->range, buf, n);
+    else if ((k->kind == TS_K_LIST || k->kind == TS_K_NAMED) && k->list->min_count > 0)
+        snprintf(buf, n, "at least %d", k->list->min_count);
+}
+
+static void md_rows(FILE *f, const ts_key *keys, const char *prefix)
+{
+    for (const ts_key *k = keys; k->name; k++) {
+        char path[TS_PATH_MAX], type[300], def[200], range[80];
+        snprintf(path, sizeof path, "%s%s", prefix, k->name);
+        md_type(k, type, sizeof type);
+        md_default(k, def, sizeof def);
+        md_range(k, range, sizeof range);
+        fprintf(f, "| `%s` | %s | %s | %s | %s |\n", path, type, def, range, k->doc);
+        char sub[TS_PATH_MAX + 80]; /* room for ".<index>." after any path */
+        if (k->kind == TS_K_MAP) {
+            snprintf(sub, sizeof sub, "%s.", path);
+            md_rows(f, k->keys, sub);
+        } else if ((k->kind == TS_K_LIST || k->kind == TS_K_NAMED) && k->list->keys) {
+            snprintf(sub, sizeof sub, "%s.%s.", path, k->list->element);
+            md_rows(f, k->list->keys, sub);
+        }
+    }
+}
+
+static void md_table(FILE *f, const ts_key *keys, const char *prefix)
+{
+    fprintf(f, "| key | type | default | range | meaning |\n| --- | --- | --- | --- | --- |\n");
+    md_rows(f, keys, prefix);
+}
+
+static void md_variants(FILE *f, const ts_key *k)
+{
+    const ts_list_spec *ls = k->list;
+    for (int v = 0; v < ls->n_variants; v++) {
+        char prefix[TS_PATH_MAX];
+        fprintf(f, "\n### `%s: %s`\n\n%s\n\n", ls->variant_key, ls->variant_names[v],
+                ls->variant_docs[v]);
+        snprintf(prefix, sizeof prefix, "%s.%s.", k->name, ls->element);
+        md_table(f, ls->variants[v], prefix);
+    }
+}
+
+void ts_schema_write_markdown(FILE *f)
+{
+    fprintf(f, "# Scenario file reference\n\n"
+               "Generated from the schema table (src/schema.c): every key of a scenario file, "
+               "its type, default, range and meaning. Paths are spelled as `--set` and sweeps "
+               "take them: a list element by its `id` (`organisations.<id>.size`) or, where it "
+               "has none, by its index (`events.<index>.at`). A range in [ ] includes its ends, "
+               "one in ( ) excludes them. \"unset\" keys fall back to the value they override.\n\n"
+               "## Top level\n\n");
+    fprintf(f, "| key | type | default | range | meaning |\n| --- | --- | --- | --- | --- |\n");
+    for (const ts_key *k = ts_schema_root; k->name; k++) {
+        ts_key one[2] = {*k, END};
+        if (k->kind != TS_K_MAP && k->kind != TS_K_LIST && k->kind != TS_K_NAMED)
+            md_rows(f, one, "");
+    }
+    for (const ts_key *k = ts_schema_root; k->name; k++) {
+        if (k->kind != TS_K_MAP && k->kind != TS_K_LIST && k->kind != TS_K_NAMED)
+            continue;
+        ts_key one[2] = {*k, END};
+        fprintf(f, "\n## `%s`\n\n%c%s.\n\n", k->name, toupper((unsigned char)k->doc[0]),
+                k->doc + 1);
+        md_table(f, one, "");
+        if (k->kind == TS_K_LIST && k->list->variants)
+            md_variants(f, k);
+    }
+}

@@ -70,13 +70,13 @@ typedef struct ts_key {
     int len;                  /* TS_K_DOUBLES: count; TS_K_NAME: capacity with the NUL */
     const char *const *names; /* TS_K_ENUM */
     int n_names, first;
-    ts_target target;                      /* references */
-    const struct ts_key *keys;             /* TS_K_MAP */
-    const ts_list_spec *list;              /* TS_K_LIST, TS_K_NAMED */
-    ts_check_fn check;                     /* TS_K_MAP: rule over the children */
-    const char *excl;                      /* a key that may not be given together with this */
-    bool (*shown)(const void *base);       /* YAML output: write this key for this element? */
-    const char *doc;                       /* one-line meaning with its MODEL.md section */
+    ts_target target;                /* references */
+    const struct ts_key *keys;       /* TS_K_MAP */
+    const ts_list_spec *list;        /* TS_K_LIST, TS_K_NAMED */
+    ts_check_fn check;               /* TS_K_MAP: rule over the children */
+    const char *excl;                /* a key that may not be given together with this */
+    bool (*shown)(const void *base); /* YAML output: write this key for this element? */
+    const char *doc;                 /* one-line meaning with its MODEL.md section */
 } ts_key;
 
 struct ts_list_spec {
@@ -88,8 +88,8 @@ struct ts_list_spec {
     int id_cap;
     bool id_is_path; /* NAMED keys are parameter paths, not ids */
     int min_count;
-    const char *element; /* how the reference names an element ("<id>", "<index>", ...) */
-    const char *noun;    /* what an element is, in messages ("organisation") */
+    const char *element;      /* how the reference names an element ("<id>", "<index>", ...) */
+    const char *noun;         /* what an element is, in messages ("organisation") */
     void (*init)(void *elem); /* unset values before the defaults of the keys */
     ts_check_fn check;        /* rule over one element */
     /* default content when the key is absent; false only when out of memory */
@@ -153,7 +153,7 @@ const char *ts_schema_target_noun(ts_target t);
 /* The scalar a dotted path names inside p. */
 typedef struct ts_schema_leaf {
     const ts_key *key;
-    void *field; /* inside p */
+    void *field;  /* inside p */
     bool element; /* one element of a TS_K_DOUBLES row: a double with the row's range */
 } ts_schema_leaf;
 bool ts_schema_lookup(const ts_params *p, const char *path, ts_schema_leaf *leaf, char *reason,

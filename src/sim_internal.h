@@ -19,7 +19,7 @@
 
 typedef struct ts_promise {
     int due, x, y, pair;
-    uint32_t gen_x, gen_y;
+    uint32_t gen_x; /* who made it */
 } ts_promise;
 
 /* Half of some negative evidence to be taken back at `due` (conflict resolution). */

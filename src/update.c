@@ -17,35 +17,50 @@ typedef struct tick_sums {
     int active;
 } tick_sums;
 
-/* Current beliefs: accumulate trust per (trustor, partner organisation) and fade evidence. */
+/* Current beliefs: accumulate trust per (trustor, partner organisation), then fade all
+ * evidence at once through the store's common unit. The four pillars of a belief sit side by
+ * side, so the posterior means are one vector division. */
 static void pass_beliefs(ts_sim *s, tick_sums *ts)
 {
     const ts_model *m = s->m;
-    float keep = (float)(1.0 - s->p->beliefs.forget);
-    double m0 = s->p->beliefs.m0;
-    for (size_t i = 0; i < s->beliefs.count; i++) {
-        ts_belief *b = &s->beliefs.pool[i];
-        if (b->gen_x != s->gen[b->x] || b->gen_y != s->gen[b->y])
+    const float u = (float)s->beliefs.unit, m0 = (float)s->p->beliefs.m0;
+    const float w0 = (float)m->weights[0], w1 = (float)m->weights[1];
+    const float w2 = (float)m->weights[2], w3 = (float)m->weights[3];
+    const ts_belief *pool = s->beliefs.pool;
+    const uint32_t *gen = s->gen;
+    const int *org = m->leader_org;
+    const uint8_t *active = s->active;
+    double *restrict acc_sum = s->acc_sum;
+    int *restrict acc_n = s->acc_n;
+    /* local accumulators: kept in registers, not written through ts every belief */
+    double trust = 0, p0 = 0, p1 = 0, p2 = 0, p3 = 0;
+    long known = 0;
+    for (size_t i = 0, n = s->beliefs.count; i < n; i++) {
+        const ts_belief *b = &pool[i];
+        if (b->gen_x != gen[b->x] || b->gen_y != gen[b->y])
             continue; /* one of the two has been replaced */
-        int xo = m->leader_org[b->x], yo = m->leader_org[b->y];
-        if (s->active[xo] && s->active[yo]) {
-            double t = 0;
-            for (int p = 0; p < TS_PILLARS; p++) {
-                double v = (b->pos[p] + m0 * b->prior[p]) / (b->pos[p] + b->neg[p] + m0);
-                ts->pillar[p] += v;
-                t += m->weights[p] * v;
-            }
-            ts->trust += t;
-            ts->known++;
-            int a = m->pair_acc_begin[b->pair] + ((int)b->x - m->org_leader_begin[xo]);
-            s->acc_sum[a] += t;
-            s->acc_n[a]++;
-        }
-        for (int p = 0; p < TS_PILLARS; p++) {
-            b->pos[p] *= keep;
-            b->neg[p] *= keep;
-        }
+        if (!active[org[b->x]] || !active[org[b->y]])
+            continue;
+        float v[TS_PILLARS];
+        for (int p = 0; p < TS_PILLARS; p++)
+            v[p] = (b->pos[p] * u + m0 * b->prior[p]) / ((b->pos[p] + b->neg[p]) * u + m0);
+        float t = w0 * v[0] + w1 * v[1] + w2 * v[2] + w3 * v[3];
+        p0 += v[0];
+        p1 += v[1];
+        p2 += v[2];
+        p3 += v[3];
+        trust += t;
+        known++;
+        acc_sum[b->acc] += t;
+        acc_n[b->acc]++;
     }
+    ts->trust = trust;
+    ts->known = known;
+    ts->pillar[0] = p0;
+    ts->pillar[1] = p1;
+    ts->pillar[2] = p2;
+    ts->pillar[3] = p3;
+    ts_beliefs_fade(&s->beliefs, 1.0 - s->p->beliefs.forget);
 }
 
 /* Group images fade; TO_op is the mean over o's leaders of their mean trust in the leaders of

@@ -108,7 +108,7 @@ static bool exists(const char *path)
 
 static char *part_of(const char *path)
 {
-    static char buf[4096];
+    static char buf[1100];
     snprintf(buf, sizeof buf, "%s.part", path);
     return buf;
 }
@@ -128,8 +128,7 @@ static void write_sample(const char *path, bool force)
             if (!written(p, r))
                 continue;
             fill_run(&b, p, r);
-            assert_int_equal(ts_output_write_run(out, (size_t)p, (size_t)r, &b.res, &err),
-                             TS_OK);
+            assert_int_equal(ts_output_write_run(out, (size_t)p, (size_t)r, &b.res, &err), TS_OK);
         }
     }
     assert_int_equal(ts_output_flush(out, &err), TS_OK);
@@ -242,8 +241,7 @@ static void check_header(hid_t file)
     int y, mo, d, h, mi, s;
     char z = 0;
     assert_int_equal(strlen(created), 20);
-    assert_int_equal(sscanf(created, "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &s, &z),
-                     7);
+    assert_int_equal(sscanf(created, "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &s, &z), 7);
     assert_int_equal(z, 'Z');
     assert_true(y >= 2024);
     free(created);
@@ -418,7 +416,7 @@ static void test_everything_written_reads_back(void **state)
 {
     (void)state;
     const char *path = ts_test_temp_path("output", ".h5");
-    char file_name[4096];
+    char file_name[1024];
     snprintf(file_name, sizeof file_name, "%s", path);
     write_sample(file_name, false);
 
@@ -435,7 +433,7 @@ static void test_everything_written_reads_back(void **state)
 static void test_existing_file_is_kept_without_force(void **state)
 {
     (void)state;
-    char path[4096];
+    char path[1024];
     snprintf(path, sizeof path, "%s", ts_test_temp_path("output-exists", ".h5"));
     FILE *f = fopen(path, "w");
     assert_non_null(f);
@@ -447,7 +445,7 @@ static void test_existing_file_is_kept_without_force(void **state)
     ts_error err = {{0}};
     assert_int_equal(ts_output_create(&out, path, &spec, &err), TS_EINPUT);
     assert_null(out);
-    char want[4200];
+    char want[1200];
     snprintf(want, sizeof want, "%s: exists (use --force to replace it)", path);
     assert_string_equal(err.msg, want);
     assert_false(exists(part_of(path)));
@@ -474,7 +472,7 @@ static void test_existing_file_is_kept_without_force(void **state)
 static void test_abort_leaves_nothing(void **state)
 {
     (void)state;
-    char path[4096];
+    char path[1024];
     snprintf(path, sizeof path, "%s", ts_test_temp_path("output-abort", ".h5"));
     /* A stale temporary file from a crashed run does not get in the way. */
     FILE *f = fopen(part_of(path), "w");
@@ -496,7 +494,7 @@ static void test_abort_leaves_nothing(void **state)
 static void test_mismatched_run_is_refused(void **state)
 {
     (void)state;
-    char path[4096];
+    char path[1024];
     snprintf(path, sizeof path, "%s", ts_test_temp_path("output-mismatch", ".h5"));
     ts_output_spec spec = make_spec();
     ts_output *out = NULL;
@@ -526,6 +524,35 @@ static void test_unwritable_place_is_reported(void **state)
     assert_non_null(strstr(err.msg, "No such file or directory"));
 }
 
+static void test_single_replicate_has_no_summary(void **state)
+{
+    (void)state;
+    char path[1024];
+    snprintf(path, sizeof path, "%s", ts_test_temp_path("output-single", ".h5"));
+    ts_output_spec spec = make_spec();
+    spec.n_replicates = 1;
+    ts_output *out = NULL;
+    ts_error err = {{0}};
+    assert_int_equal(ts_output_create(&out, path, &spec, &err), TS_OK);
+    run_buffers b;
+    fill_run(&b, 1, 0);
+    assert_int_equal(ts_output_write_run(out, 1, 0, &b.res, &err), TS_OK);
+    assert_int_equal(ts_output_close(out, &err), TS_OK);
+
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(file >= 0);
+    assert_true(H5Lexists(file, "/series/faith", H5P_DEFAULT) > 0);
+    assert_true(H5Lexists(file, "/summary", H5P_DEFAULT) == 0);
+    double series[P * T];
+    read_doubles(file, "/series/faith", series);
+    for (int t = 0; t < T; t++) {
+        assert_same(NAN, series[t]);
+        assert_same(series_value(1, 0, 2, t), series[T + t]);
+    }
+    H5Fclose(file);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -534,6 +561,7 @@ int main(void)
         cmocka_unit_test(test_abort_leaves_nothing),
         cmocka_unit_test(test_mismatched_run_is_refused),
         cmocka_unit_test(test_unwritable_place_is_reported),
+        cmocka_unit_test(test_single_replicate_has_no_summary),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -96,7 +96,9 @@ static void same_seed_gives_identical_runs_and_another_seed_does_not(void **stat
 static void without_meetings_beliefs_stay_at_priors_and_stages_never_move(void **state)
 {
     (void)state;
-    const char *const sets[] = {"leader_defaults.capacity=0", "faith.exit_faith=0", NULL};
+    /* no meetings; the agreement of tick 30 emptied so that nothing moves stages either */
+    const char *const sets[] = {"leader_defaults.capacity=0", "faith.exit_faith=0",
+                                "events.2.formalisation=0", NULL};
     world w;
     world_open(&w, four_orgs, sets);
     ts_error err;
@@ -117,11 +119,7 @@ static void without_meetings_beliefs_stay_at_priors_and_stages_never_move(void *
             for (int p = 0; p < n; p++) {
                 if (o == p || !ts_sim_active(w.s, o) || !ts_sim_active(w.s, p))
                     continue;
-                assert_int_equal(ts_sim_stage(w.s, o, p) < 1 ? 0 : 1,
-                                 stage0[o * n + p] < 1 ? 0 : 1);
-                /* the agreement at tick 30 may lift stage 0 to 1; trust itself never moves */
-                if (ts_sim_tick(w.s) < 30)
-                    assert_int_equal(ts_sim_stage(w.s, o, p), stage0[o * n + p]);
+                assert_int_equal(ts_sim_stage(w.s, o, p), stage0[o * n + p]);
                 assert_true(ts_sim_interorg(w.s, o, p) == trust0[o * n + p]);
             }
     }
@@ -133,13 +131,14 @@ static void without_meetings_beliefs_stay_at_priors_and_stages_never_move(void *
 
 /* ---- reduction 2: Vanneste's channel ---------------------------------------------------- */
 
-/* Two organisations that come to trust each other; at tick 80 every leader of b is replaced.
- * Returns, over replicates, how much of a's trust gain in b survives the replacement:
- * (TO_ab after - TO_ab at tick 0) / (TO_ab before - TO_ab at tick 0). */
+/* Two organisations that come to trust each other; at tick 80 every leader of b is replaced
+ * and, for that one tick, nobody meets (capacity drops to 0), so what a thinks of b then is
+ * what survives the replacement. Over replicates: how far a's trust in b had risen above its
+ * tick-0 level just before the replacement (built) and how much of that is left (kept). */
 static const char *const two_orgs =
     "name: turnover\n"
     "ticks: 81\n"
-    "leader_defaults: {benevolence: 0.8, integrity: 0.85, capacity: 3}\n"
+    "leader_defaults: {benevolence: 0.8, integrity: 0.85, capacity: 1}\n"
     "organisations:\n"
     "  - {id: a, kind: acute_trust, leaders: 3}\n"
     "  - {id: b, kind: community_trust, leaders: 3}\n"
@@ -147,13 +146,26 @@ static const char *const two_orgs =
     "events:\n"
     "  - {at: 80, type: new_leader, organisation: b, leader: 0}\n"
     "  - {at: 80, type: new_leader, organisation: b, leader: 1}\n"
-    "  - {at: 80, type: new_leader, organisation: b, leader: 2}\n";
+    "  - {at: 80, type: new_leader, organisation: b, leader: 2}\n"
+    "  - {at: 80, type: leadership_programme, capacity: -1}\n";
 
-static void retained_share(const char *const *sets, int reps, double *mean, double *half)
+typedef struct interval {
+    double mean, half; /* mean and half-width of its 95% confidence interval */
+} interval;
+
+static interval interval_of(const double *v, int n)
+{
+    interval i = {gsl_stats_mean(v, 1, (size_t)n), 0};
+    i.half = 1.96 * gsl_stats_sd_m(v, 1, (size_t)n, i.mean) / sqrt(n);
+    return i;
+}
+
+static void trust_through_turnover(const char *const *sets, int reps, interval *built,
+                                   interval *kept)
 {
     world w;
     world_open(&w, two_orgs, sets);
-    double *kept = malloc((size_t)reps * sizeof *kept);
+    double *b = malloc((size_t)reps * sizeof *b), *k = malloc((size_t)reps * sizeof *k);
     ts_error err;
     for (int r = 0; r < reps; r++) {
         assert_int_equal(ts_sim_start(w.s, ts_seed_hash(99, 0, (uint64_t)r), &err), TS_OK);
@@ -164,22 +176,21 @@ static void retained_share(const char *const *sets, int reps, double *mean, doub
             prior0[x] = ts_sim_trust(w.s, x, 3);
         while (ts_sim_tick(w.s) < 79)
             ts_sim_step(w.s);
-        double before = ts_sim_interorg(w.s, 0, 1);
+        b[r] = ts_sim_interorg(w.s, 0, 1) - t0;
         ts_sim_step(w.s);
-        double after = ts_sim_interorg(w.s, 0, 1);
-        assert_true(before - t0 > 0.05); /* trust was built */
-        kept[r] = (after - t0) / (before - t0);
-        /* a new leader of b whom x has not met yet is trusted exactly as a stranger at
-         * tick 0 when the group channel is off */
+        k[r] = ts_sim_interorg(w.s, 0, 1) - t0;
+        /* with the channel off, a new leader of b whom x has not met yet is trusted exactly
+         * as a stranger from b was at tick 0 */
         if (sets)
             for (int x = 0; x < 3; x++)
                 for (int y = 3; y < 6; y++)
                     if (!ts_sim_knows(w.s, x, y))
                         assert_true(fabs(ts_sim_trust(w.s, x, y) - prior0[x]) < 1e-12);
     }
-    *mean = gsl_stats_mean(kept, 1, (size_t)reps);
-    *half = 1.96 * gsl_stats_sd(kept, 1, (size_t)reps) / sqrt(reps);
-    free(kept);
+    *built = interval_of(b, reps);
+    *kept = interval_of(k, reps);
+    free(b);
+    free(k);
     world_close(&w);
 }
 
@@ -188,16 +199,21 @@ static void group_images_carry_trust_across_leader_turnover(void **state)
     (void)state;
     const char *const off[] = {"reciprocity.group_weight=0", "reciprocity.group_prior_weight=0",
                                NULL};
-    double on_mean, on_half, off_mean, off_half;
-    retained_share(NULL, 60, &on_mean, &on_half);
-    retained_share(off, 60, &off_mean, &off_half);
-    printf("# share of trust kept through turnover: channel on %.3f +- %.3f, off %.3f +- %.3f\n",
-           on_mean, on_half, off_mean, off_half);
-    /* off: back to the priors, save what one tick of new meetings adds */
-    assert_true(off_mean + off_half < 0.25);
+    interval on_built, on_kept, off_built, off_kept;
+    trust_through_turnover(NULL, 60, &on_built, &on_kept);
+    trust_through_turnover(off, 60, &off_built, &off_kept);
+    printf("# trust above tick 0 before / after replacing b's leaders: channel on %.3f / "
+           "%.3f +- %.3f, off %.3f / %.3f +- %.3f\n",
+           on_built.mean, on_kept.mean, on_kept.half, off_built.mean, off_kept.mean,
+           off_kept.half);
+    /* trust was built in both */
+    assert_true(on_built.mean - on_built.half > 0.1);
+    assert_true(off_built.mean - off_built.half > 0.1);
+    /* off: exactly back to the priors */
+    assert_true(off_kept.mean == 0 && off_kept.half == 0);
     /* on: most of it survives, and clearly more than off */
-    assert_true(on_mean - on_half > 0.5);
-    assert_true(on_mean - on_half > off_mean + off_half);
+    assert_true(on_kept.mean - on_kept.half > 0.5 * on_built.mean);
+    assert_true(on_kept.mean - on_kept.half > off_kept.mean + off_kept.half);
 }
 
 /* ---- reduction 1: the donation game ----------------------------------------------------- */
@@ -254,30 +270,48 @@ static void discriminators_out_earn_defectors_exactly_when_q_exceeds_c_over_b(vo
     }
 }
 
-static void donation_payoffs_match_the_analytic_rates(void **state)
+static void donation_payoffs_match_the_mean_field_rates(void **state)
 {
     (void)state;
-    /* with defectors rare, discriminators earn about b - c per tick and defectors about
-     * b (1 - q) times the share of discriminating donors (45 of the 49 others) */
+    /* 45 discriminators, 5 defectors, q = 0.5, b = 1, c = 0.3. Each leader receives one
+     * donation per tick on average, from a discriminator with chance 44/49 (for a
+     * discriminator) or 45/49 (for a defector). A discriminator refuses whoever it saw last
+     * act badly; under image scoring its refusal is itself bad, so the share of
+     * discriminators whose latest act was bad solves
+     *   p = (5/49) q + (44/49) q p.
+     * Then per tick a discriminator earns b (44/49)(1 - q p) - c [(44/49)(1 - q p) + (5/49)(1 - q)]
+     * and a defector b (45/49)(1 - q): the "b - c" and "b (1 - q)" of MODEL.md 9.1 with the
+     * corrections for defectors being few but not absent. */
+    const double q = 0.5, b = 1.0, c = 0.3;
+    double p = (5.0 / 49 * q) / (1 - 44.0 / 49 * q);
+    double helped = 44.0 / 49 * (1 - q * p);
+    double disc_expected = b * helped - c * (helped + 5.0 / 49 * (1 - q));
+    double def_expected = b * 45.0 / 49 * (1 - q);
+
     const char *const sets[] = {"donation_game.q=0.5", NULL};
     world w;
     world_open(&w, donation, sets);
     ts_error err;
     ts_run_result r;
     int stride = w.m->ticks + 1, reps = 20;
-    double disc = 0, def = 0;
+    double disc[20], def[20];
     for (int k = 0; k < reps; k++) {
         assert_int_equal(ts_sim_run(w.s, ts_seed_hash(7, 0, (uint64_t)k), &r, &err), TS_OK);
+        disc[k] = def[k] = 0;
         for (int t = 50; t < stride; t++) {
-            disc += r.series[(size_t)(TS_M_PAYOFF_FIRST + TS_STRATEGY_DISCRIMINATOR) * stride + t];
-            def += r.series[(size_t)(TS_M_PAYOFF_FIRST + TS_STRATEGY_DEFECTOR) * stride + t];
+            disc[k] += r.series[(size_t)(TS_M_PAYOFF_FIRST + TS_STRATEGY_DISCRIMINATOR) * stride + t];
+            def[k] += r.series[(size_t)(TS_M_PAYOFF_FIRST + TS_STRATEGY_DEFECTOR) * stride + t];
         }
+        disc[k] /= stride - 50;
+        def[k] /= stride - 50;
     }
-    disc /= reps * (stride - 50);
-    def /= reps * (stride - 50);
-    printf("# q = 0.5, b = 1, c = 0.3: discriminators %.3f per tick, defectors %.3f\n", disc, def);
-    assert_true(fabs(disc - (1.0 - 0.3)) < 0.1);
-    assert_true(fabs(def - 1.0 * 0.5 * 45.0 / 49.0) < 0.1);
+    interval di = interval_of(disc, reps), fi = interval_of(def, reps);
+    printf("# discriminators %.4f +- %.4f per tick (mean field %.4f), defectors %.4f +- %.4f "
+           "(mean field %.4f)\n",
+           di.mean, di.half, disc_expected, fi.mean, fi.half, def_expected);
+    /* the mean field ignores correlations; allow 0.02 beyond the sampling interval */
+    assert_true(fabs(di.mean - disc_expected) < di.half + 0.02);
+    assert_true(fabs(fi.mean - def_expected) < fi.half + 0.02);
     world_close(&w);
 }
 
@@ -288,7 +322,7 @@ int main(void)
         cmocka_unit_test(without_meetings_beliefs_stay_at_priors_and_stages_never_move),
         cmocka_unit_test(group_images_carry_trust_across_leader_turnover),
         cmocka_unit_test(discriminators_out_earn_defectors_exactly_when_q_exceeds_c_over_b),
-        cmocka_unit_test(donation_payoffs_match_the_analytic_rates),
+        cmocka_unit_test(donation_payoffs_match_the_mean_field_rates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

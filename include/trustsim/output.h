@@ -2,7 +2,8 @@
  *
  * Layout (documented for users in docs/output-format.md):
  *   /                       attributes format="trustsim", format_version, trustsim_version,
- *                           scenario, master_seed, rng_type, created (UTC, ISO 8601), tick_unit
+ *                           scenario, master_seed, rng_type, created (UTC, ISO 8601), tick_unit,
+ *                           n_points, n_replicates
  *   /scenario/text          the scenario as given (string)
  *   /scenario/resolved      the scenario with every default filled in (string)
  *   /series/<metric>        float64 [point, replicate, time]
@@ -11,10 +12,13 @@
  *   /final/faith            float64 [point, replicate, organisation]
  *   /final/active           uint8   [point, replicate, organisation]
  *   /done                   uint8   [point, replicate]: 1 once that run is stored
- *   /summary/<metric>/{mean,sd,q05,q50,q95}  float64 [point, time]: over the done replicates,
- *                           NaN values left out (NaN where no value; sd NaN below 2 values)
+ *   /summary/<metric>/{mean,sd,q05,q50,q95}  float64 [point, time], when n_replicates > 1:
+ *                           over the done replicates, NaN values left out (NaN where no value
+ *                           is left; sd NaN below 2 values)
  *   /points/<param path>    float64 [point]: swept values (sweeps only)
- *   dimension scales        point, replicate, time (ticks), organisation, partner (names)
+ *   dimension scales        /point, /replicate, /time (tick numbers; attribute tick_unit),
+ *                           /organisation, /partner (names); each group hard-links the ones
+ *                           its datasets use, so netCDF readers see coordinates in it
  *
  * The file is written under a temporary name beside the target and renamed on close, so a
  * target path either holds a complete file or is untouched. Not for reading results back

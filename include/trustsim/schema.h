@@ -4,6 +4,7 @@
 #ifndef TRUSTSIM_SCHEMA_H
 #define TRUSTSIM_SCHEMA_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "trustsim/error.h"
@@ -20,6 +21,8 @@ typedef struct ts_param_ref {
     ts_value_type type;
     void *ptr; /* double*, int* or bool* inside the ts_params it was resolved against */
     double min, max;
+    bool min_open, max_open; /* open ends: "> 0" rather than ">= 0" */
+    char path[256];          /* the path it was resolved from, for error messages */
 } ts_param_ref;
 
 /* Resolve a scalar path ("organisations.hospital.size", "events.0.at",
