@@ -101,7 +101,7 @@ static int bench(const char *label, int n_orgs, int collab_size, int ticks, int 
            (double)acts / el / 1e6, el * 1e9 / (double)acts);
     printf("  beliefs held at the end of a run: %.0f of %zu possible (%.1f%%), %zu bytes each\n",
            (double)beliefs / runs, m->belief_bound,
-           100.0 * (double)beliefs / runs / (double)m->belief_bound, sizeof(ts_belief));
+           100.0 * (double)beliefs / runs / (double)m->belief_bound, TS_BELIEF_BYTES);
     printf("  store growth inside the tick loop after warm-up: %llu times\n",
            (unsigned long long)grows);
     printf("  peak resident memory grew by %.1f MB during the timed runs (max RSS %.1f MB)\n",

@@ -1,5 +1,5 @@
-/* Sparse belief store (see src/beliefs.h). A hash table and a pool; nothing about what a
- * belief means (that is src/observe.c). */
+/* Sparse belief store (see src/beliefs.h). A hash table and a structure of arrays; nothing
+ * about what a belief means (that is src/observe.c). */
 #include "beliefs.h"
 
 #include <stdlib.h>
@@ -36,16 +36,51 @@ static int alloc_table(ts_belief_store *b, size_t cap)
     return 0;
 }
 
-int ts_beliefs_init(ts_belief_store *b, size_t expected)
+static int resize_float(float **a, size_t n)
+{
+    float *p = realloc(*a, n * sizeof *p);
+    if (!p)
+        return -1;
+    *a = p;
+    return 0;
+}
+
+/* Make room for n records in every array of the pool. */
+static int alloc_pool(ts_belief_store *b, size_t n)
+{
+    ts_belief_meta *meta = realloc(b->meta, n * sizeof *meta);
+    if (!meta)
+        return -1;
+    b->meta = meta;
+    for (int p = 0; p < TS_PILLARS; p++)
+        if (resize_float(&b->pos[p], n) || resize_float(&b->neg[p], n) ||
+            resize_float(&b->prior[p], n))
+            return -1;
+    if (resize_float(&b->live, n) || resize_float(&b->trust, n))
+        return -1;
+    int32_t *acc = realloc(b->acc, n * sizeof *acc);
+    if (!acc)
+        return -1;
+    b->acc = acc;
+    b->pool_cap = n;
+    return 0;
+}
+
+int ts_beliefs_init(ts_belief_store *b, size_t expected, size_t n_leaders)
 {
     memset(b, 0, sizeof *b);
     b->unit = 1.0;
+    b->n_leaders = n_leaders;
+    b->head_x = malloc((n_leaders ? n_leaders : 1) * sizeof *b->head_x);
+    b->head_y = malloc((n_leaders ? n_leaders : 1) * sizeof *b->head_y);
+    if (!b->head_x || !b->head_y) {
+        ts_beliefs_destroy(b);
+        return -1;
+    }
     size_t cap = 64;
     while (cap < 2 * expected)
         cap *= 2;
-    b->pool_cap = cap / 2;
-    b->pool = malloc(b->pool_cap * sizeof *b->pool);
-    if (!b->pool || alloc_table(b, cap) != 0) {
+    if (alloc_pool(b, cap / 2) != 0 || alloc_table(b, cap) != 0) {
         ts_beliefs_destroy(b);
         return -1;
     }
@@ -54,13 +89,18 @@ int ts_beliefs_init(ts_belief_store *b, size_t expected)
 
 void ts_beliefs_destroy(ts_belief_store *b)
 {
-    free(b->keys), free(b->index), free(b->pool);
+    free(b->keys), free(b->index), free(b->meta);
+    for (int p = 0; p < TS_PILLARS; p++)
+        free(b->pos[p]), free(b->neg[p]), free(b->prior[p]);
+    free(b->live), free(b->trust), free(b->acc), free(b->head_x), free(b->head_y);
     memset(b, 0, sizeof *b);
 }
 
 void ts_beliefs_clear(ts_belief_store *b)
 {
     memset(b->keys, 0xff, b->table_cap * sizeof *b->keys);
+    memset(b->head_x, 0xff, b->n_leaders * sizeof *b->head_x);
+    memset(b->head_y, 0xff, b->n_leaders * sizeof *b->head_y);
     b->count = 0;
     b->grows = 0;
     b->unit = 1.0;
@@ -73,10 +113,10 @@ void ts_beliefs_fade(ts_belief_store *b, double keep)
         return;
     /* fold the factor into the records before stored counts grow large */
     float u = (float)b->unit;
-    for (size_t r = 0; r < b->count; r++)
-        for (int p = 0; p < TS_PILLARS; p++) {
-            b->pool[r].pos[p] *= u;
-            b->pool[r].neg[p] *= u;
+    for (int p = 0; p < TS_PILLARS; p++)
+        for (size_t r = 0; r < b->count; r++) {
+            b->pos[p][r] *= u;
+            b->neg[p][r] *= u;
         }
     b->unit = 1.0;
 }
@@ -97,16 +137,11 @@ long ts_beliefs_find(const ts_belief_store *b, uint32_t x, uint32_t y)
 static int grow(ts_belief_store *b)
 {
     size_t cap = b->table_cap * 2;
-    ts_belief *pool = realloc(b->pool, (cap / 2) * sizeof *pool);
-    if (!pool)
-        return -1;
-    b->pool = pool;
-    b->pool_cap = cap / 2;
-    if (alloc_table(b, cap) != 0)
+    if (alloc_pool(b, cap / 2) != 0 || alloc_table(b, cap) != 0)
         return -1;
     size_t mask = cap - 1;
     for (size_t r = 0; r < b->count; r++) {
-        uint64_t k = key_of(b->pool[r].x, b->pool[r].y);
+        uint64_t k = key_of(b->meta[r].x, b->meta[r].y);
         size_t i = hash_of(k) & mask;
         while (b->keys[i] != EMPTY)
             i = (i + 1) & mask;
@@ -133,9 +168,25 @@ long ts_beliefs_insert(ts_belief_store *b, uint32_t x, uint32_t y, int *added)
     size_t r = b->count++;
     b->keys[i] = k;
     b->index[i] = (uint32_t)r;
-    memset(&b->pool[r], 0, sizeof b->pool[r]);
-    b->pool[r].x = x;
-    b->pool[r].y = y;
+    memset(&b->meta[r], 0, sizeof b->meta[r]);
+    b->meta[r].x = x;
+    b->meta[r].y = y;
+    b->meta[r].next_x = b->head_x[x];
+    b->meta[r].next_y = b->head_y[y];
+    b->head_x[x] = (int32_t)r;
+    b->head_y[y] = (int32_t)r;
+    for (int p = 0; p < TS_PILLARS; p++)
+        b->pos[p][r] = b->neg[p][r] = b->prior[p][r] = 0;
+    b->live[r] = 0;
+    b->acc[r] = 0;
     *added = 1;
     return (long)r;
+}
+
+void ts_beliefs_retire_leader(ts_belief_store *b, uint32_t x)
+{
+    for (int32_t r = b->head_x[x]; r >= 0; r = b->meta[r].next_x)
+        b->live[r] = 0;
+    for (int32_t r = b->head_y[x]; r >= 0; r = b->meta[r].next_y)
+        b->live[r] = 0;
 }

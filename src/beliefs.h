@@ -1,9 +1,12 @@
 /* Sparse store of leader-to-leader beliefs (MODEL.md 2.3): only pairs that met or observed
  * each other hold one, so memory grows with relationships, not with leaders squared.
  *
- * An open-addressing hash table maps (trustor, trustee) to a record in a pool. Records are
- * never removed: a record whose trustor or trustee slot has changed hands since it was formed
- * is stale and is re-formed in place when next touched. Internal to the engine. */
+ * An open-addressing hash table maps (trustor, trustee) to a record index. Records are laid
+ * out as a structure of arrays: bookkeeping in `meta`, and one float array per pillar for
+ * positive and negative evidence and the prior, so the end-of-tick pass over every belief is
+ * a vectorisable loop. Records are never removed: a record whose trustor or trustee slot has
+ * changed hands is marked not live, and is re-formed in place when next touched. Internal to
+ * the engine. */
 #ifndef TS_BELIEFS_H
 #define TS_BELIEFS_H
 
@@ -12,22 +15,27 @@
 
 #include "trustsim/params.h"
 
-typedef struct ts_belief {
+typedef struct ts_belief_meta {
     uint32_t x, y;         /* trustor and trustee leader slots */
     uint32_t gen_x, gen_y; /* who held the slots when the belief formed */
     int32_t pair;          /* ordered organisation pair (o(x), o(y)) */
-    int32_t acc;           /* accumulator of (x, organisation of y) in the end-of-tick pass */
     uint32_t last_act;     /* sequence number of y's latest judged act x saw (0: none) */
     int32_t last_good;     /* x's judgement of that act: 1 good, 0 bad */
-    /* evidence counts in units of the store's `unit`: the true count is pos * unit */
-    float pos[TS_PILLARS], neg[TS_PILLARS], prior[TS_PILLARS];
-} ts_belief;
+    int32_t next_x, next_y; /* next record with the same trustor / trustee slot, or -1 */
+} ts_belief_meta;
 
 typedef struct ts_belief_store {
     uint64_t *keys; /* UINT64_MAX marks an empty slot */
     uint32_t *index;
     size_t table_cap; /* power of two */
-    ts_belief *pool;
+    ts_belief_meta *meta;
+    /* evidence counts in units of `unit` (the true count is pos * unit), and priors */
+    float *pos[TS_PILLARS], *neg[TS_PILLARS], *prior[TS_PILLARS];
+    float *live;  /* 1 while the belief counts in metrics, 0 once stale */
+    int32_t *acc; /* accumulator of (x, organisation of y) in the end-of-tick pass */
+    int32_t *head_x, *head_y; /* per leader slot: first record held by / about it */
+    size_t n_leaders;
+    float *trust; /* scratch of the end-of-tick pass: each belief's trust this tick */
     size_t count, pool_cap;
     uint64_t grows;
     /* Forgetting multiplies every count by the same factor each tick; instead of touching
@@ -36,7 +44,11 @@ typedef struct ts_belief_store {
     double unit;
 } ts_belief_store;
 
-int ts_beliefs_init(ts_belief_store *b, size_t expected);
+/* Bytes a belief occupies in the pool (the hash table adds 12 bytes per slot, at most two
+ * slots per belief). */
+#define TS_BELIEF_BYTES (sizeof(ts_belief_meta) + (3 * TS_PILLARS + 3) * sizeof(float))
+
+int ts_beliefs_init(ts_belief_store *b, size_t expected, size_t n_leaders);
 void ts_beliefs_destroy(ts_belief_store *b);
 /* Forget every belief, keeping the memory. */
 void ts_beliefs_clear(ts_belief_store *b);
@@ -44,8 +56,11 @@ void ts_beliefs_clear(ts_belief_store *b);
 void ts_beliefs_fade(ts_belief_store *b, double keep);
 /* Index of the record for (x, y), or -1. */
 long ts_beliefs_find(const ts_belief_store *b, uint32_t x, uint32_t y);
-/* Index of the record for (x, y), adding a zeroed one (x, y set) if absent; -1 when out of
- * memory. Adding may move the pool: do not hold record pointers across this call. */
+/* Index of the record for (x, y), adding one (x, y set, the rest zero) if absent; -1 when
+ * out of memory. */
 long ts_beliefs_insert(ts_belief_store *b, uint32_t x, uint32_t y, int *added);
+/* Mark every belief held by or about leader slot x as not live (its holder changed, or its
+ * organisation left). Costs the number of beliefs that ever involved the slot. */
+void ts_beliefs_retire_leader(ts_belief_store *b, uint32_t x);
 
 #endif

@@ -202,6 +202,8 @@ static int setup_pairs(ts_model *m)
 
 int ts_model_pair(const ts_model *m, int o, int p)
 {
+    if (m->pair_dense)
+        return m->pair_dense[(size_t)o * m->n_orgs + p];
     int lo = m->pair_begin[o], hi = m->pair_begin[o + 1] - 1;
     while (lo <= hi) {
         int mid = lo + (hi - lo) / 2;
@@ -248,6 +250,18 @@ static int setup_pair_attributes(ts_model *m, const ts_params *p)
         }
     m->n_acc = acc;
     m->n_upairs = nu;
+    if (m->n_orgs <= TS_DENSE_PAIRS_MAX) {
+        size_t n = (size_t)m->n_orgs;
+        int *dense = malloc((n * n > 0 ? n * n : 1) * sizeof *dense);
+        if (!dense)
+            return -1;
+        for (size_t i = 0; i < n * n; i++)
+            dense[i] = -1;
+        for (int o = 0; o < m->n_orgs; o++)
+            for (int k = m->pair_begin[o]; k < m->pair_begin[o + 1]; k++)
+                dense[(size_t)o * n + m->pair_partner[k]] = k;
+        m->pair_dense = dense;
+    }
     /* unordered index of (q, o) for q > o, and the first collaboration holding both */
     for (int o = 0; o < m->n_orgs; o++)
         for (int k = m->pair_begin[o]; k < m->pair_begin[o + 1]; k++)
@@ -359,6 +373,6 @@ void ts_model_free(ts_model *m)
     free(m->collab_leaders), free(m->pair_begin), free(m->pair_partner), free(m->pair_reverse);
     free(m->pair_collab), free(m->pair_upair), free(m->pair_relation);
     free(m->pair_cultural_distance), free(m->pair_acc_begin), free(m->upair_pair);
-    free(m->event_order), free(m->rate_events);
+    free(m->event_order), free(m->rate_events), free(m->pair_dense);
     free(m);
 }

@@ -33,32 +33,33 @@ double ts_prior_pillar(const ts_sim *s, int x, int pair, int pillar)
     return (1 - g) * rho + g * group_mean(s, pair, pillar);
 }
 
-double ts_belief_trust(const ts_sim *s, const ts_belief *b)
+double ts_belief_trust(const ts_sim *s, long i)
 {
-    double m0 = s->p->beliefs.m0, u = s->beliefs.unit, t = 0;
-    for (int i = 0; i < TS_PILLARS; i++)
-        t += s->m->weights[i] * (b->pos[i] * u + m0 * b->prior[i]) /
-             ((b->pos[i] + b->neg[i]) * u + m0);
+    const ts_belief_store *st = &s->beliefs;
+    double m0 = s->p->beliefs.m0, u = st->unit, t = 0;
+    for (int p = 0; p < TS_PILLARS; p++)
+        t += s->m->weights[p] * (st->pos[p][i] * u + m0 * st->prior[p][i]) /
+             ((st->pos[p][i] + st->neg[p][i]) * u + m0);
     return t;
 }
 
-const ts_belief *ts_current_belief(const ts_sim *s, int x, int y)
+long ts_current_belief(const ts_sim *s, int x, int y)
 {
     long i = ts_beliefs_find(&s->beliefs, (uint32_t)x, (uint32_t)y);
     if (i < 0)
-        return NULL;
-    const ts_belief *b = &s->beliefs.pool[i];
-    return b->gen_x == s->gen[x] && b->gen_y == s->gen[y] ? b : NULL;
+        return -1;
+    const ts_belief_meta *b = &s->beliefs.meta[i];
+    return b->gen_x == s->gen[x] && b->gen_y == s->gen[y] ? i : -1;
 }
 
 double ts_trust_of(const ts_sim *s, int x, int y, int pair)
 {
-    const ts_belief *b = ts_current_belief(s, x, y);
-    if (b)
-        return ts_belief_trust(s, b);
+    long i = ts_current_belief(s, x, y);
+    if (i >= 0)
+        return ts_belief_trust(s, i);
     double t = 0;
-    for (int i = 0; i < TS_PILLARS; i++)
-        t += s->m->weights[i] * ts_prior_pillar(s, x, pair, i);
+    for (int p = 0; p < TS_PILLARS; p++)
+        t += s->m->weights[p] * ts_prior_pillar(s, x, pair, p);
     return t;
 }
 
@@ -66,8 +67,8 @@ bool ts_image_good(const ts_sim *s, int z, int y)
 {
     const ts_model *m = s->m;
     if (m->mode == TS_MODE_DONATION_GAME) {
-        const ts_belief *b = ts_current_belief(s, z, y);
-        return b == NULL || b->last_act == 0 || b->last_good;
+        long i = ts_current_belief(s, z, y);
+        return i < 0 || s->beliefs.meta[i].last_act == 0 || s->beliefs.meta[i].last_good;
     }
     int k = ts_model_pair(m, m->leader_org[z], m->leader_org[y]);
     return k < 0 || ts_trust_of(s, z, y, k) >= 0.5;
@@ -75,8 +76,11 @@ bool ts_image_good(const ts_sim *s, int z, int y)
 
 bool ts_saw_bad_latest(const ts_sim *s, int x, int y)
 {
-    const ts_belief *b = ts_current_belief(s, x, y);
-    return b && s->act_seq[y] > 0 && b->last_act == s->act_seq[y] && !b->last_good;
+    long i = ts_current_belief(s, x, y);
+    if (i < 0 || s->act_seq[y] == 0)
+        return false;
+    const ts_belief_meta *b = &s->beliefs.meta[i];
+    return b->last_act == s->act_seq[y] && !b->last_good;
 }
 
 /* x's belief about y, formed now from the priors if x has none (or a stale one); -1 when out
@@ -84,21 +88,24 @@ bool ts_saw_bad_latest(const ts_sim *s, int x, int y)
 static long belief_for_update(ts_sim *s, int x, int y, int pair)
 {
     int added;
-    long i = ts_beliefs_insert(&s->beliefs, (uint32_t)x, (uint32_t)y, &added);
+    ts_belief_store *st = &s->beliefs;
+    long i = ts_beliefs_insert(st, (uint32_t)x, (uint32_t)y, &added);
     if (i < 0)
         return -1;
-    ts_belief *b = &s->beliefs.pool[i];
+    ts_belief_meta *b = &st->meta[i];
     if (added || b->gen_x != s->gen[x] || b->gen_y != s->gen[y]) {
+        const ts_model *m = s->m;
         b->gen_x = s->gen[x];
         b->gen_y = s->gen[y];
         b->pair = pair;
-        b->acc = s->m->pair_acc_begin[pair] + (x - s->m->org_leader_begin[s->m->leader_org[x]]);
+        st->acc[i] = m->pair_acc_begin[pair] + (x - m->org_leader_begin[m->leader_org[x]]);
         b->last_act = 0;
         b->last_good = 1;
         for (int p = 0; p < TS_PILLARS; p++) {
-            b->pos[p] = b->neg[p] = 0;
-            b->prior[p] = (float)ts_prior_pillar(s, x, pair, p);
+            st->pos[p][i] = st->neg[p][i] = 0;
+            st->prior[p][i] = (float)ts_prior_pillar(s, x, pair, p);
         }
+        st->live[i] = 1;
     }
     return i;
 }
@@ -234,9 +241,9 @@ static void take_evidence(ts_sim *s, int z, int x, const double ev_in[TS_PILLARS
     long bi = belief_for_update(s, z, x, pair);
     if (bi < 0)
         return;
-    ts_belief *b = &s->beliefs.pool[bi];
-    b->last_act = s->act_seq[x];
-    b->last_good = good;
+    ts_belief_store *st = &s->beliefs;
+    st->meta[bi].last_act = s->act_seq[x];
+    st->meta[bi].last_good = good;
     double gw = p->reciprocity.group_weight, gneg = p->reciprocity.group_negativity;
     double *gpos = s->g_pos + (size_t)pair * TS_PILLARS;
     double *gneg_counts = s->g_neg + (size_t)pair * TS_PILLARS;
@@ -245,10 +252,10 @@ static void take_evidence(ts_sim *s, int z, int x, const double ev_in[TS_PILLARS
     double in_units = 1.0 / s->beliefs.unit;
     for (int i = 0; i < TS_PILLARS; i++) {
         if (ev[i] > 0) {
-            b->pos[i] += (float)(ev[i] * in_units);
+            st->pos[i][bi] += (float)(ev[i] * in_units);
             gpos[i] += gw * ev[i];
         } else if (ev[i] < 0) {
-            b->neg[i] += (float)(-ev[i] * in_units);
+            st->neg[i][bi] += (float)(-ev[i] * in_units);
             gneg_counts[i] += gw * gneg * -ev[i];
             rb.neg[i] = (float)-ev[i];
             rg.neg[i] = (float)(gw * gneg * -ev[i]);
@@ -371,12 +378,14 @@ void ts_observe_resolve_conflicts(ts_sim *s)
         long bi = ts_beliefs_find(&s->beliefs, r.a, r.b);
         if (bi < 0)
             continue;
-        ts_belief *b = &s->beliefs.pool[bi];
+        const ts_belief_meta *b = &s->beliefs.meta[bi];
         if (b->gen_x != r.gen_a || b->gen_y != r.gen_b)
             continue;
         float in_units = (float)(1.0 / s->beliefs.unit);
-        for (int k = 0; k < TS_PILLARS; k++)
-            b->neg[k] = fmaxf(0.0f, b->neg[k] - 0.5f * r.neg[k] * in_units);
+        for (int k = 0; k < TS_PILLARS; k++) {
+            float *neg = &s->beliefs.neg[k][bi];
+            *neg = fmaxf(0.0f, *neg - 0.5f * r.neg[k] * in_units);
+        }
     }
     s->n_resolutions = keep;
 }

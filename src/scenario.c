@@ -20,6 +20,14 @@
 /* ------------------------------------------------------------------------------------------ */
 /* The loader's state: the document, the parameters being filled, the key path so far.         */
 
+/* Ids of a list already loaded, hashed: checking uniqueness and resolving references stay
+ * linear in the size of the scenario, which matters at 10^4 organisations. */
+typedef struct id_set {
+    const char **ids; /* point into the ts_params being filled */
+    int *index;
+    size_t cap; /* a power of two, or 0 when the list has no set */
+} id_set;
+
 typedef struct loader {
     const char *file;
     ts_params *p;
@@ -27,7 +35,51 @@ typedef struct loader {
     yaml_document_t *doc;
     char path[TS_PATH_MAX];
     size_t len;
+    id_set ids[TS_TARGET_ARCHETYPE + 1]; /* by ts_target */
 } loader;
+
+static bool id_set_init(id_set *s, int n)
+{
+    free(s->ids);
+    free(s->index);
+    for (s->cap = 16; s->cap < 2 * (size_t)n; s->cap *= 2)
+        ;
+    s->ids = calloc(s->cap, sizeof *s->ids);
+    s->index = calloc(s->cap, sizeof *s->index);
+    return s->ids && s->index;
+}
+
+static void id_set_free(id_set *s)
+{
+    free(s->ids);
+    free(s->index);
+    *s = (id_set){0};
+}
+
+/* The slot holding id, or the empty slot where it belongs (FNV-1a, linear probing). */
+static size_t id_slot(const id_set *s, const char *id)
+{
+    uint64_t h = 14695981039346656037u;
+    for (const unsigned char *c = (const unsigned char *)id; *c; c++)
+        h = (h ^ *c) * 1099511628211u;
+    size_t i = (size_t)h & (s->cap - 1);
+    while (s->ids[i] && strcmp(s->ids[i], id) != 0)
+        i = (i + 1) & (s->cap - 1);
+    return i;
+}
+
+static int id_set_find(const id_set *s, const char *id)
+{
+    size_t i = id_slot(s, id);
+    return s->ids[i] ? s->index[i] : -1;
+}
+
+static void id_set_add(id_set *s, const char *id, int index)
+{
+    size_t i = id_slot(s, id);
+    s->ids[i] = id;
+    s->index[i] = index;
+}
 
 /* Append a path segment; returns the length to restore with pop(). */
 static size_t push(loader *l, const char *seg)
@@ -54,8 +106,11 @@ static ts_status fail(loader *l, const yaml_node_t *at, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
-    return ts_error_set(l->err, TS_EINPUT, "%s:%zu:%zu: key '%s': %s", l->file,
-                        at->start_mark.line + 1, at->start_mark.column + 1, l->path, reason);
+    size_t line = at->start_mark.line + 1, column = at->start_mark.column + 1;
+    if (!l->path[0]) /* a fault of the top-level mapping itself, such as a list as a key */
+        return ts_error_set(l->err, TS_EINPUT, "%s:%zu:%zu: %s", l->file, line, column, reason);
+    return ts_error_set(l->err, TS_EINPUT, "%s:%zu:%zu: key '%s': %s", l->file, line, column,
+                        l->path, reason);
 }
 
 static ts_status out_of_memory(loader *l)
@@ -184,7 +239,9 @@ static ts_status load_ref(loader *l, const ts_key *k, yaml_node_t *v, int *out)
 {
     if (v->type != YAML_SCALAR_NODE)
         return fail(l, v, "expected an id, got %s", kind_of(v));
-    int i = ts_schema_lookup_ref(l->p, k->target, text_of(v));
+    const id_set *set = &l->ids[k->target];
+    int i =
+        set->cap ? id_set_find(set, text_of(v)) : ts_schema_lookup_ref(l->p, k->target, text_of(v));
     if (i < 0)
         return fail(l, v, "%s '%s' is not defined", ts_schema_target_noun(k->target), text_of(v));
     *out = i;
@@ -340,19 +397,19 @@ static ts_status load_variant(loader *l, const ts_list_spec *ls, yaml_node_t *v,
     return TS_OK;
 }
 
-static ts_status check_unique_id(loader *l, const ts_list_spec *ls, const char *arr, int i,
+static ts_status check_unique_id(loader *l, const ts_list_spec *ls, const char *elem, int i,
                                  yaml_node_t *v)
 {
-    const char *id = arr + (size_t)i * ls->size + ls->id_off;
-    for (int j = 0; j < i; j++) {
-        if (strcmp(arr + (size_t)j * ls->size + ls->id_off, id) == 0) {
-            size_t mark = push(l, "id");
-            ts_status st = fail(l, map_get(l, v, "id"), "duplicate id '%s'", id);
-            pop(l, mark);
-            return st;
-        }
+    id_set *set = &l->ids[ls->target];
+    const char *id = elem + ls->id_off;
+    if (id_set_find(set, id) < 0) {
+        id_set_add(set, id, i);
+        return TS_OK;
     }
-    return TS_OK;
+    size_t mark = push(l, "id");
+    ts_status st = fail(l, map_get(l, v, "id"), "duplicate id '%s'", id);
+    pop(l, mark);
+    return st;
 }
 
 static ts_status load_element(loader *l, const ts_list_spec *ls, yaml_node_t *v, char *arr, int i)
@@ -369,7 +426,7 @@ static ts_status load_element(loader *l, const ts_list_spec *ls, yaml_node_t *v,
     if (!st)
         st = load_mapping(l, keys, v, elem + ls->keys_off, ls->variant_key);
     if (!st && ls->has_id)
-        st = check_unique_id(l, ls, arr, i, v);
+        st = check_unique_id(l, ls, elem, i, v);
     return st ? st : run_check(l, ls->check, elem, v, v);
 }
 
@@ -394,7 +451,7 @@ static ts_status load_list(loader *l, const ts_key *k, yaml_node_t *v, void *bas
     if (n < ls->min_count)
         return fail(l, v, "expected at least %d entry", ls->min_count);
     char *arr = attach_array(base, k, n);
-    if (!arr)
+    if (!arr || (ls->has_id && !id_set_init(&l->ids[ls->target], n)))
         return out_of_memory(l);
     ts_status st = TS_OK;
     for (int i = 0; i < n && !st; i++) {
@@ -476,13 +533,23 @@ static ts_status load_value(loader *l, const ts_key *k, yaml_node_t *v, void *ba
 /* ------------------------------------------------------------------------------------------ */
 /* Loading a scenario.                                                                         */
 
-static ts_status syntax_error(const char *name, const yaml_parser_t *parser, ts_error *err)
+static ts_status syntax_error(const char *name, const char *text, const yaml_parser_t *parser,
+                              ts_error *err)
 {
     if (parser->error == YAML_MEMORY_ERROR)
         return ts_error_set(err, TS_ERUNTIME, "%s: out of memory", name);
-    return ts_error_set(err, TS_EINPUT, "%s:%zu:%zu: YAML syntax error: %s", name,
-                        parser->problem_mark.line + 1, parser->problem_mark.column + 1,
-                        parser->problem ? parser->problem : "unknown problem");
+    size_t line = parser->problem_mark.line, column = parser->problem_mark.column;
+    if (parser->error == YAML_READER_ERROR) { /* bad bytes: libyaml gives an offset, no mark */
+        line = column = 0;
+        for (size_t i = 0; i < parser->problem_offset && text[i]; i++) {
+            if (text[i] == '\n')
+                line++, column = 0;
+            else if (((unsigned char)text[i] & 0xC0) != 0x80) /* columns count characters */
+                column++;
+        }
+    }
+    return ts_error_set(err, TS_EINPUT, "%s:%zu:%zu: YAML syntax error: %s", name, line + 1,
+                        column + 1, parser->problem ? parser->problem : "unknown problem");
 }
 
 static ts_status load_root(loader *l)
@@ -498,11 +565,12 @@ static ts_status load_root(loader *l)
 }
 
 /* A second document in the stream would be silently ignored: refuse it. */
-static ts_status expect_end(yaml_parser_t *parser, const char *name, ts_error *err)
+static ts_status expect_end(yaml_parser_t *parser, const char *name, const char *text,
+                            ts_error *err)
 {
     yaml_document_t next;
     if (!yaml_parser_load(parser, &next))
-        return syntax_error(name, parser, err);
+        return syntax_error(name, text, parser, err);
     yaml_node_t *root = yaml_document_get_root_node(&next);
     ts_status st = TS_OK;
     if (root)
@@ -521,12 +589,14 @@ static ts_status parse_text(ts_params *p, const char *text, const char *name, ts
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
     ts_status st;
     if (!yaml_parser_load(&parser, &doc)) {
-        st = syntax_error(name, &parser, err);
+        st = syntax_error(name, text, &parser, err);
     } else {
         loader l = {.file = name, .p = p, .err = err, .doc = &doc};
         st = load_root(&l);
         if (!st)
-            st = expect_end(&parser, name, err);
+            st = expect_end(&parser, name, text, err);
+        for (size_t i = 0; i < sizeof l.ids / sizeof l.ids[0]; i++)
+            id_set_free(&l.ids[i]);
         yaml_document_delete(&doc);
     }
     yaml_parser_delete(&parser);

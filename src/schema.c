@@ -336,6 +336,7 @@ static const ts_list_spec org_list = {
     .keys = org_keys,
     .size = sizeof(ts_org_spec),
     .has_id = true,
+    .target = TS_TARGET_ORG,
     .id_off = offsetof(ts_org_spec, id),
     .id_cap = TS_NAME_MAX,
     .min_count = 1,
@@ -385,6 +386,7 @@ static const ts_list_spec collab_list = {
     .keys = collab_keys,
     .size = sizeof(ts_collab_spec),
     .has_id = true,
+    .target = TS_TARGET_COLLAB,
     .id_off = offsetof(ts_collab_spec, id),
     .id_cap = TS_NAME_MAX,
     .min_count = 1,
@@ -665,7 +667,8 @@ static const ts_key conflict_resolution_keys[] = {
     EV_COLLAB,
     NUM("probability", ts_event, probability, 0.5, UNIT,
         "probability negative evidence is halved after a conflict (MODEL.md 5)"),
-    INT("delay", ts_event, delay, 4, AT_LEAST(1), "ticks until a conflict is resolved (MODEL.md 5)"),
+    INT("delay", ts_event, delay, 4, AT_LEAST(1),
+        "ticks until a conflict is resolved (MODEL.md 5)"),
     END};
 
 static const ts_key shared_hub_keys[] = {

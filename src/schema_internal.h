@@ -84,6 +84,7 @@ struct ts_list_spec {
     size_t size;        /* element size */
     size_t keys_off;    /* element keys are based at element + keys_off */
     bool has_id;        /* elements are named by the `id` key (LIST) or the mapping key (NAMED) */
+    ts_target target;   /* LIST with ids: what references to its elements are called */
     size_t id_off;
     int id_cap;
     bool id_is_path; /* NAMED keys are parameter paths, not ids */

@@ -57,7 +57,7 @@ ts_sim *ts_sim_alloc(const ts_model *m)
     fail = fail || ALLOC(s->series, (size_t)s->n_metrics * (m->ticks + 1)) ||
            ALLOC(s->final_to, (size_t)no * no) || ALLOC(s->final_stage, (size_t)no * no);
     size_t expected = m->belief_bound < (size_t)nl * 64 ? m->belief_bound : (size_t)nl * 64;
-    fail = fail || ts_beliefs_init(&s->beliefs, expected) != 0;
+    fail = fail || ts_beliefs_init(&s->beliefs, expected, (size_t)nl) != 0;
     s->cap_promises = 1024;
     s->cap_resolutions = 1024;
     fail = fail || ALLOC(s->promises, s->cap_promises) ||
@@ -124,6 +124,7 @@ void ts_sim_replace_leader(ts_sim *s, int x, const ts_traits *means)
 {
     s->strategy_count[s->strategy[x]]--;
     s->gen[x]++;
+    ts_beliefs_retire_leader(&s->beliefs, (uint32_t)x);
     s->act_seq[x] = 0;
     draw_leader(s, x, means);
 }
@@ -500,7 +501,7 @@ double ts_sim_trust(const ts_sim *s, int x, int y)
 
 bool ts_sim_knows(const ts_sim *s, int x, int y)
 {
-    return ts_current_belief(s, x, y) != NULL;
+    return ts_current_belief(s, x, y) >= 0;
 }
 
 double ts_sim_interorg(const ts_sim *s, int o, int p)

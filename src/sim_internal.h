@@ -125,11 +125,11 @@ void ts_acts_resolve_promises(ts_sim *s);
 
 /* observe.c */
 double ts_prior_pillar(const ts_sim *s, int x, int pair, int pillar);
-double ts_belief_trust(const ts_sim *s, const ts_belief *b);
+double ts_belief_trust(const ts_sim *s, long belief);
 /* Trust of x in y: the belief if x holds a current one, else the prior for y's organisation. */
 double ts_trust_of(const ts_sim *s, int x, int y, int pair);
-/* x's belief about y if current, else NULL. */
-const ts_belief *ts_current_belief(const ts_sim *s, int x, int y);
+/* Index of x's belief about y if current, else -1. */
+long ts_current_belief(const ts_sim *s, int x, int y);
 /* Whether observer z regards y as good (for norms and discriminators). */
 bool ts_image_good(const ts_sim *s, int z, int y);
 /* x's latest-seen judgement of y's most recent act was bad (discriminator rule). */

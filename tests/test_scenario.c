@@ -745,6 +745,8 @@ static const bad_case bad_cases[] = {
     {"id_with_dot.yaml",
      "4:9: key 'organisations.0.id': expected an id (no spaces, dots or '='), got 'st.marys'"},
     {"yaml_syntax.yaml", "5:6: YAML syntax error: did not find expected ',' or '}'"},
+    {"invalid_utf8.yaml", "2:10: YAML syntax error: invalid leading UTF-8 octet"},
+    {"complex_key.yaml", "5:3: expected a key, got a list"},
     {"culture_two_values.yaml",
      "6:14: key 'organisations.hospital.culture': expected 3 values, got 2"},
     {"section_not_mapping.yaml", "9:8: key 'faith': expected a mapping"},

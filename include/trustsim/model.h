@@ -16,6 +16,9 @@
 extern "C" {
 #endif
 
+/* Up to this many organisations, pair lookups use a dense n x n index (4 MB at the limit). */
+#define TS_DENSE_PAIRS_MAX 1024
+
 typedef struct ts_model {
     const ts_params *params; /* borrowed: must outlive the model */
     ts_mode mode;
@@ -57,6 +60,8 @@ typedef struct ts_model {
     int n_acc;
     int n_upairs;
     int *upair_pair; /* the ordered pair (o, p) with o < p */
+    int *pair_dense; /* [o * n_orgs + p] -> pair or -1, kept only for up to
+                        TS_DENSE_PAIRS_MAX organisations (else NULL: binary search) */
 
     /* scheduled events sorted by tick (stable), and rate events */
     int *event_order;
