@@ -268,21 +268,27 @@ static bool check_sweep_param(const void *base, const ts_params *p, ts_check_res
 #define R_NONNEG() NONNEG
 #define R_POSITIVE() POSITIVE
 
-#define TS_TRAITS(X)                                                                              \
+/* Traits a leader carries (a programme can shift them); TS_TRAITS adds the distribution's
+ * concentration, which only trait means have. */
+#define TS_LEADER_TRAITS(X)                                                                       \
     X(ability, 0.7, R_UNIT, "competence to deliver what is promised")                            \
     X(benevolence, 0.6, R_UNIT, "concern for partners' interests")                               \
     X(integrity, 0.7, R_UNIT, "honesty: resistance to deceiving and breaking promises")          \
     X(predictability, 0.8, R_UNIT, "probability an act follows the decision rule, not noise")    \
     X(propensity, 0.5, R_UNIT, "propensity to trust strangers")                                  \
     X(orientation, 0.5, R_UNIT, "0 pacesetter (task-focused) to 1 collaborative (relational)")   \
-    X(capacity, 1.0, R_NONNEG, "meetings per tick across the boundary (used as given)")          \
+    X(capacity, 1.0, R_NONNEG, "meetings per tick across the boundary (used as given)")
+#define TS_TRAITS(X)                                                                              \
+    TS_LEADER_TRAITS(X)                                                                           \
     X(concentration, 20, R_POSITIVE, "concentration a+b of the Beta distributions of traits")
 
 #define TRAIT_DEFAULT(f, d, rng, text) NUM(#f, ts_traits, f, d, rng(), text " (MODEL.md 2.2)"),
 #define TRAIT_OVERRIDE(f, d, rng, text)                                                           \
     OPT_NUM(#f, ts_traits, f, rng(), "overrides leader_defaults." #f ": " text " (MODEL.md 2.2)"),
 #define TRAIT_DELTA(f, d, rng, text)                                                              \
-    OPT_NUM(#f, ts_event, traits.f, SIGNED_UNIT, "added to the mean " #f " (MODEL.md 2.2)"),
+    OPT_NUM(#f, ts_event, traits.f, SIGNED_UNIT,                                                 \
+            "added to the " #f " of the organisations' current leaders, clamped to its range "  \
+            "(MODEL.md 2.2)"),
 
 static const ts_key leader_default_keys[] = {
     TS_TRAITS(TRAIT_DEFAULT)
@@ -660,7 +666,7 @@ static const ts_key shock_keys[] = {
 static const ts_key leadership_programme_keys[] = {
     EV_AT_REQUIRED,
     EV_ORGS,
-    TS_TRAITS(TRAIT_DELTA) END};
+    TS_LEADER_TRAITS(TRAIT_DELTA) END};
 
 static const ts_key conflict_resolution_keys[] = {
     EV_AT_FROM,

@@ -25,7 +25,9 @@ ts_sim *ts_sim_alloc(const ts_model *m)
     s->n_metrics = ts_metric_count(m->mode);
     int nl = m->n_leaders, no = m->n_orgs, np = m->n_pairs, nu = m->n_upairs;
     int nc = m->n_collabs, w = s->p->stages.window;
-    int max_collab = 1;
+    int max_collab = 1, max_org_leaders = 1;
+    for (int o = 0; o < no; o++)
+        max_org_leaders = m->org_n_leaders[o] > max_org_leaders ? m->org_n_leaders[o] : max_org_leaders;
     for (int c = 0; c < nc; c++) {
         int k = m->collab_leader_begin[c + 1] - m->collab_leader_begin[c];
         max_collab = k > max_collab ? k : max_collab;
@@ -41,7 +43,8 @@ ts_sim *ts_sim_alloc(const ts_model *m)
            ALLOC(s->low_faith_ticks, no) || ALLOC(s->visit_until, no) ||
            ALLOC(s->shock_until, no) || ALLOC(s->received, no) ||
            ALLOC(s->deliveries_seen, no) || ALLOC(s->mean_proximity, no) ||
-           ALLOC(s->partner_total, no) || ALLOC(s->org_scratch, no);
+           ALLOC(s->partner_total, no) || ALLOC(s->org_scratch, no) ||
+           ALLOC(s->org_scratch_int, 2 * max_org_leaders);
     fail = fail || ALLOC(s->rel, np) || ALLOC(s->partner_cum, np) ||
            ALLOC(s->g_pos, (size_t)np * TS_PILLARS) || ALLOC(s->g_neg, (size_t)np * TS_PILLARS) ||
            ALLOC(s->g_prior, np) || ALLOC(s->to, np) || ALLOC(s->acc_sum, m->n_acc) ||
@@ -80,7 +83,7 @@ void ts_sim_free(ts_sim *s)
     free(s->active), free(s->faith), free(s->faith0), free(s->faith_pos), free(s->faith_neg);
     free(s->low_faith_ticks), free(s->visit_until), free(s->shock_until), free(s->received);
     free(s->deliveries_seen), free(s->mean_proximity), free(s->partner_total);
-    free(s->org_scratch);
+    free(s->org_scratch), free(s->org_scratch_int);
     free(s->rel), free(s->partner_cum), free(s->g_pos), free(s->g_neg), free(s->g_prior);
     free(s->to), free(s->acc_sum), free(s->acc_n);
     free(s->stage), free(s->trust_ticks), free(s->win_coop), free(s->win_all);
@@ -284,12 +287,18 @@ static void apply_rate_event(ts_sim *s, const ts_event *e)
         if (e->type == TS_EVENT_REGULATOR_VISITS) {
             if (gsl_rng_uniform(s->rng) < e->rate)
                 s->visit_until[o] = s->t + s->p->situations.visit_length - 1;
-        } else { /* turnover: each leader leaves with probability rate */
-            unsigned n = gsl_ran_binomial(s->rng, e->rate, (unsigned)m->org_n_leaders[o]);
-            for (unsigned i = 0; i < n; i++) {
-                int j = (int)gsl_rng_uniform_int(s->rng, (unsigned long)m->org_n_leaders[o]);
-                ts_sim_replace_leader(s, m->org_leader_begin[o] + j, &m->org_traits[o]);
-            }
+        } else { /* turnover: each leader is replaced with probability rate */
+            int n = m->org_n_leaders[o];
+            unsigned k = gsl_ran_binomial(s->rng, e->rate, (unsigned)n);
+            if (k == 0)
+                continue;
+            /* k distinct slots, in slot order (GSL's selection sampling) */
+            int *all = s->org_scratch_int, *slots = all + n;
+            for (int j = 0; j < n; j++)
+                all[j] = m->org_leader_begin[o] + j;
+            gsl_ran_choose(s->rng, slots, k, all, (size_t)n, sizeof *slots);
+            for (unsigned i = 0; i < k; i++)
+                ts_sim_replace_leader(s, slots[i], &m->org_traits[o]);
         }
     }
 }

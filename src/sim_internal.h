@@ -63,6 +63,7 @@ struct ts_sim {
     double *mean_proximity;
     double *partner_total; /* sum of meeting weights over active partners */
     double *org_scratch;
+    int *org_scratch_int; /* room for twice the leaders of the largest organisation */
 
     /* ordered organisation pairs */
     ts_relation *rel;
