@@ -8,12 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "commands.h"
 #include "trustsim/ensemble.h"
 #include "trustsim/model.h"
 #include "trustsim/scenario.h"
 #include "trustsim/schema.h"
-
-enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
 static const char *const main_usage =
     "Usage: trustsim COMMAND [OPTIONS]\n"
@@ -65,7 +64,7 @@ static const char *const schema_usage =
     "\n"
     "Print the reference of every scenario key (type, default, range, meaning) as Markdown.\n";
 
-static int usage_error(const char *usage, const char *fmt, const char *arg)
+int usage_error(const char *usage, const char *fmt, const char *arg)
 {
     fprintf(stderr, "trustsim: ");
     fprintf(stderr, fmt, arg);
@@ -73,7 +72,7 @@ static int usage_error(const char *usage, const char *fmt, const char *arg)
     return EXIT_USAGE;
 }
 
-static int exit_for(ts_status st)
+int exit_for(ts_status st)
 {
     return st == TS_OK ? 0 : st == TS_EINPUT ? EXIT_USAGE : EXIT_RUNTIME;
 }
@@ -103,7 +102,7 @@ static ts_status load_scenario(ts_scenario *sc, const char *path, char **sets, i
 
 enum { OPT_SET = 1000, OPT_PROGRESS, OPT_RESOLVED, OPT_MARKDOWN };
 
-static int cmd_run(int argc, char **argv)
+int cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"output", required_argument, NULL, 'o'},  {"seed", required_argument, NULL, 's'},
@@ -202,7 +201,7 @@ done:
     return rc;
 }
 
-static int cmd_validate(int argc, char **argv)
+int cmd_validate(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"set", required_argument, NULL, OPT_SET},
@@ -259,7 +258,7 @@ done:
     return rc;
 }
 
-static int cmd_schema(int argc, char **argv)
+int cmd_schema(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"markdown", no_argument, NULL, OPT_MARKDOWN},
@@ -281,6 +280,16 @@ static int cmd_schema(int argc, char **argv)
     return 0;
 }
 
+/* Every command: its name and its entry point (each lives in src/cli/<name>.c or here). */
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+} commands[] = {
+    {"run", cmd_run},
+    {"validate", cmd_validate},
+    {"schema", cmd_schema},
+};
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -295,11 +304,8 @@ int main(int argc, char **argv)
         return 0;
     }
     /* subcommands parse argv[1..]: argv[1] plays the program name for getopt */
-    if (strcmp(cmd, "run") == 0)
-        return cmd_run(argc - 1, argv + 1);
-    if (strcmp(cmd, "validate") == 0)
-        return cmd_validate(argc - 1, argv + 1);
-    if (strcmp(cmd, "schema") == 0)
-        return cmd_schema(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(cmd, commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
     return usage_error(main_usage, "unknown command '%s'", cmd);
 }

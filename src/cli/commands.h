@@ -1,0 +1,19 @@
+/* The commands of the `trustsim` executable and what they share. Each command takes its own
+ * argv (argv[0] is the command name) and returns the process exit status. */
+#ifndef TS_CLI_COMMANDS_H
+#define TS_CLI_COMMANDS_H
+
+#include "trustsim/error.h"
+
+enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+
+/* Print "trustsim: <message>" and the usage text to stderr; returns EXIT_USAGE. */
+int usage_error(const char *usage, const char *fmt, const char *arg);
+/* The exit status for a library status: 0, 1 (runtime) or 2 (input). */
+int exit_for(ts_status st);
+
+int cmd_run(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
+int cmd_schema(int argc, char **argv);
+
+#endif
