@@ -1,21 +1,42 @@
-/* The batch runner (see include/trustsim/ensemble.h). */
+/* The batch runner (see include/trustsim/ensemble.h): which tasks are left, who runs them,
+ * saving finished runs in blocks, and merging blocks into the final file. */
 #include "trustsim/ensemble.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <omp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "blocks.h"
+#include "trustsim/design.h"
 #include "trustsim/metrics.h"
 #include "trustsim/model.h"
 #include "trustsim/output.h"
 #include "trustsim/rng.h"
 #include "trustsim/sim.h"
 
-static const char *tick_unit_name(ts_tick_unit u)
-{
-    return ts_tick_unit_name(u);
-}
+#define PART_SUFFIX ".parts"
+#define SCENARIO_FILE "scenario.yaml"
+#define RESOLVED_FILE "resolved.yaml"
+
+/* What every task of one output shares. */
+typedef struct job {
+    ts_scenario base;    /* the resolved scenario, loaded back from its YAML */
+    char *given;         /* the scenario text as the user gave it */
+    ts_points pts;
+    ts_model *model;     /* of the base parameters: organisation names */
+    size_t n_points, n_reps, n_tasks;
+    int n_metrics, n_times, n_orgs;
+    char part[4096];
+    uint8_t *done; /* [n_tasks] */
+    size_t n_done;
+} job;
 
 static double now_seconds(void)
 {
@@ -24,10 +45,309 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static void show_progress(size_t done, size_t total, double started)
+/* ---- files of the part directory -------------------------------------------------------- */
+
+static bool path_exists(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *s = NULL;
+    long n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    if (n >= 0 && fseek(f, 0, SEEK_SET) == 0 && (s = malloc((size_t)n + 1)) != NULL) {
+        if (fread(s, 1, (size_t)n, f) != (size_t)n) {
+            free(s);
+            s = NULL;
+        } else {
+            s[n] = '\0';
+        }
+    }
+    fclose(f);
+    return s;
+}
+
+/* Write text to dir/name through a temporary file and a rename. */
+static ts_status write_text(const char *dir, const char *name, const char *text, ts_error *err)
+{
+    char path[4200], tmp[4300];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    bool ok = f && fputs(text, f) >= 0;
+    if (f && fclose(f) != 0)
+        ok = false;
+    if (!ok || rename(tmp, path) != 0) {
+        remove(tmp);
+        return ts_error_set(err, TS_ERUNTIME, "%s: cannot write: %s", path, strerror(errno));
+    }
+    return TS_OK;
+}
+
+static void remove_part(const char *part)
+{
+    DIR *d = opendir(part);
+    if (!d)
+        return;
+    struct dirent *e;
+    char path[4400];
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", part, e->d_name);
+        remove(path);
+    }
+    closedir(d);
+    rmdir(part);
+}
+
+static bool is_block_name(const char *name)
+{
+    size_t n = strlen(name);
+    return strncmp(name, "block-", 6) == 0 && n > 9 && strcmp(name + n - 3, ".h5") == 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The block files of the part directory, sorted by name. */
+static char **list_blocks(const char *part, size_t *n)
+{
+    *n = 0;
+    DIR *d = opendir(part);
+    if (!d)
+        return NULL;
+    size_t cap = 16;
+    char **names = malloc(cap * sizeof *names);
+    struct dirent *e;
+    while (names && (e = readdir(d)) != NULL) {
+        if (!is_block_name(e->d_name))
+            continue;
+        if (*n == cap) {
+            char **more = realloc(names, 2 * cap * sizeof *names);
+            if (!more)
+                break;
+            names = more;
+            cap *= 2;
+        }
+        names[(*n)++] = strdup(e->d_name);
+    }
+    closedir(d);
+    if (names)
+        qsort(names, *n, sizeof *names, cmp_str);
+    return names;
+}
+
+static void free_list(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+/* ---- the job ---------------------------------------------------------------------------- */
+
+static void job_destroy(job *j)
+{
+    if (j->base.text)
+        ts_scenario_destroy(&j->base);
+    free(j->given);
+    ts_points_destroy(&j->pts);
+    ts_model_free(j->model);
+    free(j->done);
+    memset(j, 0, sizeof *j);
+}
+
+/* Load the job from the resolved YAML (so a fresh run, a resumed one and every shard run
+ * exactly the same parameters) and size everything. */
+static ts_status job_load(job *j, const char *resolved, const char *given, ts_error *err)
+{
+    char name[4200];
+    snprintf(name, sizeof name, "%s/%s", j->part, RESOLVED_FILE);
+    ts_status st = ts_scenario_load_string(&j->base, resolved, name, err);
+    if (st != TS_OK)
+        return st;
+    j->given = strdup(given);
+    if (!j->given)
+        return ts_error_set(err, TS_ERUNTIME, "out of memory");
+    const ts_params *p = &j->base.params;
+    if ((st = ts_points_build(p, &j->pts, err)) != TS_OK)
+        return st;
+    if ((st = ts_model_build(&j->model, p, err)) != TS_OK)
+        return st;
+    j->n_points = (size_t)j->pts.n_points;
+    j->n_reps = (size_t)p->replicates;
+    j->n_tasks = j->n_points * j->n_reps;
+    j->n_metrics = ts_metric_count(p->mode);
+    j->n_times = p->ticks + 1;
+    j->n_orgs = j->model->n_orgs;
+    j->done = calloc(j->n_tasks, 1);
+    if (!j->done)
+        return ts_error_set(err, TS_ERUNTIME, "out of memory");
+    return TS_OK;
+}
+
+static ts_status job_load_part(job *j, const char *out_path, ts_error *err)
+{
+    char path[4300];
+    snprintf(j->part, sizeof j->part, "%s%s", out_path, PART_SUFFIX);
+    snprintf(path, sizeof path, "%s/%s", j->part, RESOLVED_FILE);
+    char *resolved = read_text(path);
+    snprintf(path, sizeof path, "%s/%s", j->part, SCENARIO_FILE);
+    char *given = read_text(path);
+    ts_status st;
+    if (!resolved || !given)
+        st = ts_error_set(err, TS_EINPUT,
+                          "%s: no unfinished run to resume or merge (%s/%s is missing)", out_path,
+                          j->part, resolved ? SCENARIO_FILE : RESOLVED_FILE);
+    else
+        st = job_load(j, resolved, given, err);
+    free(resolved);
+    free(given);
+    return st;
+}
+
+/* Mark the tasks saved in every block of the part directory. */
+static ts_status job_scan(job *j, ts_error *err)
+{
+    size_t n_files;
+    char **names = list_blocks(j->part, &n_files);
+    ts_status st = TS_OK;
+    for (size_t i = 0; i < n_files && st == TS_OK; i++) {
+        char path[4400];
+        snprintf(path, sizeof path, "%s/%s", j->part, names[i]);
+        uint64_t *tasks;
+        size_t n;
+        st = ts_block_read_tasks(path, &tasks, &n, err);
+        for (size_t k = 0; st == TS_OK && k < n; k++) {
+            if (tasks[k] >= j->n_tasks) {
+                st = ts_error_set(err, TS_EINPUT, "%s: run %llu is outside this design", path,
+                                  (unsigned long long)tasks[k]);
+            } else if (!j->done[tasks[k]]) {
+                j->done[tasks[k]] = 1;
+                j->n_done++;
+            }
+        }
+        free(tasks);
+    }
+    free_list(names, n_files);
+    return st;
+}
+
+/* Start a fresh run, or join one under way in the part directory (shards of one job, or a
+ * replacement with --force). */
+static ts_status job_start(job *j, const ts_scenario *sc, const char *out_path,
+                           const ts_ensemble_options *opt, ts_error *err)
+{
+    snprintf(j->part, sizeof j->part, "%s%s", out_path, PART_SUFFIX);
+    if (path_exists(out_path) && !opt->force)
+        return ts_error_set(err, TS_EINPUT, "%s: exists (use --force to replace it)", out_path);
+    char *resolved = ts_params_to_yaml(&sc->params);
+    if (!resolved)
+        return ts_error_set(err, TS_ERUNTIME, "out of memory");
+    ts_status st = TS_OK;
+    bool sharded = opt->shard_count > 1;
+    if (path_exists(j->part)) {
+        char path[4300];
+        snprintf(path, sizeof path, "%s/%s", j->part, RESOLVED_FILE);
+        char *theirs = read_text(path);
+        bool same = theirs && strcmp(theirs, resolved) == 0;
+        free(theirs);
+        if (opt->force && !sharded)
+            remove_part(j->part);
+        else if (!(sharded && same))
+            st = ts_error_set(err, TS_EINPUT,
+                              "%s: holds an unfinished run%s: continue it with --resume, or "
+                              "start again with --force",
+                              j->part, same ? "" : " of another scenario");
+    }
+    if (st == TS_OK && mkdir(j->part, 0777) != 0 && errno != EEXIST)
+        st = ts_error_set(err, TS_ERUNTIME, "%s: cannot create: %s", j->part, strerror(errno));
+    if (st == TS_OK)
+        st = write_text(j->part, SCENARIO_FILE, sc->text, err);
+    if (st == TS_OK)
+        st = write_text(j->part, RESOLVED_FILE, resolved, err);
+    if (st == TS_OK)
+        st = job_load(j, resolved, sc->text, err);
+    free(resolved);
+    return st;
+}
+
+/* ---- running ---------------------------------------------------------------------------- */
+
+/* Per-thread state: the sweep point whose model and workspace are built. */
+typedef struct worker {
+    long point;
+    ts_params params;
+    ts_model *model;
+    ts_sim *sim;
+} worker;
+
+static void worker_clear(worker *w)
+{
+    ts_sim_free(w->sim);
+    ts_model_free(w->model);
+    if (w->point >= 0)
+        ts_params_destroy(&w->params);
+    w->sim = NULL;
+    w->model = NULL;
+    w->point = -1;
+}
+
+static ts_status worker_prepare(worker *w, const job *j, long point, ts_error *err)
+{
+    if (w->point == point)
+        return TS_OK;
+    worker_clear(w);
+    ts_status st = ts_points_apply(&j->pts, (int)point, &j->base.params, &w->params, err);
+    if (st != TS_OK)
+        return st;
+    w->point = point;
+    if ((st = ts_model_build(&w->model, &w->params, err)) != TS_OK)
+        return st;
+    if (!(w->sim = ts_sim_alloc(w->model)))
+        return ts_error_set(err, TS_ERUNTIME, "out of memory allocating a run");
+    return TS_OK;
+}
+
+/* The single writer's state, touched only inside the writer critical section. */
+typedef struct writer {
+    ts_block block;
+    double block_started;
+    char prefix[64];
+    int seq;
+    size_t saved, finished;
+    double seconds;
+    ts_status st;
+    ts_error err;
+} writer;
+
+static void writer_save(writer *w, const job *j)
+{
+    if (w->block.n == 0 || w->st != TS_OK)
+        return;
+    double t0 = now_seconds();
+    char name[128];
+    snprintf(name, sizeof name, "block-%s-%06d.h5", w->prefix, w->seq++);
+    w->st = ts_block_write(&w->block, j->part, name, &w->err);
+    if (w->st == TS_OK)
+        w->saved += (size_t)w->block.n;
+    w->block.n = 0;
+    w->block_started = now_seconds();
+    w->seconds += w->block_started - t0;
+}
+
+static void show_progress(size_t done, size_t total, size_t now, double started)
 {
     double el = now_seconds() - started;
-    double rate = el > 0 ? (double)done / el : 0;
+    double rate = el > 0 ? (double)now / el : 0;
     double left = rate > 0 ? (double)(total - done) / rate : 0;
     fprintf(stderr, "\r%zu/%zu runs  %.1f runs/s  %.0f s left   ", done, total, rate, left);
     if (done == total)
@@ -35,94 +355,243 @@ static void show_progress(size_t done, size_t total, double started)
     fflush(stderr);
 }
 
-ts_status ts_ensemble_run(const ts_scenario *sc, const char *out_path,
-                          const ts_ensemble_options *opt, ts_error *err)
+static int default_block_runs(const job *j)
 {
-    const ts_params *p = &sc->params;
-    ts_model *model = NULL;
-    ts_status st = ts_model_build(&model, p, err);
-    if (st != TS_OK)
-        return st;
+    size_t per_run = (size_t)j->n_metrics * j->n_times * 8 +
+                     (size_t)j->n_orgs * j->n_orgs * 9 + (size_t)j->n_orgs * 9;
+    size_t runs = ((size_t)64 << 20) / (per_run > 0 ? per_run : 1);
+    return runs < 1 ? 1 : runs > 256 ? 256 : (int)runs;
+}
 
-    int n_metrics = ts_metric_count(p->mode);
-    const char **metric_names = calloc((size_t)n_metrics, sizeof *metric_names);
-    const char **org_names = calloc((size_t)model->n_orgs + 1, sizeof *org_names);
-    char *resolved = ts_params_to_yaml(p);
-    if (!metric_names || !org_names || !resolved) {
-        st = ts_error_set(err, TS_ERUNTIME, "out of memory");
-        goto done;
+static ts_status run_tasks(job *j, const ts_ensemble_options *opt, writer *wr, ts_error *err)
+{
+    int shards = opt->shard_count > 1 ? opt->shard_count : 1;
+    size_t n_todo = 0;
+    uint64_t *todo = malloc((j->n_tasks > 0 ? j->n_tasks : 1) * sizeof *todo);
+    if (!todo)
+        return ts_error_set(err, TS_ERUNTIME, "out of memory");
+    for (size_t t = 0; t < j->n_tasks; t++)
+        if (!j->done[t] && (int)(t % (size_t)shards) == opt->shard_index)
+            todo[n_todo++] = t;
+    int block_runs = opt->block_runs > 0 ? opt->block_runs : default_block_runs(j);
+    if (ts_block_init(&wr->block, block_runs, j->n_metrics, j->n_times, j->n_orgs) != 0) {
+        free(todo);
+        return ts_error_set(err, TS_ERUNTIME, "out of memory");
     }
-    for (int i = 0; i < n_metrics; i++)
-        metric_names[i] = ts_metric_name(i);
-    for (int o = 0; o < model->n_orgs; o++)
-        org_names[o] = model->org_name[o];
+    double block_seconds = opt->block_seconds > 0 ? opt->block_seconds : 30.0;
+    int threads = opt->threads > 0 ? opt->threads : omp_get_max_threads();
+    uint64_t seed = j->base.params.seed;
+    double started = now_seconds();
+    wr->block_started = started;
+    volatile int failed = 0;
+#pragma omp parallel num_threads(threads)
+    {
+        worker w = {.point = -1};
+        ts_error local;
+#pragma omp for schedule(dynamic, 1)
+        for (size_t k = 0; k < n_todo; k++) {
+            if (failed || (opt->stop && *opt->stop))
+                continue;
+            uint64_t task = todo[k];
+            long point = (long)(task / j->n_reps);
+            uint64_t rep = task % j->n_reps;
+            ts_run_result res;
+            ts_status st = worker_prepare(&w, j, point, &local);
+            if (st == TS_OK)
+                st = ts_sim_run(w.sim, ts_seed_hash(seed, (uint64_t)point, rep), &res, &local);
+#pragma omp critical(ts_writer)
+            {
+                if (st != TS_OK) {
+                    if (wr->st == TS_OK) {
+                        wr->st = st;
+                        wr->err = local;
+                    }
+                } else if (wr->st == TS_OK) {
+                    ts_block_add(&wr->block, task, &res);
+                    wr->finished++;
+                    if (wr->block.n == wr->block.cap ||
+                        now_seconds() - wr->block_started >= block_seconds)
+                        writer_save(wr, j);
+                    if (opt->progress)
+                        show_progress(j->n_done + wr->finished, j->n_tasks, wr->finished,
+                                      started);
+                }
+                if (wr->st != TS_OK)
+                    failed = 1;
+            }
+        }
+        worker_clear(&w);
+    }
+    writer_save(wr, j); /* whatever finished, even when stopped */
+    ts_block_destroy(&wr->block);
+    free(todo);
+    if (wr->st != TS_OK) {
+        *err = wr->err;
+        return wr->st;
+    }
+    if (opt->progress && wr->finished > 0 && j->n_done + wr->finished < j->n_tasks)
+        fputc('\n', stderr);
+    return TS_OK;
+}
 
-    size_t n_points = 1, n_reps = (size_t)p->replicates;
+/* ---- merging ---------------------------------------------------------------------------- */
+
+static ts_status merge_job(job *j, const char *out_path, bool force, ts_error *err)
+{
+    if (j->n_done < j->n_tasks)
+        return ts_error_set(err, TS_EINPUT,
+                            "%s: %zu of %zu runs are not done yet (run the remaining shards, or "
+                            "trustsim run --resume %s)",
+                            j->part, j->n_tasks - j->n_done, j->n_tasks, out_path);
+    const char **metric_names = calloc((size_t)j->n_metrics, sizeof *metric_names);
+    const char **org_names = calloc((size_t)j->n_orgs + 1, sizeof *org_names);
+    const char **param_names = calloc((size_t)j->pts.n_params + 1, sizeof *param_names);
+    if (!metric_names || !org_names || !param_names) {
+        free(metric_names), free(org_names), free(param_names);
+        return ts_error_set(err, TS_ERUNTIME, "out of memory");
+    }
+    for (int i = 0; i < j->n_metrics; i++)
+        metric_names[i] = ts_metric_name(i);
+    for (int o = 0; o < j->n_orgs; o++)
+        org_names[o] = j->model->org_name[o];
+    for (int c = 0; c < j->pts.n_params; c++)
+        param_names[c] = j->pts.names[c];
+    const ts_params *p = &j->base.params;
+    char *resolved = ts_params_to_yaml(p);
     ts_output_spec spec = {
         .scenario_name = p->name,
         .master_seed = p->seed,
         .rng_type = ts_rng_name(),
-        .tick_unit = tick_unit_name(p->tick_unit),
-        .scenario_text = sc->text,
+        .tick_unit = ts_tick_unit_name(p->tick_unit),
+        .scenario_text = j->given,
         .resolved_text = resolved,
-        .n_points = n_points,
-        .n_replicates = n_reps,
-        .n_times = p->ticks + 1,
+        .n_points = j->n_points,
+        .n_replicates = j->n_reps,
+        .n_times = j->n_times,
         .metric_names = metric_names,
-        .n_metrics = n_metrics,
+        .n_metrics = j->n_metrics,
         .org_names = org_names,
-        .n_orgs = model->n_orgs,
-        .force = opt->force,
+        .n_orgs = j->n_orgs,
+        .n_point_params = j->pts.n_params,
+        .point_param_names = param_names,
+        .point_values = j->pts.values,
+        .force = force,
     };
     ts_output *out = NULL;
-    st = ts_output_create(&out, out_path, &spec, err);
-    if (st != TS_OK)
-        goto done;
-
-    size_t total = n_points * n_reps, finished = 0;
-    int threads = opt->threads > 0 ? opt->threads : omp_get_max_threads();
-    double started = now_seconds();
-    ts_status run_st = TS_OK;
-#pragma omp parallel num_threads(threads)
-    {
-        ts_sim *sim = ts_sim_alloc(model);
-        ts_error local_err;
-        if (!sim) {
-#pragma omp critical(ts_writer)
-            run_st = ts_error_set(err, TS_ERUNTIME, "out of memory allocating a run");
-        }
-#pragma omp for schedule(dynamic, 1)
-        for (size_t task = 0; task < total; task++) {
-            if (!sim || run_st != TS_OK)
-                continue;
-            size_t point = task / n_reps, rep = task % n_reps;
-            ts_run_result res;
-            ts_status s1 = ts_sim_run(sim, ts_seed_hash(p->seed, point, rep), &res, &local_err);
-#pragma omp critical(ts_writer)
-            {
-                if (s1 == TS_OK && run_st == TS_OK)
-                    s1 = ts_output_write_run(out, point, rep, &res, &local_err);
-                if (s1 != TS_OK && run_st == TS_OK) {
-                    run_st = s1;
-                    *err = local_err;
-                }
-                finished++;
-                if (opt->progress)
-                    show_progress(finished, total, started);
+    ts_status st = resolved ? ts_output_create(&out, out_path, &spec, err)
+                            : ts_error_set(err, TS_ERUNTIME, "out of memory");
+    size_t n_files = 0;
+    char **names = st == TS_OK ? list_blocks(j->part, &n_files) : NULL;
+    ts_block b;
+    memset(&b, 0, sizeof b);
+    b.n_orgs = j->n_orgs;
+    for (size_t i = 0; i < n_files && st == TS_OK; i++) {
+        char path[4400];
+        snprintf(path, sizeof path, "%s/%s", j->part, names[i]);
+        st = ts_block_read(path, &b, err);
+        for (int r = 0; st == TS_OK && r < b.n; r++) {
+            if (b.n_metrics != j->n_metrics || b.n_times != j->n_times) {
+                st = ts_error_set(err, TS_EINPUT, "%s: block does not match the scenario", path);
+                break;
             }
+            ts_run_result res;
+            ts_block_run(&b, r, &res);
+            st = ts_output_write_run(out, b.task[r] / j->n_reps, b.task[r] % j->n_reps, &res, err);
         }
-        ts_sim_free(sim);
     }
-    if (run_st != TS_OK) {
-        ts_output_abort(out);
-        st = run_st;
-    } else {
-        st = ts_output_close(out, err);
-    }
-done:
-    free(metric_names);
-    free(org_names);
+    ts_block_destroy(&b);
+    free_list(names, n_files);
+    if (out)
+        st = st == TS_OK ? ts_output_close(out, err) : (ts_output_abort(out), st);
+    if (st == TS_OK)
+        remove_part(j->part);
     free(resolved);
-    ts_model_free(model);
+    free(metric_names), free(org_names), free(param_names);
+    return st;
+}
+
+ts_status ts_ensemble_merge(const char *out_path, bool force, ts_ensemble_stats *stats,
+                            ts_error *err)
+{
+    double t0 = now_seconds();
+    job j;
+    memset(&j, 0, sizeof j);
+    ts_status st = job_load_part(&j, out_path, err);
+    if (st == TS_OK)
+        st = job_scan(&j, err);
+    if (st == TS_OK)
+        st = merge_job(&j, out_path, force, err);
+    if (stats) {
+        memset(stats, 0, sizeof *stats);
+        stats->runs_total = j.n_tasks;
+        stats->runs_before = j.n_done;
+        stats->merged = st == TS_OK;
+        stats->seconds = stats->seconds_saving = now_seconds() - t0;
+    }
+    job_destroy(&j);
+    return st;
+}
+
+ts_status ts_ensemble_run(const ts_scenario *sc, const char *out_path,
+                          const ts_ensemble_options *opt, ts_ensemble_stats *stats,
+                          ts_error *err)
+{
+    double t0 = now_seconds();
+    job j;
+    memset(&j, 0, sizeof j);
+    writer wr;
+    memset(&wr, 0, sizeof wr);
+    ts_status st;
+    if (opt->shard_count > 1 && (opt->shard_index < 0 || opt->shard_index >= opt->shard_count))
+        return ts_error_set(err, TS_EINPUT, "shard %d/%d does not exist", opt->shard_index,
+                            opt->shard_count);
+    if (opt->resume) {
+        st = job_load_part(&j, out_path, err);
+        if (st == TS_OK && path_exists(out_path) && !opt->force)
+            st = ts_error_set(err, TS_EINPUT, "%s: exists (use --force to replace it)", out_path);
+    } else if (!sc) {
+        st = ts_error_set(err, TS_EINPUT, "no scenario to run");
+    } else {
+        st = job_start(&j, sc, out_path, opt, err);
+    }
+    if (st == TS_OK)
+        st = job_scan(&j, err);
+    size_t before = j.n_done;
+    if (st == TS_OK) {
+        /* a name unique to this process, so shards and resumed runs never collide */
+        uint64_t tag = ts_seed_hash((uint64_t)time(NULL), (uint64_t)getpid(), (uint64_t)clock());
+        snprintf(wr.prefix, sizeof wr.prefix, "s%d-%08llx", opt->shard_index,
+                 (unsigned long long)(tag & 0xffffffffULL));
+        st = run_tasks(&j, opt, &wr, err);
+        j.n_done += wr.saved;
+    }
+    bool stopped = st == TS_OK && opt->stop && *opt->stop && j.n_done < j.n_tasks;
+    bool merged = false;
+    double merge_seconds = 0;
+    if (st == TS_OK && stopped) {
+        st = ts_error_set(err, TS_EINTERRUPTED,
+                          "interrupted: %zu of %zu runs are saved in %s; continue with "
+                          "trustsim run --resume %s",
+                          j.n_done, j.n_tasks, j.part, out_path);
+    } else if (st == TS_OK && opt->shard_count <= 1) {
+        /* every task is done (a task this process could not finish would have failed) */
+        double m0 = now_seconds();
+        memset(j.done, 0, j.n_tasks);
+        j.n_done = 0;
+        st = job_scan(&j, err);
+        if (st == TS_OK)
+            st = merge_job(&j, out_path, opt->force, err);
+        merged = st == TS_OK;
+        merge_seconds = now_seconds() - m0;
+    }
+    if (stats) {
+        stats->runs_total = j.n_tasks;
+        stats->runs_before = before;
+        stats->runs_now = wr.saved;
+        stats->seconds = now_seconds() - t0;
+        stats->seconds_saving = wr.seconds + merge_seconds;
+        stats->merged = merged;
+    }
+    job_destroy(&j);
     return st;
 }

@@ -15,5 +15,6 @@ int exit_for(ts_status st);
 int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_schema(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 
 #endif

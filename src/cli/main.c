@@ -2,6 +2,7 @@
  * exit codes (0 success, 1 runtime failure, 2 bad usage or bad input). All printing for users
  * happens here; the library only returns values. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@ static const char *const main_usage =
     "Commands:\n"
     "  run SCENARIO.yaml -o OUT.h5   run a scenario (all its replicates) and write HDF5\n"
     "  validate SCENARIO.yaml        check a scenario file and report what it describes\n"
+    "  merge OUT.h5                  join the runs of shards (run --shard I/N) into OUT.h5\n"
     "  schema [--markdown]           print the reference of every scenario key\n"
     "\n"
     "Options:\n"
@@ -32,9 +34,13 @@ static const char *const main_usage =
 
 static const char *const run_usage =
     "Usage: trustsim run SCENARIO.yaml -o OUT.h5 [OPTIONS]\n"
+    "       trustsim run --resume OUT.h5 [-j N] [-q]\n"
     "\n"
-    "Run every replicate of a scenario and write the results to an HDF5 file. The file is\n"
-    "written under OUT.h5.part and renamed when complete.\n"
+    "Run every sweep point and replicate of a scenario in parallel and write the results to\n"
+    "one HDF5 file. Finished runs are saved as they go in OUT.h5.parts/; OUT.h5 appears when\n"
+    "every run is done. On SIGINT or SIGTERM the runs finished so far are saved and the\n"
+    "command exits 130 or 143; `--resume` finishes the rest, with the same result as an\n"
+    "uninterrupted run.\n"
     "\n"
     "Options:\n"
     "  -o, --output FILE      output HDF5 file (required)\n"
@@ -44,6 +50,10 @@ static const char *const run_usage =
     "                         or --set organisations.hospital.size=2 (repeatable)\n"
     "  -j, --threads N        worker threads (default: all cores)\n"
     "  -f, --force            replace OUT.h5 if it exists\n"
+    "      --resume           continue the unfinished run saved in OUT.h5.parts/\n"
+    "      --shard I/N        run only the I-th of N shares of the runs (I from 0) and leave\n"
+    "                         them in OUT.h5.parts/; `trustsim merge OUT.h5` joins the shards\n"
+    "      --block-runs N     save finished runs in blocks of N (default: automatic)\n"
     "  -q, --quiet            no progress line\n"
     "      --progress         draw the progress line even when stderr is not a terminal\n"
     "  -h, --help             show this help\n";
@@ -100,7 +110,40 @@ static ts_status load_scenario(ts_scenario *sc, const char *path, char **sets, i
     return st;
 }
 
-enum { OPT_SET = 1000, OPT_PROGRESS, OPT_RESOLVED, OPT_MARKDOWN };
+enum { OPT_SET = 1000, OPT_PROGRESS, OPT_RESOLVED, OPT_MARKDOWN, OPT_RESUME, OPT_SHARD, OPT_BLOCK };
+
+/* The signal that asked us to stop (0: none). Set by the handler, read by the workers. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+static void catch_stop_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+static bool parse_shard(const char *s, int *index, int *count)
+{
+    char *end;
+    long i = strtol(s, &end, 10);
+    if (end == s || *end != '/')
+        return false;
+    const char *rest = end + 1;
+    long n = strtol(rest, &end, 10);
+    if (end == rest || *end || n < 1 || n > 1000000 || i < 0 || i >= n)
+        return false;
+    *index = (int)i;
+    *count = (int)n;
+    return true;
+}
 
 int cmd_run(int argc, char **argv)
 {
@@ -109,14 +152,16 @@ int cmd_run(int argc, char **argv)
         {"replicates", required_argument, NULL, 'r'}, {"set", required_argument, NULL, OPT_SET},
         {"threads", required_argument, NULL, 'j'}, {"force", no_argument, NULL, 'f'},
         {"quiet", no_argument, NULL, 'q'},         {"progress", no_argument, NULL, OPT_PROGRESS},
+        {"resume", no_argument, NULL, OPT_RESUME}, {"shard", required_argument, NULL, OPT_SHARD},
+        {"block-runs", required_argument, NULL, OPT_BLOCK},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     const char *out = NULL;
     char **sets = calloc((size_t)argc, sizeof *sets);
     int n_sets = 0, c, rc = 0;
     bool have_seed = false, quiet = false, progress = false;
-    unsigned long long seed = 0, reps = 0, threads = 0;
-    ts_ensemble_options eo = {0};
+    unsigned long long seed = 0, reps = 0, threads = 0, block = 0;
+    ts_ensemble_options eo = {.shard_count = 1};
     if (!sets)
         return EXIT_RUNTIME;
     while ((c = getopt_long(argc, argv, "o:s:r:j:fqh", opts, NULL)) != -1) {
@@ -158,6 +203,23 @@ int cmd_run(int argc, char **argv)
         case OPT_PROGRESS:
             progress = true;
             break;
+        case OPT_RESUME:
+            eo.resume = true;
+            break;
+        case OPT_SHARD:
+            if (!parse_shard(optarg, &eo.shard_index, &eo.shard_count)) {
+                rc = usage_error(run_usage, "--shard expects I/N with 0 <= I < N, got '%s'",
+                                 optarg);
+                goto done;
+            }
+            break;
+        case OPT_BLOCK:
+            if (!parse_u64(optarg, &block) || block < 1 || block > 1000000) {
+                rc = usage_error(run_usage, "--block-runs expects a positive integer, got '%s'",
+                                 optarg);
+                goto done;
+            }
+            break;
         case 'h':
             fputs(run_usage, stdout);
             goto done;
@@ -166,39 +228,112 @@ int cmd_run(int argc, char **argv)
             goto done;
         }
     }
-    if (optind != argc - 1) {
-        rc = usage_error(run_usage, "%s", optind >= argc ? "missing SCENARIO.yaml"
-                                                         : "expected exactly one scenario file");
-        goto done;
-    }
-    if (!out) {
-        rc = usage_error(run_usage, "%s", "missing -o OUT.h5");
-        goto done;
-    }
+    eo.threads = (int)threads;
+    eo.block_runs = (int)block;
+    eo.progress = !quiet && (progress || isatty(STDERR_FILENO));
+    eo.stop = &stop_signal;
     ts_scenario sc = {0};
     ts_error err;
-    ts_status st = load_scenario(&sc, argv[optind], sets, n_sets, &err);
-    if (st != TS_OK) {
-        fprintf(stderr, "%s\n", err.msg);
-        rc = exit_for(st);
-        goto done;
+    ts_status st;
+    if (eo.resume) {
+        /* everything comes from the part directory: the output is the only argument */
+        if (optind == argc - 1 && !out)
+            out = argv[optind];
+        else if (optind != argc) {
+            rc = usage_error(run_usage, "%s", "--resume takes only OUT.h5");
+            goto done;
+        }
+        if (!out || n_sets || have_seed || reps || eo.shard_count > 1) {
+            rc = usage_error(run_usage, "%s",
+                             out ? "--resume cannot change the scenario (--set, --seed, "
+                                   "--replicates, --shard)"
+                                 : "missing OUT.h5");
+            goto done;
+        }
+    } else {
+        if (optind != argc - 1) {
+            rc = usage_error(run_usage, "%s", optind >= argc ? "missing SCENARIO.yaml"
+                                                             : "expected exactly one scenario file");
+            goto done;
+        }
+        if (!out) {
+            rc = usage_error(run_usage, "%s", "missing -o OUT.h5");
+            goto done;
+        }
+        st = load_scenario(&sc, argv[optind], sets, n_sets, &err);
+        if (st != TS_OK) {
+            fprintf(stderr, "%s\n", err.msg);
+            rc = exit_for(st);
+            goto done;
+        }
+        if (have_seed)
+            sc.params.seed = seed;
+        if (reps)
+            sc.params.replicates = (int)reps;
     }
-    if (have_seed)
-        sc.params.seed = seed;
-    if (reps)
-        sc.params.replicates = (int)reps;
-    eo.threads = (int)threads;
-    eo.progress = !quiet && (progress || isatty(STDERR_FILENO));
-    st = ts_ensemble_run(&sc, out, &eo, &err);
-    if (st != TS_OK)
+    catch_stop_signals();
+    ts_ensemble_stats stats;
+    st = ts_ensemble_run(eo.resume ? NULL : &sc, out, &eo, &stats, &err);
+    if (st == TS_EINTERRUPTED) {
+        fprintf(stderr, "\ntrustsim: %s\n", err.msg);
+        rc = 128 + (stop_signal ? stop_signal : SIGINT);
+    } else if (st != TS_OK) {
         fprintf(stderr, "trustsim: %s\n", err.msg);
-    else if (!quiet)
-        fprintf(stderr, "wrote %s\n", out);
-    rc = exit_for(st);
-    ts_scenario_destroy(&sc);
+        rc = exit_for(st);
+    } else if (!quiet) {
+        if (stats.merged)
+            fprintf(stderr, "wrote %s (%zu runs, %.1f s)\n", out, stats.runs_total,
+                    stats.seconds);
+        else
+            fprintf(stderr, "saved shard %d/%d: %zu runs in %s.parts/\n", eo.shard_index,
+                    eo.shard_count, stats.runs_now, out);
+    }
+    if (!eo.resume)
+        ts_scenario_destroy(&sc);
 done:
     free(sets);
     return rc;
+}
+
+static const char *const merge_usage =
+    "Usage: trustsim merge OUT.h5 [--force]\n"
+    "\n"
+    "Join the runs saved in OUT.h5.parts/ (by `run --shard I/N` jobs, or an interrupted run)\n"
+    "into OUT.h5, the same file a single `trustsim run` would have written.\n"
+    "\n"
+    "Options:\n"
+    "  -f, --force   replace OUT.h5 if it exists\n"
+    "  -h, --help    show this help\n";
+
+int cmd_merge(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"force", no_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    bool force = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(merge_usage, stdout);
+            return 0;
+        }
+        if (c != 'f')
+            return usage_error(merge_usage, "%s", "invalid option");
+        force = true;
+    }
+    if (optind != argc - 1)
+        return usage_error(merge_usage, "%s", "expected exactly one OUT.h5");
+    ts_error err;
+    ts_ensemble_stats stats;
+    ts_status st = ts_ensemble_merge(argv[optind], force, &stats, &err);
+    if (st != TS_OK) {
+        fprintf(stderr, "trustsim: %s\n", err.msg);
+        return exit_for(st);
+    }
+    fprintf(stderr, "wrote %s (%zu runs)\n", argv[optind], stats.runs_total);
+    return 0;
 }
 
 int cmd_validate(int argc, char **argv)
@@ -288,6 +423,7 @@ static const struct {
     {"run", cmd_run},
     {"validate", cmd_validate},
     {"schema", cmd_schema},
+    {"merge", cmd_merge},
 };
 
 int main(int argc, char **argv)
