@@ -253,7 +253,7 @@ static ts_status job_start(job *j, const ts_scenario *sc, const char *out_path,
     if (!resolved)
         return ts_error_set(err, TS_ERUNTIME, "out of memory");
     ts_status st = TS_OK;
-    bool sharded = opt->shard_count > 1;
+    bool sharded = opt->shard_count > 1 || opt->join;
     if (path_exists(j->part)) {
         char path[4300];
         snprintf(path, sizeof path, "%s/%s", j->part, RESOLVED_FILE);
@@ -384,14 +384,19 @@ static ts_status run_tasks(job *j, const ts_ensemble_options *opt, writer *wr, t
     double started = now_seconds();
     wr->block_started = started;
     volatile int failed = 0;
+    if (opt->source && opt->source->ready)
+        opt->source->ready(opt->source->ctx);
+    long next_local = 0;
 #pragma omp parallel num_threads(threads)
     {
         worker w = {.point = -1};
         ts_error local;
-#pragma omp for schedule(dynamic, 1)
-        for (size_t k = 0; k < n_todo; k++) {
-            if (failed || (opt->stop && *opt->stop))
-                continue;
+        for (;;) {
+            long k;
+#pragma omp critical(ts_tasks)
+            k = opt->source ? opt->source->next(opt->source->ctx, (long)n_todo) : next_local++;
+            if (k >= (long)n_todo || failed || (opt->stop && *opt->stop))
+                break;
             uint64_t task = todo[k];
             long point = (long)(task / j->n_reps);
             uint64_t rep = task % j->n_reps;
@@ -560,8 +565,12 @@ ts_status ts_ensemble_run(const ts_scenario *sc, const char *out_path,
     if (st == TS_OK) {
         /* a name unique to this process, so shards and resumed runs never collide */
         uint64_t tag = ts_seed_hash((uint64_t)time(NULL), (uint64_t)getpid(), (uint64_t)clock());
-        snprintf(wr.prefix, sizeof wr.prefix, "s%d-%08llx", opt->shard_index,
-                 (unsigned long long)(tag & 0xffffffffULL));
+        if (opt->block_tag)
+            snprintf(wr.prefix, sizeof wr.prefix, "%.40s-%08llx", opt->block_tag,
+                     (unsigned long long)(tag & 0xffffffffULL));
+        else
+            snprintf(wr.prefix, sizeof wr.prefix, "s%d-%08llx", opt->shard_index,
+                     (unsigned long long)(tag & 0xffffffffULL));
         st = run_tasks(&j, opt, &wr, err);
         j.n_done += wr.saved;
     }
@@ -573,7 +582,7 @@ ts_status ts_ensemble_run(const ts_scenario *sc, const char *out_path,
                           "interrupted: %zu of %zu runs are saved in %s; continue with "
                           "trustsim run --resume %s",
                           j.n_done, j.n_tasks, j.part, out_path);
-    } else if (st == TS_OK && opt->shard_count <= 1) {
+    } else if (st == TS_OK && opt->shard_count <= 1 && !opt->no_merge) {
         /* every task is done (a task this process could not finish would have failed) */
         double m0 = now_seconds();
         memset(j.done, 0, j.n_tasks);

@@ -213,9 +213,21 @@ static hid_t write_whole(ts_output *o, hid_t loc, const char *name, hid_t file_t
     return dset;
 }
 
-/* Chunk shape: the axes from n_lead on are kept whole (halved only if a chunk would pass
- * CHUNK_MAX_BYTES), and up to `runs` entries of the leading axes share a chunk, the innermost
- * leading axis first. A run's slot thus lies in one chunk, written once. */
+/* The largest divisor of n not above limit (at least 1). */
+static hsize_t divisor_at_most(hsize_t n, hsize_t limit)
+{
+    for (hsize_t d = limit < n ? limit : n; d > 1; d--)
+        if (n % d == 0)
+            return d;
+    return 1;
+}
+
+/* Chunk shape. The axes from n_lead on are kept whole (cut into equal parts only if a chunk
+ * would pass CHUNK_MAX_BYTES); up to `runs` entries of the leading axes share a chunk, the
+ * innermost leading axis first, and an outer one only once the inner ones are whole (a chunk
+ * spanning points with gaps would stay half-written while their other replicates run). Each
+ * extent divides its axis: HDF5 1.10 keeps a partial edge chunk of a filtered dataset in
+ * memory until the dataset is closed, which grew a sweep's memory by one chunk per point. */
 static void choose_chunk(int rank, int n_lead, const hsize_t *dims, size_t elem, hsize_t runs,
                          hsize_t *chunk)
 {
@@ -225,17 +237,16 @@ static void choose_chunk(int rank, int n_lead, const hsize_t *dims, size_t elem,
         bytes *= dims[i];
     }
     for (int i = n_lead; i < rank && bytes > CHUNK_MAX_BYTES; i++) {
-        while (bytes > CHUNK_MAX_BYTES && chunk[i] > 1) {
-            bytes = bytes / chunk[i] * ((chunk[i] + 1) / 2);
-            chunk[i] = (chunk[i] + 1) / 2;
-        }
+        hsize_t others = bytes / chunk[i];
+        hsize_t fit = CHUNK_MAX_BYTES / others;
+        chunk[i] = divisor_at_most(dims[i], fit > 0 ? fit : 1);
+        bytes = others * chunk[i];
     }
     hsize_t budget = CHUNK_MAX_BYTES / bytes;
     budget = budget < runs ? budget : runs;
     for (int i = n_lead - 1; i >= 0; i--) {
-        budget = budget > 0 ? budget : 1;
-        chunk[i] = dims[i] < budget ? dims[i] : budget;
-        budget /= chunk[i];
+        chunk[i] = divisor_at_most(dims[i], budget > 0 ? budget : 1);
+        budget = chunk[i] < dims[i] ? 1 : budget / chunk[i];
     }
 }
 

@@ -21,6 +21,17 @@
 extern "C" {
 #endif
 
+/* Where a process gets its next task from, when several processes share one job (MPI ranks).
+ * Every process builds the same list of tasks still to do; next() returns the next index into
+ * that list for this process (>= n_todo when none is left) and is called by one thread at a
+ * time. ready() is called once the list is built, before any task runs (a barrier, so that no
+ * process has saved anything when another builds its list). */
+typedef struct ts_task_source {
+    void *ctx;
+    long (*next)(void *ctx, long n_todo);
+    void (*ready)(void *ctx);
+} ts_task_source;
+
 typedef struct ts_ensemble_options {
     int threads;         /* 0: all available cores */
     bool force;          /* replace an existing output (and any unfinished part directory) */
@@ -31,6 +42,10 @@ typedef struct ts_ensemble_options {
     int block_runs;      /* runs per saved block (0: automatic) */
     double block_seconds; /* save a block at least this often (0: 30 s) */
     volatile sig_atomic_t *stop; /* when it becomes non-zero, save and return TS_EINTERRUPTED */
+    const ts_task_source *source; /* NULL: this process runs every task left */
+    bool join;     /* accept a part directory of the same job already under way */
+    bool no_merge; /* leave the saved runs for ts_ensemble_merge */
+    const char *block_tag; /* distinguishes this process's block files (NULL: automatic) */
 } ts_ensemble_options;
 
 typedef struct ts_ensemble_stats {
