@@ -13,7 +13,10 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include <unistd.h>
+
 #include "../src/beliefs.h"
+#include "trustsim/ensemble.h"
 #include "trustsim/model.h"
 #include "trustsim/rng.h"
 #include "trustsim/scenario.h"
@@ -112,19 +115,67 @@ static int bench(const char *label, int n_orgs, int collab_size, int ticks, int 
     return 0;
 }
 
+/* Ensembles: 200 replicates of the small system over 260 ticks on 1 and 2 threads, through
+ * the whole pipeline (runs, blocks saved as they go, merge into the final file). */
+static int bench_ensemble(int reps)
+{
+    char *text = make_scenario(20, 20, 260);
+    ts_scenario sc;
+    ts_error err;
+    if (!text || ts_scenario_load_string(&sc, text, "ensemble", &err) != TS_OK) {
+        fprintf(stderr, "bench: %s\n", text ? err.msg : "out of memory");
+        free(text);
+        return 1;
+    }
+    free(text);
+    sc.params.replicates = reps;
+    char dir[] = "/tmp/trustsim-bench-XXXXXX", out[64];
+    if (!mkdtemp(dir)) {
+        ts_scenario_destroy(&sc);
+        return 1;
+    }
+    snprintf(out, sizeof out, "%s/out.h5", dir);
+    double rate[3] = {0};
+    printf("ensemble: 20 organisations x 5 leaders, 260 ticks, %d replicates\n", reps);
+    for (int threads = 1; threads <= 2; threads++) {
+        ts_ensemble_options opt = {.threads = threads, .force = true, .shard_count = 1};
+        ts_ensemble_stats st;
+        if (ts_ensemble_run(&sc, out, &opt, &st, &err) != TS_OK) {
+            fprintf(stderr, "bench: %s\n", err.msg);
+            break;
+        }
+        rate[threads] = (double)st.runs_total / st.seconds;
+        printf("  %d thread%s: %.1f runs per second (%.2f s), %.1f%% of the time saving output\n",
+               threads, threads > 1 ? "s" : "", rate[threads], st.seconds,
+               100.0 * st.seconds_saving / st.seconds);
+    }
+    if (rate[1] > 0)
+        printf("  parallel efficiency on 2 threads: %.0f%%\n", 100.0 * rate[2] / (2 * rate[1]));
+    remove(out);
+    rmdir(dir);
+    ts_scenario_destroy(&sc);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    /* options: --quick (fewer runs and ticks), small or large (only that scenario) */
-    int quick = 0, small = 1, large = 1;
+    /* options: --quick (fewer runs and ticks); small, large or ensemble (only those) */
+    int quick = 0, small = 0, large = 0, ensemble = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0)
             quick = 1;
         else if (strcmp(argv[i], "small") == 0)
-            large = 0;
+            small = 1;
         else if (strcmp(argv[i], "large") == 0)
-            small = 0;
+            large = 1;
+        else if (strcmp(argv[i], "ensemble") == 0)
+            ensemble = 1;
     }
+    if (!small && !large && !ensemble)
+        small = large = ensemble = 1;
     int rc = 0;
+    if (ensemble)
+        rc |= bench_ensemble(quick ? 20 : 200);
     if (small)
         rc |= bench("small", 20, 20, 520, quick ? 2 : 20);
     if (large)
