@@ -38,7 +38,8 @@ enum {
     FLAGS_PER_CHUNK = 4096,    /* entries of /done sharing a chunk */
     CHUNK_MAX_BYTES = 1 << 20, /* a chunk never exceeds this, whatever the run length */
     CHUNKS_IN_CACHE = 8,       /* per dataset: runs finishing out of order stay in memory */
-    CACHE_SLOTS = 1009         /* prime, well above the chunks that fit in the cache */
+    CACHE_SLOTS = 1009,        /* prime, well above the chunks that fit in the cache */
+    DIAG_SIZE = 512
 };
 
 /* The axes of every dataset; each has a dimension scale of the same name at the root. */
@@ -62,8 +63,8 @@ struct ts_output {
     /* File dataspaces (one hyperslab selected per write) and the matching memory shapes. */
     hid_t space_series, space_pairs, space_orgs, space_done;
     hid_t mem_times, mem_pairs, mem_orgs, mem_one;
-    uint8_t *done_mask; /* [point][replicate], mirrors /done for the summaries */
-    char diag[512];     /* HDF5's explanation of the first failure, until reported */
+    uint8_t *done_mask;   /* [point][replicate], mirrors /done for the summaries */
+    char diag[DIAG_SIZE]; /* HDF5's explanation of the first failure, until reported */
 };
 
 /* ---- errors ------------------------------------------------------------------------------ */
@@ -75,7 +76,7 @@ static herr_t keep_innermost(unsigned n, const H5E_error2_t *e, void *data)
     char minor[128] = "";
     if (H5Eget_msg(e->min_num, NULL, minor, sizeof minor) < 0)
         minor[0] = '\0';
-    snprintf(diag, 512, "%s%s%s%s", e->desc ? e->desc : "", minor[0] ? " (" : "", minor,
+    snprintf(diag, DIAG_SIZE, "%s%s%s%s", e->desc ? e->desc : "", minor[0] ? " (" : "", minor,
              minor[0] ? ")" : "");
     return 0;
 }
@@ -533,44 +534,6 @@ static ts_status create_spaces(ts_output *o, ts_error *err)
     return ok ? TS_OK : fail(o, err, "cannot create dataspaces");
 }
 
-/* Everything the struct owns, NULL-safe; ids start invalid so a half-built one can be freed. */
-static ts_output *output_new(const char *path, const ts_output_spec *s)
-{
-    ts_output *o = calloc(1, sizeof *o);
-    if (!o)
-        return NULL;
-    o->file = o->trust = o->stage = o->faith = o->active = o->done = H5I_INVALID_HID;
-    o->space_series = o->space_pairs = o->space_orgs = o->space_done = H5I_INVALID_HID;
-    o->mem_times = o->mem_pairs = o->mem_orgs = o->mem_one = H5I_INVALID_HID;
-    for (int d = 0; d < N_DIMS; d++)
-        o->scale[d] = H5I_INVALID_HID;
-    size_t n = strlen(path);
-    o->path = malloc(n + 1);
-    o->part = malloc(n + sizeof ".part");
-    o->n_metrics = s->n_metrics;
-    o->series = malloc(((size_t)s->n_metrics + 1) * sizeof *o->series);
-    o->metric_names = calloc((size_t)s->n_metrics + 1, sizeof *o->metric_names);
-    o->done_mask = calloc(s->n_points, s->n_replicates);
-    if (!o->path || !o->part || !o->series || !o->metric_names || !o->done_mask)
-        return o; /* the caller sees a NULL member and reports out of memory */
-    memcpy(o->path, path, n + 1);
-    snprintf(o->part, n + sizeof ".part", "%s.part", path);
-    for (int m = 0; m < s->n_metrics; m++) {
-        o->series[m] = H5I_INVALID_HID;
-        o->metric_names[m] = strdup(s->metric_names[m]);
-        if (!o->metric_names[m]) {
-            free(o->done_mask);
-            o->done_mask = NULL;
-            break;
-        }
-    }
-    o->dim[DIM_POINT] = s->n_points;
-    o->dim[DIM_REPLICATE] = s->n_replicates;
-    o->dim[DIM_TIME] = (hsize_t)s->n_times;
-    o->dim[DIM_ORG] = o->dim[DIM_PARTNER] = (hsize_t)s->n_orgs;
-    return o;
-}
-
 static void close_objects(ts_output *o)
 {
     if (o->series)
@@ -599,6 +562,42 @@ static void output_free(ts_output *o)
     free(o);
 }
 
+/* A writer with no HDF5 object open yet (every id invalid), or NULL when out of memory. */
+static ts_output *output_new(const char *path, const ts_output_spec *s)
+{
+    ts_output *o = calloc(1, sizeof *o);
+    if (!o)
+        return NULL;
+    o->file = o->trust = o->stage = o->faith = o->active = o->done = H5I_INVALID_HID;
+    o->space_series = o->space_pairs = o->space_orgs = o->space_done = H5I_INVALID_HID;
+    o->mem_times = o->mem_pairs = o->mem_orgs = o->mem_one = H5I_INVALID_HID;
+    for (int d = 0; d < N_DIMS; d++)
+        o->scale[d] = H5I_INVALID_HID;
+    o->dim[DIM_POINT] = s->n_points;
+    o->dim[DIM_REPLICATE] = s->n_replicates;
+    o->dim[DIM_TIME] = (hsize_t)s->n_times;
+    o->dim[DIM_ORG] = o->dim[DIM_PARTNER] = (hsize_t)s->n_orgs;
+    o->n_metrics = s->n_metrics;
+
+    size_t n = strlen(path);
+    o->path = strdup(path);
+    o->part = malloc(n + sizeof ".part");
+    o->series = malloc(((size_t)s->n_metrics + 1) * sizeof *o->series);
+    o->metric_names = calloc((size_t)s->n_metrics + 1, sizeof *o->metric_names);
+    o->done_mask = calloc(s->n_points, s->n_replicates);
+    bool ok = o->path && o->part && o->series && o->metric_names && o->done_mask;
+    for (int m = 0; ok && m < s->n_metrics; m++) {
+        o->series[m] = H5I_INVALID_HID;
+        ok = (o->metric_names[m] = strdup(s->metric_names[m])) != NULL;
+    }
+    if (!ok) {
+        output_free(o);
+        return NULL;
+    }
+    snprintf(o->part, n + sizeof ".part", "%s.part", path);
+    return o;
+}
+
 /* A per-dataset chunk cache holding several chunks of the largest kind, so that runs of
  * neighbouring slots finishing out of order do not evict half-filled chunks. */
 static hid_t file_access(const ts_output *o)
@@ -606,7 +605,7 @@ static hid_t file_access(const ts_output *o)
     hsize_t dims[3] = {o->dim[DIM_POINT], o->dim[DIM_REPLICATE], o->dim[DIM_TIME]}, chunk[3];
     choose_chunk(3, 2, dims, sizeof(double), RUNS_PER_CHUNK, chunk);
     size_t bytes = CHUNKS_IN_CACHE * sizeof(double) * chunk[0] * chunk[1] * chunk[2];
-    bytes = bytes > ((size_t)1 << 20) ? bytes : ((size_t)1 << 20);
+    bytes = bytes > CHUNK_MAX_BYTES ? bytes : CHUNK_MAX_BYTES;
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     if (fapl >= 0 && (H5Pset_cache(fapl, 0, CACHE_SLOTS, bytes, 1.0) < 0 ||
                       H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0)) {
@@ -666,11 +665,8 @@ ts_status ts_output_create(ts_output **out, const char *path, const ts_output_sp
         return ts_error_set(err, TS_EINPUT, "%s: exists (use --force to replace it)", path);
 
     ts_output *o = output_new(path, spec);
-    if (!o || !o->path || !o->part || !o->series || !o->metric_names || !o->done_mask) {
-        if (o)
-            output_free(o);
+    if (!o)
         return ts_error_set(err, TS_ERUNTIME, "%s: out of memory", path);
-    }
     quiet q = quiet_begin();
     st = create_file(o, spec, err);
     if (st != TS_OK)
@@ -892,12 +888,11 @@ static ts_status close_file(ts_output *o, ts_error *err)
     if (st == TS_OK && rename(o->part, o->path) != 0)
         st = ts_error_set(err, TS_ERUNTIME, "%s: cannot rename %s into place: %s", o->path, o->part,
                           strerror(errno));
-    if (st != TS_OK) {
+    if (st != TS_OK && err) {
         /* Keep the runs already written: a failed close after hours of work should not
          * destroy them. The next create at this path removes the leftover. */
-        size_t n = strlen(err ? err->msg : "");
-        if (err && n + 1 < sizeof err->msg)
-            snprintf(err->msg + n, sizeof err->msg - n, " (what was written is in %s)", o->part);
+        size_t n = strlen(err->msg);
+        snprintf(err->msg + n, sizeof err->msg - n, " (what was written is in %s)", o->part);
     }
     return st;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <hdf5.h>
@@ -524,6 +525,30 @@ static void test_unwritable_place_is_reported(void **state)
     assert_non_null(strstr(err.msg, "No such file or directory"));
 }
 
+static void test_failed_close_keeps_the_runs(void **state)
+{
+    (void)state;
+    char path[1024];
+    snprintf(path, sizeof path, "%s", ts_test_temp_path("output-dir", ".h5"));
+    assert_int_equal(mkdir(path, 0700), 0); /* a directory cannot be replaced by a file */
+    ts_output_spec spec = make_spec();
+    spec.force = true;
+    ts_output *out = NULL;
+    ts_error err = {{0}};
+    assert_int_equal(ts_output_create(&out, path, &spec, &err), TS_OK);
+    run_buffers b;
+    fill_run(&b, 0, 0);
+    assert_int_equal(ts_output_write_run(out, 0, 0, &b.res, &err), TS_OK);
+    assert_int_equal(ts_output_close(out, &err), TS_ERUNTIME);
+    assert_non_null(strstr(err.msg, part_of(path)));
+    assert_true(H5Fis_hdf5(part_of(path)) > 0);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_true(S_ISDIR(sb.st_mode));
+    unlink(part_of(path));
+    rmdir(path);
+}
+
 static void test_single_replicate_has_no_summary(void **state)
 {
     (void)state;
@@ -561,6 +586,7 @@ int main(void)
         cmocka_unit_test(test_abort_leaves_nothing),
         cmocka_unit_test(test_mismatched_run_is_refused),
         cmocka_unit_test(test_unwritable_place_is_reported),
+        cmocka_unit_test(test_failed_close_keeps_the_runs),
         cmocka_unit_test(test_single_replicate_has_no_summary),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

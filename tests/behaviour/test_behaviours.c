@@ -33,6 +33,9 @@
 
 enum { REPS = 200 };
 
+#define TS_STR_(x) #x
+#define TS_STR(x) TS_STR_(x)
+
 /* ---- worlds and replicates -------------------------------------------------------------- */
 
 typedef struct world {
@@ -273,11 +276,102 @@ static void help_during_a_regulator_visit_raises_benevolence_and_trust_more_than
     free(routine);
 }
 
+/* ---- one act at a chosen moment (behaviours 3 and 10) ----------------------------------- */
+
+/* Two organisations of two leaders, close to each other, building trust for a year; then
+ * leader x (the first of a) performs one act towards leader y (the first of b) and the model
+ * runs on. Competition is 0, so no deception or broken promise happens on its own, and every
+ * deception is detected (reciprocity.detect 1), so "one detected deception" is exactly one. */
+#define ONE_ACT_AT 52
+#define ONE_ACT_YAML(events)                                                                   \
+    "name: one_act\n"                                                                          \
+    "ticks: 156\n"                                                                             \
+    "organisations:\n"                                                                         \
+    "  - {id: a, kind: acute_trust, leaders: 2}\n"                                             \
+    "  - {id: b, kind: community_trust, leaders: 2}\n"                                         \
+    "relations: {default: {proximity: 1.0}}\n"                                                 \
+    "reciprocity: {detect: 1.0}\n" events
+
+/* Trust of the victim y in the actor x just before the act, the drop the act causes at once,
+ * and the ticks until y's trust in x is back at its level before the act (censored at the
+ * horizon: 105 means not within the 104 ticks left). */
+static void one_act(world *w, uint64_t seed, ts_act act, double *out)
+{
+    const ts_model *m = w->m;
+    int a = org_index(w, "a"), b = org_index(w, "b");
+    int x = m->org_leader_begin[a], y = m->org_leader_begin[b];
+    start(w, seed);
+    step_to(w, ONE_ACT_AT);
+    double before = ts_sim_trust(w->s, y, x);
+    ts_observe_act(w->s, x, y, ts_model_pair(m, a, b), act, false);
+    out[0] = before - ts_sim_trust(w->s, y, x);
+    int back = m->ticks - ONE_ACT_AT + 1;
+    while (ts_sim_step(w->s))
+        if (ts_sim_trust(w->s, y, x) >= before) {
+            back = ts_sim_tick(w->s) - ONE_ACT_AT;
+            break;
+        }
+    out[1] = back;
+}
+
+static void one_deception(world *w, uint64_t seed, double *out)
+{
+    one_act(w, seed, TS_ACT_DECEIVE, out);
+}
+
+static void one_failure(world *w, uint64_t seed, double *out)
+{
+    one_act(w, seed, TS_ACT_FAIL, out);
+}
+
+static void one_break(world *w, uint64_t seed, double *out)
+{
+    one_act(w, seed, TS_ACT_BREAK, out);
+}
+
+/* ---- 3: a detected deception costs more trust, for longer, than a good-faith failure ---- */
+
+static void one_deception_costs_more_trust_for_longer_than_one_good_faith_failure(void **state)
+{
+    (void)state;
+    const char *yaml = ONE_ACT_YAML("");
+    double *dec = run_variant(yaml, NULL, 3, 1, REPS, 2, one_deception);
+    double *fail = run_variant(yaml, NULL, 3, 0, REPS, 2, one_failure);
+    expect_positive(compare(3, "victim's trust lost at once, deception - failure", dec, fail, REPS));
+    expect_positive(compare(3, "ticks until the victim's trust is back (censored at 105), "
+                               "deception - failure",
+                            dec + REPS, fail + REPS, REPS));
+    free(dec);
+    free(fail);
+}
+
+/* ---- 10: a conflict resolution body shortens recovery after a betrayal ------------------ */
+
+/* The betrayal is one deliberately broken promise; the lever is a conflict resolution body
+ * (MODEL.md 5, its default probability 0.5 and delay 4) in place from the tick of the
+ * betrayal. */
+static void a_conflict_resolution_body_shortens_recovery_after_a_betrayal(void **state)
+{
+    (void)state;
+    const char *with_body = ONE_ACT_YAML(
+        "events:\n  - {at: " TS_STR(ONE_ACT_AT) ", type: conflict_resolution}\n");
+    double *body = run_variant(with_body, NULL, 10, 1, REPS, 2, one_break);
+    double *none = run_variant(ONE_ACT_YAML(""), NULL, 10, 0, REPS, 2, one_break);
+    compare(10, "victim's trust lost at once, body - none", body, none, REPS);
+    expect_negative(compare(10, "ticks until the victim's trust is back (censored at 105), "
+                                "body - none",
+                            body + REPS, none + REPS, REPS));
+    free(body);
+    free(none);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(competition_delays_stage_2_and_lowers_trust_at_every_horizon),
         cmocka_unit_test(help_during_a_regulator_visit_raises_benevolence_and_trust_more_than_routine),
+        cmocka_unit_test(one_deception_costs_more_trust_for_longer_than_one_good_faith_failure),
+        cmocka_unit_test(a_conflict_resolution_body_shortens_recovery_after_a_betrayal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
