@@ -276,6 +276,335 @@ static void help_during_a_regulator_visit_raises_benevolence_and_trust_more_than
     free(routine);
 }
 
+/* ---- 4: formalisation raises cooperation and confidence more than trust ---------------- */
+
+/* Four organisations of three leaders in one collaboration whose agreement has formalisation
+ * 0 (none), 0.5 (moderate) or 1 (full), enforcement 0.5, from tick 0; outcomes after three
+ * years. */
+static const char *const agreement_yaml =
+    "name: agreement\n"
+    "ticks: 156\n"
+    "organisations:\n"
+    "  - {id: a, kind: acute_trust, leaders: 3}\n"
+    "  - {id: b, kind: community_trust, leaders: 3}\n"
+    "  - {id: c, kind: gp_federation, leaders: 3}\n"
+    "  - {id: d, kind: council, leaders: 3}\n"
+    "collaborations:\n"
+    "  - {id: all, members: [a, b, c, d], agreement: {formalisation: 0.0, enforcement: 0.5}}\n";
+
+enum { F_COOP, F_CONF, F_TRUST, F_COOP_MINUS_TRUST, F_CONF_MINUS_TRUST, F_TRUST_PER_ACT, F_N };
+
+static void formalisation_outcomes(world *w, uint64_t seed, double *out)
+{
+    ts_run_result r;
+    run_all(w, seed, &r);
+    int h = r.n_times - 1;
+    double coop_acts = 0;
+    for (int a = 0; a < TS_ACT_COUNT; a++)
+        if (ts_act_is_cooperative((ts_act)a))
+            for (int t = 1; t <= h; t++)
+                coop_acts += series(&r, TS_M_ACTS_FIRST + a)[t];
+    const double *trust = series(&r, TS_M_TRUST_INTERORG);
+    out[F_COOP] = series(&r, TS_M_COOP_RATE)[h];
+    out[F_CONF] = series(&r, TS_M_CONFIDENCE)[h];
+    out[F_TRUST] = trust[h];
+    out[F_COOP_MINUS_TRUST] = out[F_COOP] - out[F_TRUST];
+    out[F_CONF_MINUS_TRUST] = out[F_CONF] - out[F_TRUST];
+    out[F_TRUST_PER_ACT] = 1000 * (trust[h] - trust[0]) / coop_acts;
+}
+
+static void formalisation_raises_cooperation_more_than_trust_and_crowds_trust_out(void **state)
+{
+    (void)state;
+    const char *const moderate_set[] = {"collaborations.all.agreement.formalisation=0.5", NULL};
+    const char *const full_set[] = {"collaborations.all.agreement.formalisation=1", NULL};
+    double *none = run_variant(agreement_yaml, NULL, 4, 0, REPS, F_N, formalisation_outcomes);
+    double *moderate =
+        run_variant(agreement_yaml, moderate_set, 4, 1, REPS, F_N, formalisation_outcomes);
+    double *full = run_variant(agreement_yaml, full_set, 4, 2, REPS, F_N, formalisation_outcomes);
+#define OUT(v, k) ((v) + (size_t)(k) * REPS)
+    /* formalisation raises cooperation and confidence, and each by more than it raises trust */
+    expect_positive(compare(4, "coop_rate at tick 156, moderate - none", OUT(moderate, F_COOP),
+                            OUT(none, F_COOP), REPS));
+    expect_positive(compare(4, "confidence at tick 156, moderate - none", OUT(moderate, F_CONF),
+                            OUT(none, F_CONF), REPS));
+    expect_positive(compare(4, "rise of coop_rate minus rise of trust_interorg, moderate - none",
+                            OUT(moderate, F_COOP_MINUS_TRUST), OUT(none, F_COOP_MINUS_TRUST),
+                            REPS));
+    expect_positive(compare(4, "rise of confidence minus rise of trust_interorg, moderate - none",
+                            OUT(moderate, F_CONF_MINUS_TRUST), OUT(none, F_CONF_MINUS_TRUST),
+                            REPS));
+    /* crowding-out: trust gained per cooperative act falls as formalisation rises */
+    expect_negative(compare(4, "trust_interorg gained per 1000 cooperative acts, moderate - none",
+                            OUT(moderate, F_TRUST_PER_ACT), OUT(none, F_TRUST_PER_ACT), REPS));
+    expect_negative(compare(4, "trust_interorg gained per 1000 cooperative acts, full - moderate",
+                            OUT(full, F_TRUST_PER_ACT), OUT(moderate, F_TRUST_PER_ACT), REPS));
+    /* full formalisation yields no more trust than moderate */
+    expect_negative(compare(4, "trust_interorg at tick 156, full - moderate", OUT(full, F_TRUST),
+                            OUT(moderate, F_TRUST), REPS));
+#undef OUT
+    free(none);
+    free(moderate);
+    free(full);
+}
+
+/* ---- 5: quick wins raise faith and lower exits ------------------------------------------ */
+
+/* Five organisations of three leaders whose collaboration's final target is four times the
+ * default: at full engagement they deliver about a quarter of it, so faith sinks and some
+ * organisations leave (at the default target faith never falls to the exit threshold). The
+ * lever is the early target: a quick-win floor of 0.2 rising to the full target over a year,
+ * against the full target from day one. */
+static const char *const target_yaml =
+    "name: target\n"
+    "ticks: 260\n"
+    "organisations:\n"
+    "  - {id: a, kind: acute_trust, leaders: 3}\n"
+    "  - {id: b, kind: community_trust, leaders: 3}\n"
+    "  - {id: c, kind: gp_federation, leaders: 3}\n"
+    "  - {id: d, kind: council, leaders: 3}\n"
+    "  - {id: e, kind: voluntary, leaders: 3}\n"
+    "collaborations:\n"
+    "  - {id: all, members: [a, b, c, d, e],\n"
+    "     target: {final: 4.0, quick_win_floor: 1.0, ramp: 52}}\n";
+
+static void faith_and_exits(world *w, uint64_t seed, double *out)
+{
+    ts_run_result r;
+    run_all(w, seed, &r);
+    const double *faith = series(&r, TS_M_FAITH);
+    double sum = 0;
+    for (int t = 1; t <= 52; t++)
+        sum += faith[t];
+    out[0] = sum / 52;
+    out[1] = w->m->n_orgs - series(&r, TS_M_ACTIVE_ORGS)[r.n_times - 1];
+}
+
+static void quick_wins_raise_faith_and_lower_exits(void **state)
+{
+    (void)state;
+    const char *const quick[] = {"collaborations.all.target.quick_win_floor=0.2", NULL};
+    double *with = run_variant(target_yaml, quick, 5, 1, REPS, 2, faith_and_exits);
+    double *without = run_variant(target_yaml, NULL, 5, 0, REPS, 2, faith_and_exits);
+    expect_positive(compare(5, "mean faith over the first year, quick wins - full target",
+                            with, without, REPS));
+    expect_negative(compare(5, "organisations that left by tick 260, quick wins - full target",
+                            with + REPS, without + REPS, REPS));
+    free(with);
+    free(without);
+}
+
+/* ---- 6: more observation speeds trust among the trustworthy and distrust of a deceiver -- */
+
+/* Five organisations of three leaders with default (mostly trustworthy) leaders; the lever is
+ * the base observation probability q0 (MODEL.md 5): 0.4 against 0.1. */
+static const char *const observed_yaml =
+    "name: observed\n"
+    "ticks: 52\n"
+    "organisations:\n"
+    "  - {id: a, kind: acute_trust, leaders: 3}\n"
+    "  - {id: b, kind: community_trust, leaders: 3}\n"
+    "  - {id: c, kind: gp_federation, leaders: 3}\n"
+    "  - {id: d, kind: council, leaders: 3}\n"
+    "  - {id: e, kind: voluntary, leaders: 3}\n";
+
+/* The same with rivalry (competition 0.3, so that there are temptations) and one organisation
+ * of deceivers: leaders with integrity 0.1 take deception whenever they defect. */
+static const char *const deceiver_yaml =
+    "name: deceiver\n"
+    "ticks: 52\n"
+    "organisations:\n"
+    "  - {id: a, kind: acute_trust, leaders: 3}\n"
+    "  - {id: b, kind: community_trust, leaders: 3}\n"
+    "  - {id: c, kind: gp_federation, leaders: 3}\n"
+    "  - {id: d, kind: council, leaders: 3}\n"
+    "  - {id: e, kind: voluntary, leaders: 3, traits: {integrity: 0.1}}\n"
+    "relations: {default: {competition: 0.3}}\n";
+
+static const int observe_horizons[] = {13, 26, 52};
+enum { N_OBS = sizeof observe_horizons / sizeof *observe_horizons };
+
+static void trust_at_observe_horizons(world *w, uint64_t seed, double *out)
+{
+    ts_run_result r;
+    run_all(w, seed, &r);
+    for (int h = 0; h < N_OBS; h++)
+        out[h] = series(&r, TS_M_TRUST_INTERORG)[observe_horizons[h]];
+}
+
+/* Mean trust of the other organisations in the deceivers, at each horizon. */
+static void trust_in_deceiver(world *w, uint64_t seed, double *out)
+{
+    int e = org_index(w, "e");
+    start(w, seed);
+    for (int h = 0; h < N_OBS; h++) {
+        step_to(w, observe_horizons[h]);
+        double sum = 0;
+        int n = 0;
+        for (int o = 0; o < w->m->n_orgs; o++)
+            if (o != e) {
+                sum += ts_sim_interorg(w->s, o, e);
+                n++;
+            }
+        out[h] = sum / n;
+    }
+}
+
+static void more_observation_speeds_trust_and_distrust_of_a_deceiver(void **state)
+{
+    (void)state;
+    const char *const high[] = {"reciprocity.q0=0.4", NULL};
+    const char *const low[] = {"reciprocity.q0=0.1", NULL};
+    double *hi = run_variant(observed_yaml, high, 6, 1, REPS, N_OBS, trust_at_observe_horizons);
+    double *lo = run_variant(observed_yaml, low, 6, 0, REPS, N_OBS, trust_at_observe_horizons);
+    double *dhi = run_variant(deceiver_yaml, high, 6, 3, REPS, N_OBS, trust_in_deceiver);
+    double *dlo = run_variant(deceiver_yaml, low, 6, 2, REPS, N_OBS, trust_in_deceiver);
+    for (int h = 0; h < N_OBS; h++) {
+        char what[128];
+        snprintf(what, sizeof what, "trust_interorg at tick %d, q0 0.4 - 0.1",
+                 observe_horizons[h]);
+        expect_positive(compare(6, what, hi + (size_t)h * REPS, lo + (size_t)h * REPS, REPS));
+    }
+    for (int h = 0; h < N_OBS; h++) {
+        char what[128];
+        snprintf(what, sizeof what, "others' trust in the deceivers at tick %d, q0 0.4 - 0.1",
+                 observe_horizons[h]);
+        expect_negative(compare(6, what, dhi + (size_t)h * REPS, dlo + (size_t)h * REPS, REPS));
+    }
+    free(hi);
+    free(lo);
+    free(dhi);
+    free(dlo);
+}
+
+/* ---- 7: mandated and unequal: small members start with less faith and leave more -------- */
+
+/* One organisation eight times the size of four others, in a collaboration with a target
+ * twice the default; the lever is whether the collaboration is mandated. */
+static const char *const mandated_yaml =
+    "name: mandated\n"
+    "ticks: 260\n"
+    "organisations:\n"
+    "  - {id: big, kind: acute_trust, leaders: 3, size: 8}\n"
+    "  - {id: s1, kind: gp_federation, leaders: 3}\n"
+    "  - {id: s2, kind: voluntary, leaders: 3}\n"
+    "  - {id: s3, kind: council, leaders: 3}\n"
+    "  - {id: s4, kind: community_trust, leaders: 3}\n"
+    "collaborations:\n"
+    "  - {id: all, members: [big, s1, s2, s3, s4], mandated: false, target: {final: 2.0}}\n";
+
+/* Mean faith of the small organisations over the first quarter (ticks 0-12), and how many of
+ * them have left by the horizon. */
+static void small_members(world *w, uint64_t seed, double *out)
+{
+    int big = org_index(w, "big"), n = w->m->n_orgs;
+    start(w, seed);
+    double sum = 0;
+    for (int t = 0; t <= 12; t++) {
+        if (t > 0)
+            step_to(w, t);
+        for (int o = 0; o < n; o++)
+            if (o != big)
+                sum += ts_sim_faith(w->s, o);
+    }
+    out[0] = sum / (13.0 * (n - 1));
+    step_to(w, w->m->ticks);
+    out[1] = 0;
+    for (int o = 0; o < n; o++)
+        out[1] += o != big && !ts_sim_active(w->s, o);
+}
+
+static void mandated_asymmetric_collaborations_lose_small_members(void **state)
+{
+    (void)state;
+    const char *const mandate[] = {"collaborations.all.mandated=true", NULL};
+    double *with = run_variant(mandated_yaml, mandate, 7, 1, REPS, 2, small_members);
+    double *without = run_variant(mandated_yaml, NULL, 7, 0, REPS, 2, small_members);
+    expect_negative(compare(7, "small members' mean faith over ticks 0-12, mandated - voluntary",
+                            with, without, REPS));
+    expect_positive(compare(7, "small members that left by tick 260, mandated - voluntary",
+                            with + REPS, without + REPS, REPS));
+    free(with);
+    free(without);
+}
+
+/* ---- 8: more and larger organisations lower faith --------------------------------------- */
+
+/* Task complexity (MODEL.md 6) grows with the number of organisations and with the spread of
+ * their sizes. Three organisations of equal size against six, and six of equal size against
+ * six of which two are four times the size of the others; three leaders each, default
+ * target. */
+#define COMPLEX_HEAD                                                                           \
+    "name: complexity\n"                                                                       \
+    "ticks: 104\n"                                                                             \
+    "organisations:\n"                                                                         \
+    "  - {id: a, kind: acute_trust, leaders: 3}\n"                                             \
+    "  - {id: b, kind: community_trust, leaders: 3}\n"                                         \
+    "  - {id: c, kind: gp_federation, leaders: 3}\n"
+#define COMPLEX_MORE                                                                           \
+    "  - {id: d, kind: council, leaders: 3}\n"                                                 \
+    "  - {id: e, kind: voluntary, leaders: 3}\n"                                               \
+    "  - {id: f, kind: mental_health, leaders: 3}\n"
+static const char *const three_yaml = COMPLEX_HEAD;
+static const char *const six_yaml = COMPLEX_HEAD COMPLEX_MORE;
+
+static void mean_faith(world *w, uint64_t seed, double *out)
+{
+    ts_run_result r;
+    run_all(w, seed, &r);
+    const double *faith = series(&r, TS_M_FAITH);
+    double sum = 0;
+    for (int t = 1; t < r.n_times; t++)
+        sum += faith[t];
+    out[0] = sum / (r.n_times - 1);
+    out[1] = faith[r.n_times - 1];
+}
+
+static void more_and_larger_organisations_lower_faith(void **state)
+{
+    (void)state;
+    const char *const larger[] = {"organisations.a.size=4", "organisations.b.size=4", NULL};
+    double *three = run_variant(three_yaml, NULL, 8, 0, REPS, 2, mean_faith);
+    double *six = run_variant(six_yaml, NULL, 8, 1, REPS, 2, mean_faith);
+    double *six_large = run_variant(six_yaml, larger, 8, 2, REPS, 2, mean_faith);
+    expect_negative(compare(8, "mean faith over ticks 1-104, six - three organisations", six,
+                            three, REPS));
+    expect_negative(compare(8, "faith at tick 104, six - three organisations", six + REPS,
+                            three + REPS, REPS));
+    expect_negative(compare(8, "mean faith over ticks 1-104, two of six larger - all equal",
+                            six_large, six, REPS));
+    expect_negative(compare(8, "faith at tick 104, two of six larger - all equal",
+                            six_large + REPS, six + REPS, REPS));
+    free(three);
+    free(six);
+    free(six_large);
+}
+
+/* ---- 9: collaborative leaders reach stage 2 sooner than pacesetters --------------------- */
+
+/* The pair of behaviour 1 without rivalry; the lever is the mean orientation of every leader:
+ * 0.8 (collaborative) against 0.2 (pacesetter). */
+static void first_stage2_only(world *w, uint64_t seed, double *out)
+{
+    ts_run_result r;
+    run_all(w, seed, &r);
+    out[0] = first_stage2(&r);
+}
+
+static void collaborative_leaders_reach_stage_2_sooner_than_pacesetters(void **state)
+{
+    (void)state;
+    const char *const collaborative[] = {"leader_defaults.orientation=0.8", NULL};
+    const char *const pacesetter[] = {"leader_defaults.orientation=0.2", NULL};
+    double *c = run_variant(pair_yaml, collaborative, 9, 1, REPS, 1, first_stage2_only);
+    double *p = run_variant(pair_yaml, pacesetter, 9, 0, REPS, 1, first_stage2_only);
+    expect_negative(compare(9, "ticks to first reach stage 2 (censored at 261), "
+                               "collaborative - pacesetter",
+                            c, p, REPS));
+    free(c);
+    free(p);
+}
+
 /* ---- one act at a chosen moment (behaviours 3 and 10) ----------------------------------- */
 
 /* Two organisations of two leaders, close to each other, building trust for a year; then
@@ -371,6 +700,12 @@ int main(void)
         cmocka_unit_test(competition_delays_stage_2_and_lowers_trust_at_every_horizon),
         cmocka_unit_test(help_during_a_regulator_visit_raises_benevolence_and_trust_more_than_routine),
         cmocka_unit_test(one_deception_costs_more_trust_for_longer_than_one_good_faith_failure),
+        cmocka_unit_test(formalisation_raises_cooperation_more_than_trust_and_crowds_trust_out),
+        cmocka_unit_test(quick_wins_raise_faith_and_lower_exits),
+        cmocka_unit_test(more_observation_speeds_trust_and_distrust_of_a_deceiver),
+        cmocka_unit_test(mandated_asymmetric_collaborations_lose_small_members),
+        cmocka_unit_test(more_and_larger_organisations_lower_faith),
+        cmocka_unit_test(collaborative_leaders_reach_stage_2_sooner_than_pacesetters),
         cmocka_unit_test(a_conflict_resolution_body_shortens_recovery_after_a_betrayal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
