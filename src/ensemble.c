@@ -449,14 +449,17 @@ static ts_status merge_job(job *j, const char *out_path, bool force, ts_error *e
                             "trustsim run --resume %s)",
                             j->part, j->n_tasks - j->n_done, j->n_tasks, out_path);
     const char **metric_names = calloc((size_t)j->n_metrics, sizeof *metric_names);
+    const char **metric_text = calloc((size_t)j->n_metrics, sizeof *metric_text);
     const char **org_names = calloc((size_t)j->n_orgs + 1, sizeof *org_names);
     const char **param_names = calloc((size_t)j->pts.n_params + 1, sizeof *param_names);
-    if (!metric_names || !org_names || !param_names) {
-        free(metric_names), free(org_names), free(param_names);
+    if (!metric_names || !metric_text || !org_names || !param_names) {
+        free(metric_names), free(metric_text), free(org_names), free(param_names);
         return ts_error_set(err, TS_ERUNTIME, "out of memory");
     }
-    for (int i = 0; i < j->n_metrics; i++)
+    for (int i = 0; i < j->n_metrics; i++) {
         metric_names[i] = ts_metric_name(i);
+        metric_text[i] = ts_metric_description(i);
+    }
     for (int o = 0; o < j->n_orgs; o++)
         org_names[o] = j->model->org_name[o];
     for (int c = 0; c < j->pts.n_params; c++)
@@ -474,6 +477,7 @@ static ts_status merge_job(job *j, const char *out_path, bool force, ts_error *e
         .n_replicates = j->n_reps,
         .n_times = j->n_times,
         .metric_names = metric_names,
+        .metric_descriptions = metric_text,
         .n_metrics = j->n_metrics,
         .org_names = org_names,
         .n_orgs = j->n_orgs,
@@ -506,12 +510,14 @@ static ts_status merge_job(job *j, const char *out_path, bool force, ts_error *e
     }
     ts_block_destroy(&b);
     free_list(names, n_files);
-    if (out)
-        st = st == TS_OK ? ts_output_close(out, err) : (ts_output_abort(out), st);
+    if (out && st == TS_OK)
+        st = ts_output_close(out, err);
+    else if (out)
+        ts_output_abort(out);
     if (st == TS_OK)
         remove_part(j->part);
     free(resolved);
-    free(metric_names), free(org_names), free(param_names);
+    free(metric_names), free(metric_text), free(org_names), free(param_names);
     return st;
 }
 
