@@ -219,6 +219,7 @@ static void read_string_attr(hid_t loc, const char *name, char *buf, size_t cap)
     hid_t ftype = a >= 0 ? H5Aget_type(a) : H5I_INVALID_HID;
     if (ftype >= 0 && H5Tget_class(ftype) == H5T_STRING) {
         hid_t mtype = H5Tcopy(H5T_C_S1);
+        H5Tset_cset(mtype, H5Tget_cset(ftype)); /* HDF5 converts no ASCII <-> UTF-8 */
         if (H5Tis_variable_str(ftype) > 0) {
             char *s = NULL;
             if (H5Tset_size(mtype, H5T_VARIABLE) >= 0 && H5Aread(a, mtype, &s) >= 0 && s) {

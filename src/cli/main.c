@@ -24,6 +24,7 @@ static const char *const main_usage =
     "  run SCENARIO.yaml -o OUT.h5   run a scenario (all its replicates) and write HDF5\n"
     "  validate SCENARIO.yaml        check a scenario file and report what it describes\n"
     "  merge OUT.h5                  join the runs of shards (run --shard I/N) into OUT.h5\n"
+    "  compare A.h5 [B.h5] -m NAME   difference of replicate means (B - A), with a 95% CI\n"
     "  schema [--markdown]           print the reference of every scenario key\n"
     "\n"
     "Options:\n"
@@ -424,6 +425,7 @@ static const struct {
     {"validate", cmd_validate},
     {"schema", cmd_schema},
     {"merge", cmd_merge},
+    {"compare", cmd_compare},
 };
 
 int main(int argc, char **argv)

@@ -7,7 +7,7 @@
  * with diff = mean(variant with the lever) - mean(counterfactual) unless the line says
  * otherwise.
  *
- * Scenarios are small (two to eight organisations) and horizons short where that suffices.
+ * Scenarios are small (two to nine organisations) and horizons short where that suffices.
  * Two tests (3 and 10) need exactly one act of a given kind at a given moment, which no
  * scenario lever can produce (acts come from Poisson meetings and logit choices); they perform
  * that one act through the engine's own observation step (ts_observe_act, src/sim_internal.h),
@@ -140,8 +140,8 @@ static int org_index(const world *w, const char *id)
 /* ---- statistics ------------------------------------------------------------------------- */
 
 typedef struct interval {
-    double diff, lo, hi;      /* difference of means and its 95% Welch interval */
-    double mean_a, mean_b;    /* the two means */
+    double diff, lo, hi;   /* difference of means and its 95% Welch interval */
+    double mean_a, mean_b; /* the two means */
 } interval;
 
 /* mean(a) - mean(b) with Welch's 95% interval (Welch-Satterthwaite degrees of freedom). */
@@ -163,8 +163,7 @@ static interval welch(const double *a, int na, const double *b, int nb)
     return c;
 }
 
-static interval compare(int behaviour, const char *what, const double *a, const double *b,
-                        int reps)
+static interval compare(int behaviour, const char *what, const double *a, const double *b, int reps)
 {
     interval c = welch(a, reps, b, reps);
     printf("# behaviour %d: %s: diff = %.4f [%.4f, %.4f] (means %.4f vs %.4f)\n", behaviour, what,
@@ -187,12 +186,11 @@ static void expect_negative(interval c)
 
 /* Two organisations of three leaders, nothing else special; the lever is their competition
  * k_op (0.5 against 0). */
-static const char *const pair_yaml =
-    "name: pair\n"
-    "ticks: 260\n"
-    "organisations:\n"
-    "  - {id: a, kind: acute_trust, leaders: 3}\n"
-    "  - {id: b, kind: community_trust, leaders: 3}\n";
+static const char *const pair_yaml = "name: pair\n"
+                                     "ticks: 260\n"
+                                     "organisations:\n"
+                                     "  - {id: a, kind: acute_trust, leaders: 3}\n"
+                                     "  - {id: b, kind: community_trust, leaders: 3}\n";
 
 static const int trust_horizons[] = {13, 52, 104, 260};
 enum { N_HORIZONS = sizeof trust_horizons / sizeof *trust_horizons };
@@ -237,13 +235,13 @@ static void competition_delays_stage_2_and_lowers_trust_at_every_horizon(void **
  * before any). The lever is one regulator visit to the partner at tick 1 (ticks 1-4), which
  * turns half of the situations into a partner in need (help) instead of routine coordination,
  * promises and the like. */
-#define VISIT_BASE                                                                             \
-    "name: visit\n"                                                                            \
-    "ticks: 8\n"                                                                               \
-    "organisations:\n"                                                                         \
-    "  - {id: helper, kind: acute_trust, leaders: 4,\n"                                         \
-    "     traits: {strategy: cooperator, capacity: 2}}\n"                                        \
-    "  - {id: visited, kind: community_trust, leaders: 3, traits: {capacity: 0}}\n"            \
+#define VISIT_BASE                                                                                 \
+    "name: visit\n"                                                                                \
+    "ticks: 8\n"                                                                                   \
+    "organisations:\n"                                                                             \
+    "  - {id: helper, kind: acute_trust, leaders: 4,\n"                                            \
+    "     traits: {strategy: cooperator, capacity: 2}}\n"                                          \
+    "  - {id: visited, kind: community_trust, leaders: 3, traits: {capacity: 0}}\n"                \
     "relations: {default: {proximity: 1.0}}\n"
 static const char *const routine_yaml = VISIT_BASE;
 static const char *const visit_yaml =
@@ -259,8 +257,8 @@ static void benevolence_and_trust(world *w, uint64_t seed, double *out)
     out[3] = series(&r, TS_M_TRUST_INTERORG)[8];
 }
 
-static void help_during_a_regulator_visit_raises_benevolence_and_trust_more_than_routine(
-    void **state)
+static void
+help_during_a_regulator_visit_raises_benevolence_and_trust_more_than_routine(void **state)
 {
     (void)state;
     double *help = run_variant(visit_yaml, NULL, 2, 1, REPS, 4, benevolence_and_trust);
@@ -271,9 +269,81 @@ static void help_during_a_regulator_visit_raises_benevolence_and_trust_more_than
         "helper's perceived benevolence four ticks later (tick 8), visit - routine",
         "pair's trust_interorg four ticks later (tick 8), visit - routine"};
     for (int k = 0; k < 4; k++)
-        expect_positive(compare(2, what[k], help + (size_t)k * REPS, routine + (size_t)k * REPS, REPS));
+        expect_positive(
+            compare(2, what[k], help + (size_t)k * REPS, routine + (size_t)k * REPS, REPS));
     free(help);
     free(routine);
+}
+
+/* ---- one act at a chosen moment (behaviours 3 and 10) ----------------------------------- */
+
+/* Two organisations of two leaders, close to each other, building trust for a year; then
+ * leader x (the first of a) performs one act towards leader y (the first of b) and the model
+ * runs on. Competition is 0, so no deception or broken promise happens on its own, and every
+ * deception is detected (reciprocity.detect 1), so "one detected deception" is exactly one. */
+#define ONE_ACT_AT 52
+#define ONE_ACT_YAML(events)                                                                       \
+    "name: one_act\n"                                                                              \
+    "ticks: 156\n"                                                                                 \
+    "organisations:\n"                                                                             \
+    "  - {id: a, kind: acute_trust, leaders: 2}\n"                                                 \
+    "  - {id: b, kind: community_trust, leaders: 2}\n"                                             \
+    "relations: {default: {proximity: 1.0}}\n"                                                     \
+    "reciprocity: {detect: 1.0}\n" events
+
+/* Trust of the victim y in the actor x just before the act, the drop the act causes at once,
+ * and the ticks until y's trust in x is back at its level before the act (censored at the
+ * horizon: 105 means not within the 104 ticks left). */
+static void one_act(world *w, uint64_t seed, ts_act act, double *out)
+{
+    const ts_model *m = w->m;
+    int a = org_index(w, "a"), b = org_index(w, "b");
+    int x = m->org_leader_begin[a], y = m->org_leader_begin[b];
+    start(w, seed);
+    step_to(w, ONE_ACT_AT);
+    double before = ts_sim_trust(w->s, y, x);
+    ts_observe_act(w->s, x, y, ts_model_pair(m, a, b), act, false);
+    out[0] = before - ts_sim_trust(w->s, y, x);
+    int back = m->ticks - ONE_ACT_AT + 1;
+    while (ts_sim_step(w->s))
+        if (ts_sim_trust(w->s, y, x) >= before) {
+            back = ts_sim_tick(w->s) - ONE_ACT_AT;
+            break;
+        }
+    out[1] = back;
+}
+
+static void one_deception(world *w, uint64_t seed, double *out)
+{
+    one_act(w, seed, TS_ACT_DECEIVE, out);
+}
+
+static void one_failure(world *w, uint64_t seed, double *out)
+{
+    one_act(w, seed, TS_ACT_FAIL, out);
+}
+
+static void one_break(world *w, uint64_t seed, double *out)
+{
+    one_act(w, seed, TS_ACT_BREAK, out);
+}
+
+/* ---- 3: a detected deception costs more trust, for longer, than a good-faith failure ---- */
+
+static void one_deception_costs_more_trust_for_longer_than_one_good_faith_failure(void **state)
+{
+    (void)state;
+    const char *yaml = ONE_ACT_YAML("");
+    double *dec = run_variant(yaml, NULL, 3, 1, REPS, 2, one_deception);
+    double *fail = run_variant(yaml, NULL, 3, 0, REPS, 2, one_failure);
+    expect_positive(
+        compare(3, "victim's trust lost at once, deception - failure", dec, fail, REPS));
+    expect_positive(compare(3,
+                            "ticks until the victim's trust is back (censored at 105), "
+                            "deception - failure",
+                            dec + REPS, fail + REPS, REPS));
+    free(dec);
+    free(fail);
 }
 
 /* ---- 4: formalisation raises cooperation and confidence more than trust ---------------- */
@@ -322,7 +392,7 @@ static void formalisation_raises_cooperation_more_than_trust_and_crowds_trust_ou
     double *moderate =
         run_variant(agreement_yaml, moderate_set, 4, 1, REPS, F_N, formalisation_outcomes);
     double *full = run_variant(agreement_yaml, full_set, 4, 2, REPS, F_N, formalisation_outcomes);
-#define OUT(v, k) ((v) + (size_t)(k) * REPS)
+#define OUT(v, k) ((v) + (size_t)(k)*REPS)
     /* formalisation raises cooperation and confidence, and each by more than it raises trust */
     expect_positive(compare(4, "coop_rate at tick 156, moderate - none", OUT(moderate, F_COOP),
                             OUT(none, F_COOP), REPS));
@@ -392,8 +462,8 @@ static void quick_wins_raise_faith_and_lower_exits(void **state)
     int n = REPS_EXITS;
     double *with = run_variant(target_yaml, quick, 5, 1, n, 2, faith_and_exits);
     double *without = run_variant(target_yaml, NULL, 5, 0, n, 2, faith_and_exits);
-    expect_positive(compare(5, "mean faith over the first year, quick wins - full target",
-                            with, without, n));
+    expect_positive(
+        compare(5, "mean faith over the first year, quick wins - full target", with, without, n));
     expect_negative(compare(5, "organisations that left by tick 260, quick wins - full target",
                             with + n, without + n, n));
     free(with);
@@ -404,15 +474,14 @@ static void quick_wins_raise_faith_and_lower_exits(void **state)
 
 /* Five organisations of three leaders with default (mostly trustworthy) leaders; the lever is
  * the base observation probability q0 (MODEL.md 5): 0.4 against 0.1. */
-static const char *const observed_yaml =
-    "name: observed\n"
-    "ticks: 52\n"
-    "organisations:\n"
-    "  - {id: a, kind: acute_trust, leaders: 3}\n"
-    "  - {id: b, kind: community_trust, leaders: 3}\n"
-    "  - {id: c, kind: gp_federation, leaders: 3}\n"
-    "  - {id: d, kind: council, leaders: 3}\n"
-    "  - {id: e, kind: voluntary, leaders: 3}\n";
+static const char *const observed_yaml = "name: observed\n"
+                                         "ticks: 52\n"
+                                         "organisations:\n"
+                                         "  - {id: a, kind: acute_trust, leaders: 3}\n"
+                                         "  - {id: b, kind: community_trust, leaders: 3}\n"
+                                         "  - {id: c, kind: gp_federation, leaders: 3}\n"
+                                         "  - {id: d, kind: council, leaders: 3}\n"
+                                         "  - {id: e, kind: voluntary, leaders: 3}\n";
 
 /* The same with rivalry (competition 0.3, so that there are temptations) and one organisation
  * of deceivers: leaders with the fixed `defector` strategy (MODEL.md 2.2), who take the
@@ -470,8 +539,7 @@ static void more_observation_speeds_trust_and_distrust_of_a_deceiver(void **stat
     double *dlo = run_variant(deceiver_yaml, low, 6, 2, REPS, N_OBS, trust_in_deceiver);
     for (int h = 0; h < N_OBS; h++) {
         char what[128];
-        snprintf(what, sizeof what, "trust_interorg at tick %d, q0 0.4 - 0.1",
-                 observe_horizons[h]);
+        snprintf(what, sizeof what, "trust_interorg at tick %d, q0 0.4 - 0.1", observe_horizons[h]);
         expect_positive(compare(6, what, hi + (size_t)h * REPS, lo + (size_t)h * REPS, REPS));
     }
     for (int h = 0; h < N_OBS; h++) {
@@ -543,19 +611,19 @@ static void mandated_asymmetric_collaborations_lose_small_members(void **state)
  * their sizes. Three organisations of equal size against nine, and nine of equal size against
  * nine of which three are four times the size of the others; three leaders each, default
  * target. */
-#define COMPLEX_HEAD                                                                           \
-    "name: complexity\n"                                                                       \
-    "ticks: 104\n"                                                                             \
-    "organisations:\n"                                                                         \
-    "  - {id: a, kind: acute_trust, leaders: 3}\n"                                             \
-    "  - {id: b, kind: community_trust, leaders: 3}\n"                                         \
+#define COMPLEX_HEAD                                                                               \
+    "name: complexity\n"                                                                           \
+    "ticks: 104\n"                                                                                 \
+    "organisations:\n"                                                                             \
+    "  - {id: a, kind: acute_trust, leaders: 3}\n"                                                 \
+    "  - {id: b, kind: community_trust, leaders: 3}\n"                                             \
     "  - {id: c, kind: gp_federation, leaders: 3}\n"
-#define COMPLEX_MORE                                                                           \
-    "  - {id: d, kind: council, leaders: 3}\n"                                                 \
-    "  - {id: e, kind: voluntary, leaders: 3}\n"                                               \
-    "  - {id: f, kind: mental_health, leaders: 3}\n"                                           \
-    "  - {id: g, kind: ccg, leaders: 3}\n"                                                     \
-    "  - {id: h, kind: gp_federation, leaders: 3}\n"                                           \
+#define COMPLEX_MORE                                                                               \
+    "  - {id: d, kind: council, leaders: 3}\n"                                                     \
+    "  - {id: e, kind: voluntary, leaders: 3}\n"                                                   \
+    "  - {id: f, kind: mental_health, leaders: 3}\n"                                               \
+    "  - {id: g, kind: ccg, leaders: 3}\n"                                                         \
+    "  - {id: h, kind: gp_federation, leaders: 3}\n"                                               \
     "  - {id: i, kind: voluntary, leaders: 3}\n"
 static const char *const three_yaml = COMPLEX_HEAD;
 static const char *const nine_yaml = COMPLEX_HEAD COMPLEX_MORE;
@@ -580,8 +648,8 @@ static void more_and_larger_organisations_lower_faith(void **state)
     double *three = run_variant(three_yaml, NULL, 8, 0, REPS, 2, mean_faith);
     double *nine = run_variant(nine_yaml, NULL, 8, 1, REPS, 2, mean_faith);
     double *nine_large = run_variant(nine_yaml, larger, 8, 2, REPS, 2, mean_faith);
-    expect_negative(compare(8, "mean faith over ticks 1-104, nine - three organisations", nine,
-                            three, REPS));
+    expect_negative(
+        compare(8, "mean faith over ticks 1-104, nine - three organisations", nine, three, REPS));
     expect_negative(compare(8, "faith at tick 104, nine - three organisations", nine + REPS,
                             three + REPS, REPS));
     expect_negative(compare(8, "mean faith over ticks 1-104, three of nine larger - all equal",
@@ -611,80 +679,12 @@ static void collaborative_leaders_reach_stage_2_sooner_than_pacesetters(void **s
     const char *const pacesetter[] = {"leader_defaults.orientation=0.2", NULL};
     double *c = run_variant(pair_yaml, collaborative, 9, 1, REPS, 1, first_stage2_only);
     double *p = run_variant(pair_yaml, pacesetter, 9, 0, REPS, 1, first_stage2_only);
-    expect_negative(compare(9, "ticks to first reach stage 2 (censored at 261), "
-                               "collaborative - pacesetter",
+    expect_negative(compare(9,
+                            "ticks to first reach stage 2 (censored at 261), "
+                            "collaborative - pacesetter",
                             c, p, REPS));
     free(c);
     free(p);
-}
-
-/* ---- one act at a chosen moment (behaviours 3 and 10) ----------------------------------- */
-
-/* Two organisations of two leaders, close to each other, building trust for a year; then
- * leader x (the first of a) performs one act towards leader y (the first of b) and the model
- * runs on. Competition is 0, so no deception or broken promise happens on its own, and every
- * deception is detected (reciprocity.detect 1), so "one detected deception" is exactly one. */
-#define ONE_ACT_AT 52
-#define ONE_ACT_YAML(events)                                                                   \
-    "name: one_act\n"                                                                          \
-    "ticks: 156\n"                                                                             \
-    "organisations:\n"                                                                         \
-    "  - {id: a, kind: acute_trust, leaders: 2}\n"                                             \
-    "  - {id: b, kind: community_trust, leaders: 2}\n"                                         \
-    "relations: {default: {proximity: 1.0}}\n"                                                 \
-    "reciprocity: {detect: 1.0}\n" events
-
-/* Trust of the victim y in the actor x just before the act, the drop the act causes at once,
- * and the ticks until y's trust in x is back at its level before the act (censored at the
- * horizon: 105 means not within the 104 ticks left). */
-static void one_act(world *w, uint64_t seed, ts_act act, double *out)
-{
-    const ts_model *m = w->m;
-    int a = org_index(w, "a"), b = org_index(w, "b");
-    int x = m->org_leader_begin[a], y = m->org_leader_begin[b];
-    start(w, seed);
-    step_to(w, ONE_ACT_AT);
-    double before = ts_sim_trust(w->s, y, x);
-    ts_observe_act(w->s, x, y, ts_model_pair(m, a, b), act, false);
-    out[0] = before - ts_sim_trust(w->s, y, x);
-    int back = m->ticks - ONE_ACT_AT + 1;
-    while (ts_sim_step(w->s))
-        if (ts_sim_trust(w->s, y, x) >= before) {
-            back = ts_sim_tick(w->s) - ONE_ACT_AT;
-            break;
-        }
-    out[1] = back;
-}
-
-static void one_deception(world *w, uint64_t seed, double *out)
-{
-    one_act(w, seed, TS_ACT_DECEIVE, out);
-}
-
-static void one_failure(world *w, uint64_t seed, double *out)
-{
-    one_act(w, seed, TS_ACT_FAIL, out);
-}
-
-static void one_break(world *w, uint64_t seed, double *out)
-{
-    one_act(w, seed, TS_ACT_BREAK, out);
-}
-
-/* ---- 3: a detected deception costs more trust, for longer, than a good-faith failure ---- */
-
-static void one_deception_costs_more_trust_for_longer_than_one_good_faith_failure(void **state)
-{
-    (void)state;
-    const char *yaml = ONE_ACT_YAML("");
-    double *dec = run_variant(yaml, NULL, 3, 1, REPS, 2, one_deception);
-    double *fail = run_variant(yaml, NULL, 3, 0, REPS, 2, one_failure);
-    expect_positive(compare(3, "victim's trust lost at once, deception - failure", dec, fail, REPS));
-    expect_positive(compare(3, "ticks until the victim's trust is back (censored at 105), "
-                               "deception - failure",
-                            dec + REPS, fail + REPS, REPS));
-    free(dec);
-    free(fail);
 }
 
 /* ---- 10: a conflict resolution body shortens recovery after a betrayal ------------------ */
@@ -695,13 +695,13 @@ static void one_deception_costs_more_trust_for_longer_than_one_good_faith_failur
 static void a_conflict_resolution_body_shortens_recovery_after_a_betrayal(void **state)
 {
     (void)state;
-    const char *with_body = ONE_ACT_YAML(
-        "events:\n  - {at: " TS_STR(ONE_ACT_AT) ", type: conflict_resolution}\n");
+    const char *with_body =
+        ONE_ACT_YAML("events:\n  - {at: " TS_STR(ONE_ACT_AT) ", type: conflict_resolution}\n");
     double *body = run_variant(with_body, NULL, 10, 1, REPS, 2, one_break);
     double *none = run_variant(ONE_ACT_YAML(""), NULL, 10, 0, REPS, 2, one_break);
-    compare(10, "victim's trust lost at once, body - none", body, none, REPS);
-    expect_negative(compare(10, "ticks until the victim's trust is back (censored at 105), "
-                                "body - none",
+    expect_negative(compare(10,
+                            "ticks until the victim's trust is back (censored at 105), "
+                            "body - none",
                             body + REPS, none + REPS, REPS));
     free(body);
     free(none);
@@ -711,7 +711,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(competition_delays_stage_2_and_lowers_trust_at_every_horizon),
-        cmocka_unit_test(help_during_a_regulator_visit_raises_benevolence_and_trust_more_than_routine),
+        cmocka_unit_test(
+            help_during_a_regulator_visit_raises_benevolence_and_trust_more_than_routine),
         cmocka_unit_test(one_deception_costs_more_trust_for_longer_than_one_good_faith_failure),
         cmocka_unit_test(formalisation_raises_cooperation_more_than_trust_and_crowds_trust_out),
         cmocka_unit_test(quick_wins_raise_faith_and_lower_exits),
