@@ -7,6 +7,7 @@ packages=(
   gcc make cmake pkg-config          # toolchain
   libgsl-dev libhdf5-dev hdf5-tools  # GSL, HDF5 with the high-level library, h5dump
   libyaml-dev libcmocka-dev          # scenario parser, test framework
+  libopenmpi-dev openmpi-bin         # the optional MPI build (TRUSTSIM_MPI, on in the ci preset)
   valgrind                           # memory checks of the test suite
   python3-numpy python3-h5py         # scripts/ (the engine never needs Python)
 )
