@@ -29,8 +29,10 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* A scenario of n_orgs organisations of 5 leaders in collaborations of collab_size. */
-static char *make_scenario(int n_orgs, int collab_size, int ticks)
+/* A scenario of n_orgs organisations of 5 leaders in collaborations of collab_size, with the
+ * model's defaults (about 0.4 meetings per leader per tick) or, engaged, leaders who meet about
+ * once a tick (capacity 1.5, proximity 1). */
+static char *make_scenario_with(int n_orgs, int collab_size, int ticks, int engaged)
 {
     size_t cap = (size_t)n_orgs * 160 + 4096;
     char *y = malloc(cap);
@@ -38,9 +40,10 @@ static char *make_scenario(int n_orgs, int collab_size, int ticks)
         return NULL;
     size_t n = (size_t)snprintf(y, cap,
                                 "name: bench\nticks: %d\n"
-                                "relations: {default: {competition: 0.2, proximity: 0.5}}\n"
+                                "leader_defaults: {capacity: %g}\n"
+                                "relations: {default: {competition: 0.2, proximity: %g}}\n"
                                 "collaborations:\n",
-                                ticks);
+                                ticks, engaged ? 1.5 : 1.0, engaged ? 1.0 : 0.5);
     for (int c = 0; c < n_orgs / collab_size; c++) {
         n += (size_t)snprintf(y + n, cap - n, "  - id: c%d\n    info_sharing: 0.2\n    members: [",
                               c);
@@ -54,6 +57,11 @@ static char *make_scenario(int n_orgs, int collab_size, int ticks)
     return y;
 }
 
+static char *make_scenario(int n_orgs, int collab_size, int ticks)
+{
+    return make_scenario_with(n_orgs, collab_size, ticks, 0);
+}
+
 static long max_rss_kb(void)
 {
     struct rusage ru;
@@ -61,9 +69,9 @@ static long max_rss_kb(void)
     return ru.ru_maxrss;
 }
 
-static int bench(const char *label, int n_orgs, int collab_size, int ticks, int runs)
+static int bench(const char *label, int n_orgs, int collab_size, int ticks, int runs, int engaged)
 {
-    char *text = make_scenario(n_orgs, collab_size, ticks);
+    char *text = make_scenario_with(n_orgs, collab_size, ticks, engaged);
     ts_scenario sc;
     ts_error err;
     if (!text || ts_scenario_load_string(&sc, text, label, &err) != TS_OK) {
@@ -96,8 +104,11 @@ static int bench(const char *label, int n_orgs, int collab_size, int ticks, int 
     }
     double el = now() - t0;
     printf("%s: %d organisations x 5 leaders (%d leaders), collaborations of %d, %d ticks, "
-           "%d runs\n",
-           label, n_orgs, m->n_leaders, collab_size, ticks, runs);
+           "%d runs%s\n",
+           label, n_orgs, m->n_leaders, collab_size, ticks, runs,
+           engaged ? ", leaders meeting about once a tick" : ", model defaults");
+    printf("  %.2f meetings per leader per tick\n",
+           (double)meetings / runs / ticks / m->n_leaders);
     printf("  %.3f s per run, %.0f acts per run, %.0f observations per act\n", el / runs,
            (double)acts / runs, acts ? (double)obs / (double)acts : 0.0);
     printf("  %.2f million acts per second, %.1f ns per act (one core, everything included)\n",
@@ -176,9 +187,11 @@ int main(int argc, char **argv)
     int rc = 0;
     if (ensemble)
         rc |= bench_ensemble(quick ? 20 : 200);
-    if (small)
-        rc |= bench("small", 20, 20, 520, quick ? 2 : 20);
+    if (small) {
+        rc |= bench("small", 20, 20, 520, quick ? 2 : 20, 0);
+        rc |= bench("small, engaged", 20, 20, 520, quick ? 2 : 20, 1);
+    }
     if (large)
-        rc |= bench("large", 2000, 100, quick ? 52 : 260, 1);
+        rc |= bench("large", 2000, 100, quick ? 52 : 260, 1, 0);
     return rc;
 }

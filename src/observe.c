@@ -19,8 +19,8 @@ static double group_mean(const ts_sim *s, int pair, int pillar)
 {
     double gp = s->g_pos[(size_t)pair * TS_PILLARS + pillar];
     double gn = s->g_neg[(size_t)pair * TS_PILLARS + pillar];
-    double m0 = s->p->reciprocity.group_m0;
-    return (gp + m0 * s->g_prior[pair]) / (gp + gn + m0);
+    double m0 = s->p->reciprocity.group_m0, u = s->g_unit;
+    return (gp * u + m0 * s->g_prior[pair]) / ((gp + gn) * u + m0);
 }
 
 double ts_prior_pillar(const ts_sim *s, int x, int pair, int pillar)
@@ -249,14 +249,14 @@ static void take_evidence(ts_sim *s, int z, int x, const double ev_in[TS_PILLARS
     double *gneg_counts = s->g_neg + (size_t)pair * TS_PILLARS;
     ts_resolution rb = {0}, rg = {0};
     bool negative = false;
-    double in_units = 1.0 / s->beliefs.unit;
+    double in_units = 1.0 / s->beliefs.unit, in_group_units = 1.0 / s->g_unit;
     for (int i = 0; i < TS_PILLARS; i++) {
         if (ev[i] > 0) {
             st->pos[i][bi] += (float)(ev[i] * in_units);
-            gpos[i] += gw * ev[i];
+            gpos[i] += gw * ev[i] * in_group_units;
         } else if (ev[i] < 0) {
             st->neg[i][bi] += (float)(-ev[i] * in_units);
-            gneg_counts[i] += gw * gneg * -ev[i];
+            gneg_counts[i] += gw * gneg * -ev[i] * in_group_units;
             rb.neg[i] = (float)-ev[i];
             rg.neg[i] = (float)(gw * gneg * -ev[i]);
             negative = true;
@@ -370,7 +370,7 @@ void ts_observe_resolve_conflicts(ts_sim *s)
         if (r.group) {
             double *neg = s->g_neg + (size_t)r.a * TS_PILLARS;
             for (int k = 0; k < TS_PILLARS; k++)
-                neg[k] = fmax(0, neg[k] - 0.5 * r.neg[k]);
+                neg[k] = fmax(0, neg[k] - 0.5 * r.neg[k] / s->g_unit);
             continue;
         }
         if (s->gen[r.a] != r.gen_a || s->gen[r.b] != r.gen_b)

@@ -365,6 +365,7 @@ static void init_pairs(ts_sim *s)
             s->g_prior[k] = ts_clamp01(r + 0.3 * s->rel[k].history);
         }
     size_t n4 = (size_t)m->n_pairs * TS_PILLARS;
+    s->g_unit = 1.0;
     memset(s->g_pos, 0, n4 * sizeof *s->g_pos);
     memset(s->g_neg, 0, n4 * sizeof *s->g_neg);
     memset(s->acc_sum, 0, sizeof *s->acc_sum * (size_t)m->n_acc);

@@ -68,7 +68,8 @@ struct ts_sim {
     /* ordered organisation pairs */
     ts_relation *rel;
     double *partner_cum; /* cumulative meeting weight along each organisation's row */
-    double *g_pos, *g_neg; /* group images, [pair][pillar] */
+    double *g_pos, *g_neg; /* group images, [pair][pillar], in units of g_unit */
+    double g_unit;         /* common fading factor of group-image counts (as beliefs.unit) */
     double *g_prior;       /* [pair] */
     double *to;            /* inter-organisational trust, last end-of-tick pass */
     double *acc_sum;       /* per (leader of o, partner p): sum and count of known trust */

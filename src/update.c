@@ -106,38 +106,49 @@ __attribute__((target_clones("avx2", "default"))) static void pass_beliefs(ts_si
     ts_beliefs_fade(&s->beliefs, 1.0 - s->p->beliefs.forget);
 }
 
-/* Group images fade; TO_op is the mean over o's leaders of their mean trust in the leaders of
- * p they know, or of the group image's trust when they know none (MODEL.md 3.5). */
+/* TO_op is the mean over o's leaders of their mean trust in the leaders of p they know, or of
+ * the group image's trust when they know none (MODEL.md 3.5). The accumulators are emptied as
+ * they are read; group images fade through their common unit, as beliefs do. */
 static void pass_pairs(ts_sim *s, tick_sums *ts)
 {
     const ts_model *m = s->m;
-    double keep = 1.0 - s->p->beliefs.forget, gm0 = s->p->reciprocity.group_m0;
+    const double gm0 = s->p->reciprocity.group_m0, u = s->g_unit;
+    const double w0 = m->weights[0], w1 = m->weights[1], w2 = m->weights[2], w3 = m->weights[3];
+    double *restrict acc_sum = s->acc_sum;
+    int *restrict acc_n = s->acc_n;
     for (int o = 0; o < m->n_orgs; o++)
         for (int k = m->pair_begin[o]; k < m->pair_begin[o + 1]; k++) {
-            int q = m->pair_partner[k];
-            double *gp = s->g_pos + (size_t)k * TS_PILLARS, *gn = s->g_neg + (size_t)k * TS_PILLARS;
-            double gt = 0;
-            for (int p = 0; p < TS_PILLARS; p++)
-                gt += m->weights[p] * (gp[p] + gm0 * s->g_prior[k]) / (gp[p] + gn[p] + gm0);
+            const double *gp = s->g_pos + (size_t)k * TS_PILLARS;
+            const double *gn = s->g_neg + (size_t)k * TS_PILLARS;
+            double c = gm0 * s->g_prior[k];
+            double gt = w0 * (gp[0] * u + c) / ((gp[0] + gn[0]) * u + gm0) +
+                        w1 * (gp[1] * u + c) / ((gp[1] + gn[1]) * u + gm0) +
+                        w2 * (gp[2] * u + c) / ((gp[2] + gn[2]) * u + gm0) +
+                        w3 * (gp[3] * u + c) / ((gp[3] + gn[3]) * u + gm0);
             int n = m->org_n_leaders[o], a0 = m->pair_acc_begin[k];
-            if (s->active[o] && s->active[q]) {
-                double sum = 0;
-                for (int j = 0; j < n; j++)
-                    sum += s->acc_n[a0 + j] > 0 ? s->acc_sum[a0 + j] / s->acc_n[a0 + j] : gt;
+            double sum = 0;
+            for (int j = a0; j < a0 + n; j++) {
+                sum += acc_n[j] > 0 ? acc_sum[j] / acc_n[j] : gt;
+                acc_sum[j] = 0;
+                acc_n[j] = 0;
+            }
+            if (s->active[o] && s->active[m->pair_partner[k]]) {
                 s->to[k] = sum / n;
-                int c = m->pair_collab[k];
+                int cb = m->pair_collab[k];
                 ts->to += s->to[k];
                 ts->group += gt;
-                ts->confidence += c >= 0 && s->phi[c] > 0 ? s->phi[c] * s->enforcement[c] : 0;
+                ts->confidence += cb >= 0 && s->phi[cb] > 0 ? s->phi[cb] * s->enforcement[cb] : 0;
                 ts->pairs++;
             }
-            memset(s->acc_sum + a0, 0, sizeof *s->acc_sum * (size_t)n);
-            memset(s->acc_n + a0, 0, sizeof *s->acc_n * (size_t)n);
-            for (int p = 0; p < TS_PILLARS; p++) {
-                gp[p] *= keep;
-                gn[p] *= keep;
-            }
         }
+    s->g_unit *= 1.0 - s->p->beliefs.forget;
+    if (s->g_unit < 1e-6) { /* fold the common factor into the counts before they grow large */
+        for (size_t i = 0; i < (size_t)m->n_pairs * TS_PILLARS; i++) {
+            s->g_pos[i] *= s->g_unit;
+            s->g_neg[i] *= s->g_unit;
+        }
+        s->g_unit = 1.0;
+    }
 }
 
 /* Pomponi stages with hysteresis (MODEL.md 8). An agreement holds a pair at stage 1 or above:

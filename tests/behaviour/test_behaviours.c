@@ -1,17 +1,19 @@
 /* The ten behaviours of MODEL.md section 10, each tested as a claim about distributions over
- * replicates: a scenario and its counterfactual differ only in the lever, each runs REPS
- * replicates with the fixed seeds ts_seed_hash(master, variant, replicate), and a test passes
- * only when the 95% Welch interval of the difference of means of its outcome lies on the side
- * of zero the behaviour states. Every comparison prints one line
- *   # behaviour N: <outcome>: diff = x [lo, hi]
- * with diff = mean(variant with the lever) - mean(counterfactual) unless the line says
- * otherwise.
+ * replicates. A scenario and its counterfactual differ only in the lever; each runs REPS
+ * replicates (200; more where the outcome is a rare event) with the fixed seeds
+ * ts_seed_hash(master, variant, replicate); a test passes only when the 95% Welch interval of
+ * the difference of means of its outcome lies on the side of zero the behaviour states. Every
+ * comparison prints one line, "# behaviour N: <outcome>: diff = x [lo, hi] (means a vs b)",
+ * where diff is the mean of the variant with the lever minus that of the counterfactual, as
+ * the line names them.
  *
  * Scenarios are small (two to nine organisations) and horizons short where that suffices.
  * Two tests (3 and 10) need exactly one act of a given kind at a given moment, which no
  * scenario lever can produce (acts come from Poisson meetings and logit choices); they perform
  * that one act through the engine's own observation step (ts_observe_act, src/sim_internal.h),
- * the call the engine makes for every act a leader takes, and let the model run on from there. */
+ * the call the engine makes for every act a leader takes, and let the model run on from there.
+ * That act is judged and turned into evidence like any other; it is not booked as a payoff
+ * nor counted in the act tallies. */
 #include "support.h"
 
 #include <math.h>
@@ -291,9 +293,9 @@ help_during_a_regulator_visit_raises_benevolence_and_trust_more_than_routine(voi
     "relations: {default: {proximity: 1.0}}\n"                                                     \
     "reciprocity: {detect: 1.0}\n" events
 
-/* Trust of the victim y in the actor x just before the act, the drop the act causes at once,
- * and the ticks until y's trust in x is back at its level before the act (censored at the
- * horizon: 105 means not within the 104 ticks left). */
+/* The trust of the victim y in the actor x that the act costs at once, and the ticks until
+ * y's trust in x is back at its level just before the act (censored at the horizon: 105 means
+ * not within the 104 ticks left). */
 static void one_act(world *w, uint64_t seed, ts_act act, double *out)
 {
     const ts_model *m = w->m;
@@ -350,7 +352,10 @@ static void one_deception_costs_more_trust_for_longer_than_one_good_faith_failur
 
 /* Four organisations of three leaders in one collaboration whose agreement has formalisation
  * 0 (none), 0.5 (moderate) or 1 (full), enforcement 0.5, from tick 0; outcomes after three
- * years. */
+ * years. Crowding-out discounts positive benevolence and integrity evidence, which comes
+ * mostly from sharing information, a stage-2 act: in the first year, before many pairs reach
+ * stage 2, full and moderate formalisation give the same trust (at tick 52 their difference
+ * is indistinguishable from zero), and the gap opens as pairs move up. */
 static const char *const agreement_yaml =
     "name: agreement\n"
     "ticks: 156\n"
@@ -421,8 +426,9 @@ static void formalisation_raises_cooperation_more_than_trust_and_crowds_trust_ou
 /* ---- 5: quick wins raise faith and lower exits ------------------------------------------ */
 
 /* Five organisations of three leaders whose collaboration's final target is four times the
- * default: at full engagement they deliver about a quarter of it, so faith sinks and some
- * organisations leave (at the default target faith never falls to the exit threshold). The
+ * default: even at full engagement they deliver a small fraction of it, so faith sinks and
+ * some organisations leave (at the default target, or twice it, faith never falls to the exit
+ * threshold in five years). The
  * lever is the early target: a quick-win floor of 0.2 rising to the full target over a year,
  * against the full target from day one. */
 static const char *const target_yaml =
@@ -450,9 +456,9 @@ static void faith_and_exits(world *w, uint64_t seed, double *out)
     out[1] = w->m->n_orgs - series(&r, TS_M_ACTIVE_ORGS)[r.n_times - 1];
 }
 
-/* Exits are rare events (about 0.3 of five organisations per run, standard deviation about
- * 0.9), so 200 replicates leave an interval of about +-0.18 around a difference of about 0.3;
- * 600 make it about +-0.09. */
+/* Exits are rare events (a quarter to a half of an organisation per run, standard deviation
+ * up to about 0.9), so 200 replicates would leave an interval of about +-0.18 around a
+ * difference of about 0.25; 600 make it about +-0.1. */
 enum { REPS_EXITS = 600 };
 
 static void quick_wins_raise_faith_and_lower_exits(void **state)
