@@ -1,9 +1,8 @@
-/* The scenario library (every .yaml file in scenarios/): every file in the folder, found at run
- * time so that new scenarios are covered without editing this test, loads and validates, builds
- * a model,
- * and runs to the end of a short horizon (20 ticks, 2 replicates) with finite metrics; every
- * point of a sweep does the same; every file but example.yaml opens with a comment block saying
- * what it encodes; and each X_counterfactual.yaml has its X.yaml, with the same seed, horizon,
+/* The scenario library (every .yaml file in scenarios/, found at run time so that new scenarios
+ * are covered without editing this test): every file loads and validates, builds a model, and
+ * runs to the end of a short horizon (20 ticks, 2 replicates) with finite metrics; every point
+ * of a sweep does the same; every file but example.yaml opens with a comment block saying what
+ * it encodes; and each X_counterfactual.yaml has its X.yaml, with the same seed, horizon,
  * replicates and organisations, so the pair's replicates are comparable.
  *
  * Not a test of what the scenarios show: that is for the behaviour tests and for the analyses
@@ -142,7 +141,12 @@ static void shorten(ts_scenario *sc, const char *name)
 static void every_scenario_loads_validates_and_runs(void **state)
 {
     library *lib = *state;
-    assert_true(lib->n >= 2); /* example.yaml and baseline.yaml at least */
+    bool has_example = false, has_baseline = false;
+    for (int i = 0; i < lib->n; i++) {
+        has_example |= strcmp(lib->names[i], "example.yaml") == 0;
+        has_baseline |= strcmp(lib->names[i], "baseline.yaml") == 0;
+    }
+    assert_true(has_example && has_baseline); /* the folder was found and read */
     for (int i = 0; i < lib->n; i++) {
         const char *name = lib->names[i];
         ts_scenario sc = {0};
