@@ -171,9 +171,18 @@ typedef struct name_list {
 
 static herr_t add_name(hid_t group, const char *name, const H5L_info_t *info, void *data)
 {
-    (void)group;
     (void)info;
     name_list *l = data;
+    /* /series also links the dimension scales (point, replicate, time): list only series */
+    hid_t d = H5Dopen2(group, name, H5P_DEFAULT);
+    hid_t sp = d >= 0 ? H5Dget_space(d) : H5I_INVALID_HID;
+    int rank = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (d >= 0)
+        H5Dclose(d);
+    if (rank != 3)
+        return 0;
     size_t need = strlen(name) + (l->len ? 2 : 0);
     if (l->len + need + 4 >= sizeof l->text) {
         l->truncated = true;
@@ -237,6 +246,53 @@ static void read_string_attr(hid_t loc, const char *name, char *buf, size_t cap)
         H5Tclose(ftype);
     if (a >= 0)
         H5Aclose(a);
+}
+
+/* Appends "path=value" of one swept parameter (a dataset /points/<path> of [point]). */
+typedef struct point_values {
+    size_t point;
+    char *label;
+    size_t cap;
+} point_values;
+
+static herr_t add_point_value(hid_t group, const char *name, const H5L_info_t *info, void *data)
+{
+    (void)info;
+    point_values *pv = data;
+    if (strcmp(name, "point") == 0) /* the dimension scale, linked beside the values */
+        return 0;
+    hid_t d = H5Dopen2(group, name, H5P_DEFAULT);
+    hid_t sp = d >= 0 ? H5Dget_space(d) : H5I_INVALID_HID;
+    hsize_t n = 0, start = pv->point, count = 1, one = 1;
+    hid_t mem = H5Screate_simple(1, &one, NULL);
+    double v = NAN;
+    if (sp >= 0 && mem >= 0 && H5Sget_simple_extent_ndims(sp) == 1 &&
+        H5Sget_simple_extent_dims(sp, &n, NULL) == 1 && pv->point < n &&
+        H5Sselect_hyperslab(sp, H5S_SELECT_SET, &start, NULL, &count, NULL) >= 0 &&
+        H5Dread(d, H5T_NATIVE_DOUBLE, mem, sp, H5P_DEFAULT, &v) >= 0) {
+        size_t len = strlen(pv->label);
+        snprintf(pv->label + len, pv->cap - len, "%s%s=%g", len ? ", " : "", name, v);
+    }
+    if (mem >= 0)
+        H5Sclose(mem);
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (d >= 0)
+        H5Dclose(d);
+    return 0;
+}
+
+static void read_point_label(hid_t file, size_t point, char *label, size_t cap)
+{
+    label[0] = '\0';
+    if (!link_exists(file, "/points"))
+        return;
+    hid_t g = H5Gopen2(file, "/points", H5P_DEFAULT);
+    point_values pv = {point, label, cap};
+    if (g >= 0) {
+        H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, NULL, add_point_value, &pv);
+        H5Gclose(g);
+    }
 }
 
 /* The tick numbers of the time axis: /time when present, else 0 .. n_times - 1. */
@@ -409,6 +465,7 @@ static ts_status read_sample(reader *rd, ts_compare_sample *s, const char *metri
         }
         read_u64_attr(rd->file, "master_seed", &s->master_seed);
         read_string_attr(rd->file, "tick_unit", s->tick_unit, sizeof s->tick_unit);
+        read_point_label(rd->file, point, s->point_label, sizeof s->point_label);
     }
     free(ticks);
     free(row);

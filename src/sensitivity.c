@@ -23,7 +23,10 @@
 
 /* ---- estimators ---------------------------------------------------------------------------- */
 
-/* The indices from the base rows rows[0..m) (indices into 0..n), without intervals. */
+/* The indices from the base rows rows[0..m) (indices into 0..n), without intervals. f_B is
+ * centred on the mean of the f_A and f_B: the expectation of the first-order sum is unchanged
+ * (f_ABi - f_A has mean zero) but its variance no longer grows with the square of the mean
+ * output, which otherwise swamps indices of outputs far from zero (trust near 0.5, say). */
 static void sobol_point(const double *y, int k, const int *rows, int m, double *first,
                         double *total)
 {
@@ -44,7 +47,7 @@ static void sobol_point(const double *y, int k, const int *rows, int m, double *
         for (int r = 0; r < m; r++) {
             const double *row = y + (size_t)rows[r] * stride;
             const double fa = row[0], fb = row[1], fab = row[2 + i];
-            v_first += fb * (fab - fa);
+            v_first += (fb - mean) * (fab - fa);
             v_total += (fa - fab) * (fa - fab);
         }
         first[i] = var > 0.0 ? v_first / m / var : NAN;

@@ -1,8 +1,11 @@
 /* Test helpers (see support.h). */
 #include "support.h"
 
+#include <hdf5.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 const char *ts_test_source_path(const char *rel)
@@ -40,4 +43,59 @@ char *ts_test_read_file(const char *path)
         s[n] = '\0';
     fclose(f);
     return s;
+}
+
+typedef struct compare_ctx {
+    hid_t other;
+    int datasets, differing;
+} compare_ctx;
+
+/* Every numeric dataset of the visited file has an identical twin in ctx->other. */
+static herr_t compare_dataset(hid_t obj, const char *name, const H5O_info_t *info, void *op)
+{
+    compare_ctx *ctx = op;
+    if (info->type != H5O_TYPE_DATASET)
+        return 0;
+    hid_t a = H5Dopen2(obj, name, H5P_DEFAULT), b = H5Dopen2(ctx->other, name, H5P_DEFAULT);
+    if (a < 0 || b < 0) {
+        ctx->differing++;
+        fprintf(stderr, "# %s: missing\n", name);
+        if (a >= 0)
+            H5Dclose(a);
+        return 0;
+    }
+    hid_t ta = H5Dget_type(a);
+    if (H5Tget_class(ta) != H5T_STRING) {
+        hid_t native = H5Tget_native_type(ta, H5T_DIR_ASCEND);
+        hid_t sa = H5Dget_space(a), sb = H5Dget_space(b);
+        hssize_t n = H5Sget_simple_extent_npoints(sa);
+        size_t bytes = (size_t)n * H5Tget_size(native);
+        char *x = malloc(bytes + 1), *y = malloc(bytes + 1);
+        bool same = n == H5Sget_simple_extent_npoints(sb) &&
+                    H5Dread(a, native, H5S_ALL, H5S_ALL, H5P_DEFAULT, x) >= 0 &&
+                    H5Dread(b, native, H5S_ALL, H5S_ALL, H5P_DEFAULT, y) >= 0 &&
+                    memcmp(x, y, bytes) == 0;
+        ctx->datasets++;
+        if (!same) {
+            ctx->differing++;
+            fprintf(stderr, "# %s: differs\n", name);
+        }
+        free(x), free(y);
+        H5Sclose(sa), H5Sclose(sb), H5Tclose(native);
+    }
+    H5Tclose(ta);
+    H5Dclose(a), H5Dclose(b);
+    return 0;
+}
+
+void ts_test_assert_same_datasets(const char *p1, const char *p2)
+{
+    hid_t f1 = H5Fopen(p1, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t f2 = H5Fopen(p2, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(f1 >= 0 && f2 >= 0);
+    compare_ctx ctx = {f2, 0, 0};
+    H5Ovisit(f1, H5_INDEX_NAME, H5_ITER_NATIVE, compare_dataset, &ctx);
+    H5Fclose(f1), H5Fclose(f2);
+    assert_true(ctx.datasets > 40); /* series, summaries, finals, scales */
+    assert_int_equal(ctx.differing, 0);
 }

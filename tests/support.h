@@ -14,5 +14,9 @@ const char *ts_test_source_path(const char *rel);
 const char *ts_test_temp_path(const char *stem, const char *suffix);
 /* Read a whole file into a malloc'd NUL-terminated string; NULL if it cannot be read. */
 char *ts_test_read_file(const char *path);
+/* Assert that two trustsim output files hold the same numeric datasets, bit for bit: every
+ * dataset of p1 (series, summaries, finals, scales: more than 40) has an identical twin in p2.
+ * Names each dataset that differs or is missing on stderr. */
+void ts_test_assert_same_datasets(const char *p1, const char *p2);
 
 #endif

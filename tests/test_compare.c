@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_randist.h>
@@ -216,6 +217,10 @@ static double value(double shift, int p, int r, int m, int t)
 static void write_output(const char *path, double shift, uint64_t seed, size_t n_points,
                          size_t n_reps, const int *skip, int nan_p, int nan_r, int n_times)
 {
+    /* a sweep over one parameter when there are several points */
+    static const char *const swept[] = {"reciprocity.q0"};
+    static const double q0[] = {0.1, 0.2, 0.4, 0.8};
+    assert_true(n_points <= 4);
     ts_output_spec spec = {.scenario_name = "compare_test",
                            .master_seed = seed,
                            .rng_type = "mt19937",
@@ -229,6 +234,9 @@ static void write_output(const char *path, double shift, uint64_t seed, size_t n
                            .n_metrics = M,
                            .org_names = org_names,
                            .n_orgs = O,
+                           .n_point_params = n_points > 1 ? 1 : 0,
+                           .point_param_names = swept,
+                           .point_values = q0,
                            .force = true};
     ts_output *out = NULL;
     ts_error err;
@@ -380,7 +388,7 @@ static void command_prints_the_difference_of_stored_means(void **state)
     assert_non_null(strstr(out, "\"bootstrap\": null"));
     /* one object on one line */
     assert_true(out[0] == '{' && strcmp(out + strlen(out) - 2, "}\n") == 0);
-    assert_null(strchr(out, '\n') + 1 == out + strlen(out) ? NULL : "more than one line");
+    assert_true(strchr(out, '\n') == out + strlen(out) - 1);
 
     /* the same in text, and at an earlier tick */
     snprintf(args, sizeof args, "'%s' '%s' -m trust_interorg --at 2", f->a, f->b);
@@ -408,6 +416,7 @@ static void command_compares_two_points_of_a_sweep(void **state)
     assert_int_equal(run_compare(args, out, sizeof out), 0);
     assert_near(json_field(out, NULL, "difference"), m2 - m0, 1e-12);
     assert_near(json_field(out, "\"b\"", "point"), 2, 0);
+    assert_non_null(strstr(out, "\"point_values\": \"reciprocity.q0=0.4\""));
     /* point 1 lost a replicate */
     snprintf(args, sizeof args, "'%s' --point-a 1 --point-b 2 --metric faith --json", f->sweep);
     assert_int_equal(run_compare(args, out, sizeof out), 0);
@@ -431,6 +440,20 @@ static void bootstrap_from_the_command_is_reproducible(void **state)
     double blo = strtod(ci + 7, NULL), bhi = strtod(strchr(ci, ',') + 1, NULL);
     double diff = json_field(out1, NULL, "difference");
     assert_true(blo <= diff && diff <= bhi);
+}
+
+static void json_escapes_file_names(void **state)
+{
+    files *f = *state;
+    char odd[300], args[1024], out[8192];
+    snprintf(odd, sizeof odd, "%s", ts_test_temp_path("compare-\"odd\\name\t", ".h5"));
+    assert_int_equal(link(f->b, odd), 0);
+    snprintf(args, sizeof args, "'%s' '%s' -m faith --json", f->a, odd);
+    assert_int_equal(run_compare(args, out, sizeof out), 0);
+    remove(odd);
+    /* the quote, backslash and tab arrive escaped, and nothing else breaks the string */
+    assert_non_null(strstr(out, "compare-\\\"odd\\\\name\\t-"));
+    assert_null(strchr(out, '\t'));
 }
 
 static void bad_input_exits_2_naming_file_and_key(void **state)
@@ -493,6 +516,7 @@ int main(void)
         cmocka_unit_test(command_prints_the_difference_of_stored_means),
         cmocka_unit_test(command_compares_two_points_of_a_sweep),
         cmocka_unit_test(bootstrap_from_the_command_is_reproducible),
+        cmocka_unit_test(json_escapes_file_names),
         cmocka_unit_test(bad_input_exits_2_naming_file_and_key),
     };
     int failed = cmocka_run_group_tests_name("statistics", stats_tests, NULL, NULL);

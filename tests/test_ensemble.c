@@ -99,63 +99,6 @@ static void remove_output(const char *out)
     assert_int_equal(system(cmd), 0);
 }
 
-/* ---- comparing files -------------------------------------------------------------------- */
-
-typedef struct compare_ctx {
-    hid_t other;
-    int datasets, differing;
-} compare_ctx;
-
-/* Every numeric dataset of the visited file has an identical twin in ctx->other. */
-static herr_t compare_dataset(hid_t obj, const char *name, const H5O_info_t *info, void *op)
-{
-    compare_ctx *ctx = op;
-    if (info->type != H5O_TYPE_DATASET)
-        return 0;
-    hid_t a = H5Dopen2(obj, name, H5P_DEFAULT), b = H5Dopen2(ctx->other, name, H5P_DEFAULT);
-    if (a < 0 || b < 0) {
-        ctx->differing++;
-        fprintf(stderr, "# %s: missing\n", name);
-        if (a >= 0)
-            H5Dclose(a);
-        return 0;
-    }
-    hid_t ta = H5Dget_type(a);
-    if (H5Tget_class(ta) != H5T_STRING) {
-        hid_t native = H5Tget_native_type(ta, H5T_DIR_ASCEND);
-        hid_t sa = H5Dget_space(a), sb = H5Dget_space(b);
-        hssize_t n = H5Sget_simple_extent_npoints(sa);
-        size_t bytes = (size_t)n * H5Tget_size(native);
-        char *x = malloc(bytes + 1), *y = malloc(bytes + 1);
-        bool same = n == H5Sget_simple_extent_npoints(sb) &&
-                    H5Dread(a, native, H5S_ALL, H5S_ALL, H5P_DEFAULT, x) >= 0 &&
-                    H5Dread(b, native, H5S_ALL, H5S_ALL, H5P_DEFAULT, y) >= 0 &&
-                    memcmp(x, y, bytes) == 0;
-        ctx->datasets++;
-        if (!same) {
-            ctx->differing++;
-            fprintf(stderr, "# %s: differs\n", name);
-        }
-        free(x), free(y);
-        H5Sclose(sa), H5Sclose(sb), H5Tclose(native);
-    }
-    H5Tclose(ta);
-    H5Dclose(a), H5Dclose(b);
-    return 0;
-}
-
-static void assert_same_datasets(const char *p1, const char *p2)
-{
-    hid_t f1 = H5Fopen(p1, H5F_ACC_RDONLY, H5P_DEFAULT);
-    hid_t f2 = H5Fopen(p2, H5F_ACC_RDONLY, H5P_DEFAULT);
-    assert_true(f1 >= 0 && f2 >= 0);
-    compare_ctx ctx = {f2, 0, 0};
-    H5Ovisit(f1, H5_INDEX_NAME, H5_ITER_NATIVE, compare_dataset, &ctx);
-    H5Fclose(f1), H5Fclose(f2);
-    assert_true(ctx.datasets > 40); /* series, summaries, finals, scales */
-    assert_int_equal(ctx.differing, 0);
-}
-
 static double *read_doubles(const char *path, const char *name, size_t *n)
 {
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -180,7 +123,7 @@ static void thread_count_does_not_change_any_dataset(void **state)
     assert_int_equal(cli("run %s -o ens-j1.h5 -q -j 1", sweep_path), 0);
     assert_int_equal(cli("run %s -o ens-j2.h5 -q -j 2 --block-runs 1", sweep_path), 0);
     assert_false(exists("ens-j2.h5.parts"));
-    assert_same_datasets("ens-j1.h5", "ens-j2.h5");
+    ts_test_assert_same_datasets("ens-j1.h5", "ens-j2.h5");
 }
 
 static void summaries_agree_with_the_stored_series(void **state)
@@ -274,7 +217,7 @@ static void shards_merge_into_the_same_file(void **state)
     assert_int_equal(cli("run %s -o ens-shard.h5 -q --shard 2/3 -j 1", sweep_path), 0);
     assert_int_equal(cli("merge ens-shard.h5 2>/dev/null"), 0);
     assert_false(exists("ens-shard.h5.parts"));
-    assert_same_datasets("ens-j1.h5", "ens-shard.h5");
+    ts_test_assert_same_datasets("ens-j1.h5", "ens-shard.h5");
 }
 
 /* Start `trustsim run` on a longer job in the background; return its pid once at least one
@@ -327,7 +270,7 @@ static void interrupted_then_resumed_equals_uninterrupted(void **state)
     assert_int_equal(cli("run --resume ens-term.h5 --seed 3 2>/dev/null"), 2);
     assert_int_equal(cli("run --resume ens-term.h5 -q"), 0);
     assert_false(exists("ens-term.h5.parts"));
-    assert_same_datasets("ens-ref.h5", "ens-term.h5");
+    ts_test_assert_same_datasets("ens-ref.h5", "ens-term.h5");
 }
 
 static void killed_at_any_moment_then_resumed_equals_uninterrupted(void **state)
@@ -362,7 +305,7 @@ static void killed_at_any_moment_then_resumed_equals_uninterrupted(void **state)
     }
     assert_true(kills >= 1);
     assert_false(exists("ens-kill.h5.parts"));
-    assert_same_datasets("ens-ref.h5", "ens-kill.h5");
+    ts_test_assert_same_datasets("ens-ref.h5", "ens-kill.h5");
 }
 
 int main(void)

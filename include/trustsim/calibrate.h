@@ -71,12 +71,19 @@ typedef enum ts_transform {
     TS_TRANSFORM_IDENTITY   /* unbounded: x = u */
 } ts_transform;
 
+/* A free parameter: one scalar path, or a pattern with one `*` segment standing for every
+ * element of a list (organisations, collaborations, archetypes, events, relations.pairs), all
+ * tied to one value: `organisations.*.internal_trust`. */
 typedef struct ts_free_param {
-    char path[256];
+    char path[256]; /* as given */
+    int n_tied;     /* concrete paths it sets (1 without `*`) */
     double min, max; /* schema range; -inf / inf when open-ended */
     bool min_open, max_open;
     ts_transform transform;
-    double start; /* value in the scenario (after --set), moved inside the bounds if on one */
+    /* value in the scenario (after --set): with `*`, the mean over the elements; moved inside
+     * the bounds if on one */
+    double start;
+    bool start_differs; /* with `*`: the elements did not all start at the same value */
 } ts_free_param;
 
 typedef struct ts_calib_options {
@@ -89,6 +96,9 @@ typedef struct ts_calib_options {
     double step;      /* initial simplex step in transformed space (0.5) */
     int restarts;     /* further simplex runs started from the best point (default 1) */
     bool sensitivity; /* after the fit, differentiate the simulated means (default true) */
+    /* called after every simplex iteration with the best distance so far (may be NULL) */
+    void (*progress)(void *ctx, int iteration, double distance);
+    void *progress_ctx;
 } ts_calib_options;
 
 /* Defaults as above; replicates 1 and seed 1 (callers normally take the scenario's). */
@@ -105,8 +115,9 @@ typedef struct ts_calib_eval {
 /* What a fit found. Arrays belong to the calibration. */
 typedef struct ts_calib_fit {
     double *value;         /* [n_free] fitted values */
-    double start_distance; /* the distance at the start */
-    ts_calib_eval best;    /* the simulated moments at the fitted values */
+    ts_calib_eval start_eval; /* the simulated moments at the start values */
+    double start_distance;    /* start_eval.distance */
+    ts_calib_eval best;       /* the simulated moments at the fitted values */
     int iterations;        /* simplex iterations, restarts included */
     int evaluations;       /* objective evaluations (each R runs) */
     int runs;              /* simplex runs (1 + restarts actually made) */
@@ -135,6 +146,8 @@ typedef struct ts_calibration {
     ts_calib_options opt;
     int n_free;
     ts_free_param *free;
+    char (*tied)[256]; /* concrete paths: those of free[j] are tied[tied_begin[j] .. +n_tied) */
+    int *tied_begin;
     int n_moments;
     int *at;   /* [n_moments] the tick each moment is read at */
     int max_at;
@@ -146,7 +159,7 @@ typedef struct ts_calibration {
 } ts_calibration;
 
 /* Set up a calibration of `base` (which may hold --set overrides) against `targets`, with the
- * scalar paths free_paths[0..n_free) free. Checks that every path is a continuous parameter
+ * scalar paths (or `*` patterns) free_paths[0..n_free) free. Checks that every path is a continuous parameter
  * (integers and booleans are refused), that the metrics exist in the scenario's mode, that each
  * moment's tick is within the horizon, and that the scenario has no sweep block. On failure *out
  * is NULL. */
@@ -165,11 +178,6 @@ ts_status ts_calibration_evaluate(ts_calibration *c, const double *x, ts_calib_e
 /* Minimise the distance from the free parameters' start values; the result is in c->fit. */
 ts_status ts_calibration_run(ts_calibration *c, ts_error *err);
 
-/* The fitted scenario: ts_params_to_yaml of the base parameters with the fitted values, after a
- * comment header recording the fit. malloc'd; NULL when out of memory. `origin` names the
- * scenario and targets files in the header (may be NULL). */
-char *ts_calibration_fitted_yaml(const ts_calibration *c, const char *origin);
-
 /* Where a report came from, for its header. Any field may be NULL. */
 typedef struct ts_calib_report_info {
     const char *scenario_path;
@@ -178,6 +186,11 @@ typedef struct ts_calib_report_info {
     const char *const *sets; /* --set overrides */
     int n_sets;
 } ts_calib_report_info;
+
+/* The fitted scenario: ts_params_to_yaml of the base parameters with the fitted values (its name
+ * suffixed "_fitted"), after a comment header recording the fit. malloc'd; NULL when out of
+ * memory. info may be NULL. */
+char *ts_calibration_fitted_yaml(const ts_calibration *c, const ts_calib_report_info *info);
 
 /* Write DIR/report.md (for people) and DIR/fit.json (for programs); DIR is created if missing. */
 ts_status ts_calibration_write_report(const ts_calibration *c, const ts_calib_report_info *info,

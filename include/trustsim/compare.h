@@ -72,6 +72,8 @@ typedef struct ts_compare_sample {
     long first_tick, last_tick;
     uint64_t master_seed; /* the file's master_seed attribute (0 if absent) */
     char tick_unit[16];   /* the file's tick_unit attribute ("" if absent) */
+    /* the swept values at this point from /points, "path=value, ..." ("" without a sweep) */
+    char point_label[256];
 } ts_compare_sample;
 
 /* Read /series/<metric>[point, :, tick] from the file at path (tick < 0: the last tick). Errors

@@ -8,12 +8,13 @@
  * analytic indices. Not for: running the design (ensemble.h) or printing (the command line).
  *
  * With f_A, f_B, f_ABi the outputs at A_j, B_j and A_j-with-column-i-from-B_j, j = 1..N, and
- * V the variance (divisor 2N) of the 2N values f_A and f_B together:
+ * m and V the mean and variance (divisor 2N) of the 2N values f_A and f_B together:
  *   first order (Saltelli et al. 2010, Comput. Phys. Commun. 181:259-270)
- *       S_i  = (1/N) sum_j f_B,j (f_ABi,j - f_A,j) / V
+ *       S_i  = (1/N) sum_j (f_B,j - m) (f_ABi,j - f_A,j) / V
  *   total effect (Jansen 1999, Comput. Phys. Commun. 117:35-43)
  *       ST_i = (1/(2N)) sum_j (f_A,j - f_ABi,j)^2 / V
- * Intervals: percentile bootstrap over the base rows j (each row keeps its k+2 outputs
+ * Centring f_B on m leaves the estimator's expectation as it is and keeps its variance from
+ * growing with the square of the mean output. Intervals: percentile bootstrap over the base rows j (each row keeps its k+2 outputs
  * together), drawn with the project's generator (rng.h) from a given seed, so they are
  * reproducible. */
 #ifndef TRUSTSIM_SENSITIVITY_H

@@ -17,5 +17,9 @@ int cmd_validate(int argc, char **argv);
 int cmd_schema(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_sensitivity(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv);
 
 #endif

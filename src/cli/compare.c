@@ -185,8 +185,10 @@ static void json_side(FILE *f, const char *file, unsigned long long point,
 {
     fputs("{\"file\": ", f);
     json_string(f, file);
-    fprintf(f, ", \"point\": %llu, \"n\": %zu, \"n_done\": %zu, \"n_replicates\": %zu, ", point,
-            s->n, s->n_done, s->n_replicates);
+    fprintf(f, ", \"point\": %llu, \"point_values\": ", point);
+    json_string(f, s->point_label);
+    fprintf(f, ", \"n\": %zu, \"n_done\": %zu, \"n_replicates\": %zu, ", s->n, s->n_done,
+            s->n_replicates);
     fprintf(f, "\"n_not_finite\": %zu, \"master_seed\": %" PRIu64 ", \"mean\": ", s->n_not_finite,
             s->master_seed);
     json_number(f, mean);
@@ -239,7 +241,8 @@ static void print_json(FILE *f, const compare_args *a, const ts_compare_sample *
 static void text_side(FILE *f, const char *label, const char *file, unsigned long long point,
                       const ts_compare_sample *s, double mean, double sd)
 {
-    fprintf(f, "%-22s %s, point %llu\n", label, file, point);
+    fprintf(f, "%-22s %s, point %llu%s%s%s\n", label, file, point, s->point_label[0] ? " (" : "",
+            s->point_label, s->point_label[0] ? ")" : "");
     fprintf(f, "%-22s mean %.6g, sd %.6g, n %zu (%zu of %zu replicates done, %zu not finite)\n", "",
             mean, sd, s->n, s->n_done, s->n_replicates, s->n_not_finite);
 }

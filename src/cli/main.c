@@ -14,6 +14,9 @@
 #include "trustsim/model.h"
 #include "trustsim/scenario.h"
 #include "trustsim/schema.h"
+#ifdef TRUSTSIM_HAVE_MPI
+#include "mpi_run.h"
+#endif
 
 static const char *const main_usage =
     "Usage: trustsim COMMAND [OPTIONS]\n"
@@ -25,6 +28,10 @@ static const char *const main_usage =
     "  validate SCENARIO.yaml        check a scenario file and report what it describes\n"
     "  merge OUT.h5                  join the runs of shards (run --shard I/N) into OUT.h5\n"
     "  compare A.h5 [B.h5] -m NAME   difference of replicate means (B - A), with a 95% CI\n"
+    "  sensitivity OUT.h5 -m NAME    Sobol indices of a saltelli sweep, stored in OUT.h5\n"
+    "  export OUT.h5 --csv DIR       write the runs as tidy CSV tables\n"
+    "  info OUT.h5                   describe an output file and its headline numbers\n"
+    "  calibrate SCENARIO.yaml ...   fit parameters to target means (simulated moments)\n"
     "  schema [--markdown]           print the reference of every scenario key\n"
     "\n"
     "Options:\n"
@@ -273,6 +280,14 @@ int cmd_run(int argc, char **argv)
             sc.params.replicates = (int)reps;
     }
     catch_stop_signals();
+#ifdef TRUSTSIM_HAVE_MPI
+    if (ts_cli_mpi_launched()) { /* mpirun -np K trustsim run ...: the ranks share the job */
+        rc = ts_cli_mpi_run(eo.resume ? NULL : &sc, out, &eo, quiet);
+        if (!eo.resume)
+            ts_scenario_destroy(&sc);
+        goto done;
+    }
+#endif
     ts_ensemble_stats stats;
     st = ts_ensemble_run(eo.resume ? NULL : &sc, out, &eo, &stats, &err);
     if (st == TS_EINTERRUPTED) {
@@ -424,8 +439,12 @@ static const struct {
     {"run", cmd_run},
     {"validate", cmd_validate},
     {"schema", cmd_schema},
+    {"calibrate", cmd_calibrate},
     {"merge", cmd_merge},
     {"compare", cmd_compare},
+    {"sensitivity", cmd_sensitivity},
+    {"export", cmd_export},
+    {"info", cmd_info},
 };
 
 int main(int argc, char **argv)

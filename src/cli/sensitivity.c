@@ -62,14 +62,14 @@ static void print_table(const char *path, const char *metric, const ts_sensitivi
     else
         printf("intervals: none (--bootstrap 0); %d usable base samples\n", n_used);
     const int w = name_width(in);
-    printf("\n%-*s  %7s  %-18s  %7s  %-18s\n", w, "parameter", "first", "interval", "total",
-           "interval");
+    printf("\n%-*s  %7s  %-18s  %7s  %s\n", w, "parameter", "first", "interval", "total",
+           opt->bootstrap > 0 ? "interval" : "");
     for (int i = 0; i < in->k; i++) {
         const ts_sobol_index *x = &idx[i];
         char fi[64], ti[64];
         snprintf(fi, sizeof fi, "[%.3f, %.3f]", x->first_lo, x->first_hi);
         snprintf(ti, sizeof ti, "[%.3f, %.3f]", x->total_lo, x->total_hi);
-        printf("%-*s  %7.3f  %-18s  %7.3f  %-18s\n", w, in->names[i], x->first,
+        printf("%-*s  %7.3f  %-18s  %7.3f  %s\n", w, in->names[i], x->first,
                opt->bootstrap > 0 ? fi : "", x->total, opt->bootstrap > 0 ? ti : "");
     }
 }
@@ -128,13 +128,14 @@ int cmd_sensitivity(int argc, char **argv)
     int n_used = 0;
     st = idx ? ts_sobol_estimate(in.y, in.n, in.k, &opt, idx, &n_used, &err)
              : ts_error_set(&err, TS_ERUNTIME, "out of memory");
-    if (st == TS_OK)
-        st = ts_sensitivity_write(path, metric, &in, &opt, idx, n_used, &err);
-    if (st == TS_OK) {
+    if (st != TS_OK) {
+        fprintf(stderr, "trustsim: %s: /series/%s at tick %ld: %s\n", path, metric, in.tick,
+                err.msg);
+    } else if ((st = ts_sensitivity_write(path, metric, &in, &opt, idx, n_used, &err)) != TS_OK) {
+        fprintf(stderr, "trustsim: %s\n", err.msg);
+    } else {
         print_table(path, metric, &in, &opt, idx, n_used);
         printf("\nstored in %s as /sensitivity/%s\n", path, metric);
-    } else {
-        fprintf(stderr, "trustsim: %s: %s\n", path, err.msg);
     }
     free(idx);
     ts_sensitivity_input_destroy(&in);
