@@ -294,7 +294,7 @@ def figure_sweep(out, fig, args):
     metric = args.metric or "trust_interorg"
     values, tick = out.at_tick(metric, args.at)  # [point, replicate]
     means = nanmean(values, axis=1)
-    when = f"at tick {tick}"
+    when = f"after {tick} {out.tick_unit}{'s' if tick != 1 else ''}"
     names = list(points)
     varying = [n for n in names if np.unique(points[n]).size > 1] or names
     shape = grid_shape(points[varying[0]], points[varying[1]]) if len(varying) == 2 else None

@@ -4,6 +4,7 @@
 #include <hdf5.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -98,4 +99,37 @@ void ts_test_assert_same_datasets(const char *p1, const char *p2)
     H5Fclose(f1), H5Fclose(f2);
     assert_true(ctx.datasets > 40); /* series, summaries, finals, scales */
     assert_int_equal(ctx.differing, 0);
+}
+
+int ts_test_cli(const char *args, char *out, size_t cap)
+{
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", TS_CLI, args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+void world_open(world *w, const char *yaml, const char *name, const char *const *sets)
+{
+    ts_error err;
+    if (ts_scenario_load_string(&w->sc, yaml, name, &err) != TS_OK)
+        fail_msg("%s", err.msg);
+    for (int i = 0; sets && sets[i]; i++)
+        if (ts_scenario_set(&w->sc, sets[i], &err) != TS_OK)
+            fail_msg("%s", err.msg);
+    if (ts_model_build(&w->m, &w->sc.params, &err) != TS_OK)
+        fail_msg("%s", err.msg);
+    w->s = ts_sim_alloc(w->m);
+    assert_non_null(w->s);
+}
+
+void world_close(world *w)
+{
+    ts_sim_free(w->s);
+    ts_model_free(w->m);
+    ts_scenario_destroy(&w->sc);
 }

@@ -8,12 +8,31 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "trustsim/model.h"
+#include "trustsim/scenario.h"
+#include "trustsim/sim.h"
+
 /* TS_SOURCE_DIR "/" rel, in a static buffer (valid until the next call). */
 const char *ts_test_source_path(const char *rel);
 /* A fresh path under the test's working directory: "<stem>-<pid>-<n><suffix>". */
 const char *ts_test_temp_path(const char *stem, const char *suffix);
 /* Read a whole file into a malloc'd NUL-terminated string; NULL if it cannot be read. */
 char *ts_test_read_file(const char *path);
+/* A scenario ready to run: its parameters, model and one workspace. */
+typedef struct world {
+    ts_scenario sc;
+    ts_model *m;
+    ts_sim *s;
+} world;
+
+/* Load YAML text (named `name` in errors), apply "path=value" overrides (NULL-terminated
+ * list, or NULL), build the model and a workspace; fails the test on any error. */
+void world_open(world *w, const char *yaml, const char *name, const char *const *sets);
+void world_close(world *w);
+
+/* Run the trustsim executable with ARGS (shell words) and return its exit status; stdout and
+ * stderr together go to out (truncated to cap). */
+int ts_test_cli(const char *args, char *out, size_t cap);
 /* Assert that two trustsim output files hold the same numeric datasets, bit for bit: every
  * dataset of p1 (series, summaries, finals, scales: more than 40) has an identical twin in p2.
  * Names each dataset that differs or is missing on stderr. */

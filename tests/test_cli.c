@@ -10,20 +10,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Run `trustsim ARGS` through the shell; returns the exit status, output (stdout+stderr) in
- * out (truncated to cap). */
-static int run_cli(const char *args, char *out, size_t cap)
-{
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", TS_CLI, args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static bool exists(const char *path)
 {
     struct stat sb;
@@ -47,13 +33,13 @@ static void version_and_help_succeed(void **state)
 {
     (void)state;
     char out[8192];
-    assert_int_equal(run_cli("--version", out, sizeof out), 0);
+    assert_int_equal(ts_test_cli("--version", out, sizeof out), 0);
     assert_non_null(strstr(out, "trustsim " TRUSTSIM_VERSION));
-    assert_int_equal(run_cli("--help", out, sizeof out), 0);
+    assert_int_equal(ts_test_cli("--help", out, sizeof out), 0);
     assert_non_null(strstr(out, "Usage: trustsim COMMAND"));
-    assert_int_equal(run_cli("run --help", out, sizeof out), 0);
+    assert_int_equal(ts_test_cli("run --help", out, sizeof out), 0);
     assert_non_null(strstr(out, "--output"));
-    assert_int_equal(run_cli("validate --help", out, sizeof out), 0);
+    assert_int_equal(ts_test_cli("validate --help", out, sizeof out), 0);
     assert_non_null(strstr(out, "Usage: trustsim validate"));
 }
 
@@ -61,14 +47,14 @@ static void bad_usage_exits_2(void **state)
 {
     (void)state;
     char out[8192];
-    assert_int_equal(run_cli("", out, sizeof out), 2);
-    assert_int_equal(run_cli("frobnicate", out, sizeof out), 2);
+    assert_int_equal(ts_test_cli("", out, sizeof out), 2);
+    assert_int_equal(ts_test_cli("frobnicate", out, sizeof out), 2);
     assert_non_null(strstr(out, "unknown command 'frobnicate'"));
-    assert_int_equal(run_cli("run", out, sizeof out), 2);
-    assert_int_equal(run_cli("run x.yaml", out, sizeof out), 2);
+    assert_int_equal(ts_test_cli("run", out, sizeof out), 2);
+    assert_int_equal(ts_test_cli("run x.yaml", out, sizeof out), 2);
     assert_non_null(strstr(out, "missing -o OUT.h5"));
-    assert_int_equal(run_cli("run x.yaml -o y.h5 --seed minus", out, sizeof out), 2);
-    assert_int_equal(run_cli("run x.yaml -o y.h5 --bogus", out, sizeof out), 2);
+    assert_int_equal(ts_test_cli("run x.yaml -o y.h5 --seed minus", out, sizeof out), 2);
+    assert_int_equal(ts_test_cli("run x.yaml -o y.h5 --bogus", out, sizeof out), 2);
 }
 
 static void validate_accepts_the_example_and_names_the_fault_in_a_bad_file(void **state)
@@ -76,13 +62,13 @@ static void validate_accepts_the_example_and_names_the_fault_in_a_bad_file(void 
     (void)state;
     char out[8192], args[1024];
     snprintf(args, sizeof args, "validate '%s'", ts_test_source_path("scenarios/example.yaml"));
-    assert_int_equal(run_cli(args, out, sizeof out), 0);
+    assert_int_equal(ts_test_cli(args, out, sizeof out), 0);
     assert_non_null(strstr(out, ": ok: scenario 'example', 4 organisations, 12 leaders"));
     snprintf(args, sizeof args, "validate '%s' --set reciprocity.q0=7",
              ts_test_source_path("scenarios/example.yaml"));
-    assert_int_equal(run_cli(args, out, sizeof out), 2);
+    assert_int_equal(ts_test_cli(args, out, sizeof out), 2);
     assert_non_null(strstr(out, "--set: key 'reciprocity.q0': must be in [0, 1], got 7"));
-    assert_int_equal(run_cli("validate no-such-file.yaml", out, sizeof out), 2);
+    assert_int_equal(ts_test_cli("validate no-such-file.yaml", out, sizeof out), 2);
     assert_non_null(strstr(out, "no-such-file.yaml: cannot read"));
 }
 
@@ -96,7 +82,7 @@ static void run_writes_once_and_never_replaces_without_force(void **state)
     snprintf(part, sizeof part, "%s.part", h5);
     remove(h5);
     snprintf(args, sizeof args, "run %s -o %s -q", scen, h5);
-    assert_int_equal(run_cli(args, out, sizeof out), 0);
+    assert_int_equal(ts_test_cli(args, out, sizeof out), 0);
     assert_true(exists(h5));
     assert_false(exists(part));
     char *before = ts_test_read_file(h5);
@@ -104,7 +90,7 @@ static void run_writes_once_and_never_replaces_without_force(void **state)
 
     /* again without --force: refused, file untouched */
     snprintf(args, sizeof args, "run %s -o %s -q --seed 99", scen, h5);
-    assert_int_equal(run_cli(args, out, sizeof out), 2);
+    assert_int_equal(ts_test_cli(args, out, sizeof out), 2);
     assert_non_null(strstr(out, "exists (use --force to replace it)"));
     char *after = ts_test_read_file(h5);
     assert_string_equal(before, after); /* HDF5 files start with a signature, no NUL early */
@@ -113,12 +99,12 @@ static void run_writes_once_and_never_replaces_without_force(void **state)
 
     /* bad input with --force: still nothing lost */
     snprintf(args, sizeof args, "run %s -o %s -q --force --set ticks=zero", scen, h5);
-    assert_int_equal(run_cli(args, out, sizeof out), 2);
+    assert_int_equal(ts_test_cli(args, out, sizeof out), 2);
     assert_true(exists(h5));
     assert_false(exists(part));
 
     snprintf(args, sizeof args, "run %s -o %s -q --force --seed 99", scen, h5);
-    assert_int_equal(run_cli(args, out, sizeof out), 0);
+    assert_int_equal(ts_test_cli(args, out, sizeof out), 0);
     remove(h5);
     remove(scen);
 }
@@ -134,7 +120,7 @@ static void bad_scenario_writes_nothing(void **state)
     fclose(f);
     remove("cli-bad.h5");
     snprintf(args, sizeof args, "run %s -o cli-bad.h5", bad);
-    assert_int_equal(run_cli(args, out, sizeof out), 2);
+    assert_int_equal(ts_test_cli(args, out, sizeof out), 2);
     assert_non_null(strstr(out, "cli-bad.yaml:4:38: key 'organisations.a.size': must be > 0, got -1"));
     assert_false(exists("cli-bad.h5"));
     assert_false(exists("cli-bad.h5.part"));

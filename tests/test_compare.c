@@ -302,14 +302,9 @@ static double direct_mean(const char *path, const char *metric, size_t point, in
 /* Run `trustsim compare ARGS`; returns the exit status, stdout+stderr in out. */
 static int run_compare(const char *args, char *out, size_t cap)
 {
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "'%s' compare %s 2>&1", TS_CLI, args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    char all[4096];
+    snprintf(all, sizeof all, "compare %s", args);
+    return ts_test_cli(all, out, cap);
 }
 
 /* The number after `"key": ` in a JSON text (the first occurrence after `from`). */

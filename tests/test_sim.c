@@ -17,33 +17,6 @@
 #include "trustsim/scenario.h"
 #include "trustsim/sim.h"
 
-typedef struct world {
-    ts_scenario sc;
-    ts_model *m;
-    ts_sim *s;
-} world;
-
-/* Load YAML text, apply "path=value" overrides (NULL-terminated), build model and workspace. */
-static void world_open(world *w, const char *yaml, const char *const *sets)
-{
-    ts_error err;
-    if (ts_scenario_load_string(&w->sc, yaml, "test.yaml", &err) != TS_OK)
-        fail_msg("%s", err.msg);
-    for (int i = 0; sets && sets[i]; i++)
-        if (ts_scenario_set(&w->sc, sets[i], &err) != TS_OK)
-            fail_msg("%s", err.msg);
-    if (ts_model_build(&w->m, &w->sc.params, &err) != TS_OK)
-        fail_msg("%s", err.msg);
-    w->s = ts_sim_alloc(w->m);
-    assert_non_null(w->s);
-}
-
-static void world_close(world *w)
-{
-    ts_sim_free(w->s);
-    ts_model_free(w->m);
-    ts_scenario_destroy(&w->sc);
-}
 
 static const char *const four_orgs =
     "name: four\n"
@@ -69,7 +42,7 @@ static void same_seed_gives_identical_runs_and_another_seed_does_not(void **stat
 {
     (void)state;
     world w;
-    world_open(&w, four_orgs, NULL);
+    world_open(&w, four_orgs, "test.yaml", NULL);
     ts_run_result r;
     ts_error err;
     size_t n = (size_t)ts_metric_count(TS_MODE_STANDARD) * 61;
@@ -100,7 +73,7 @@ static void without_meetings_beliefs_stay_at_priors_and_stages_never_move(void *
     const char *const sets[] = {"leader_defaults.capacity=0", "faith.exit_faith=0",
                                 "events.2.formalisation=0", NULL};
     world w;
-    world_open(&w, four_orgs, sets);
+    world_open(&w, four_orgs, "test.yaml", sets);
     ts_error err;
     assert_int_equal(ts_sim_start(w.s, 5, &err), TS_OK);
     int n = w.m->n_orgs, nl = w.m->n_leaders;
@@ -164,7 +137,7 @@ static void trust_through_turnover(const char *const *sets, int reps, interval *
                                    interval *kept)
 {
     world w;
-    world_open(&w, two_orgs, sets);
+    world_open(&w, two_orgs, "test.yaml", sets);
     double *b = malloc((size_t)reps * sizeof *b), *k = malloc((size_t)reps * sizeof *k);
     ts_error err;
     for (int r = 0; r < reps; r++) {
@@ -234,7 +207,7 @@ static void discriminator_advantage(double q, double cost, int reps, double *mea
     snprintf(set_c, sizeof set_c, "donation_game.cost=%g", cost);
     const char *const sets[] = {set_q, set_c, NULL};
     world w;
-    world_open(&w, donation, sets);
+    world_open(&w, donation, "test.yaml", sets);
     double *diff = malloc((size_t)reps * sizeof *diff);
     ts_error err;
     ts_run_result r;
@@ -290,7 +263,7 @@ static void donation_payoffs_match_the_mean_field_rates(void **state)
 
     const char *const sets[] = {"donation_game.q=0.5", NULL};
     world w;
-    world_open(&w, donation, sets);
+    world_open(&w, donation, "test.yaml", sets);
     ts_error err;
     ts_run_result r;
     int stride = w.m->ticks + 1, reps = 20;

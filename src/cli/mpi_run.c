@@ -14,8 +14,8 @@
  *     with the same status instead of hanging; if all went well, rank 0 merges.
  *
  * On SIGINT or SIGTERM each rank saves its finished runs; `trustsim run --resume OUT.h5`, with
- * or without mpirun, finishes the job. Not for shards (--shard): those are independent
- * processes with no MPI between them. */
+ * or without mpirun, finishes the job. With --shard I/N the ranks share the I-th share of the
+ * runs and leave it for `trustsim merge` (one MPI job per shard, e.g. a Slurm array of them). */
 #include "mpi_run.h"
 
 #include <mpi.h>
@@ -75,7 +75,7 @@ typedef struct shared_counter {
     bool listed;      /* this rank reached ready(): its list of tasks is built */
     bool peer_failed; /* some rank could not build its list: hand out nothing */
     /* progress line (rank 0 only) */
-    bool progress, drawn, drawn_last;
+    bool progress, drawn, drawn_last, whole_job;
     size_t runs_total;
     double started, shown;
 } shared_counter;
@@ -109,8 +109,10 @@ static void counter_show(shared_counter *c, long started, long n_todo)
     c->drawn_last = last;
     double el = t - c->started, rate = el > 0 ? (double)started / el : 0;
     double left = rate > 0 ? (double)(n_todo - started) / rate : 0;
+    /* of the whole job, or (with --shard, when other shards' runs are not done) of this share */
+    size_t before = c->whole_job ? c->runs_total - (size_t)n_todo : 0;
     fprintf(stderr, "\r%zu/%zu runs started on %d ranks  %.1f runs/s  %.0f s left   ",
-            c->runs_total - (size_t)(n_todo - started), c->runs_total, c->ranks, rate, left);
+            before + (size_t)started, before + (size_t)n_todo, c->ranks, rate, left);
     fflush(stderr);
     c->drawn = true;
 }
@@ -133,7 +135,8 @@ static long counter_next(void *ctx, long n_todo)
 
 /* ---- the three steps -------------------------------------------------------------------- */
 
-/* Step 1 on rank 0; returns 0 or the exit status every rank should take. */
+/* Step 1 on rank 0; returns 0 or the exit status every rank should take. With --shard this
+ * joins the part directory of the other shards, as a single process would. */
 static int prepare(const ts_scenario *sc, const char *out, const ts_ensemble_options *opt,
                    ts_ensemble_stats *stats)
 {
@@ -195,7 +198,7 @@ static int run_ranks(const ts_scenario *sc, const char *out, const ts_ensemble_o
 
     long *counter = NULL;
     shared_counter c = {.ranks = ranks, .progress = rank == 0 && opt->progress,
-                        .runs_total = (size_t)first[1]};
+                        .whole_job = opt->shard_count <= 1, .runs_total = (size_t)first[1]};
     MPI_Win_allocate(rank == 0 ? (MPI_Aint)sizeof(long) : 0, (int)sizeof(long), MPI_INFO_NULL,
                      MPI_COMM_WORLD, &counter, &c.win);
     if (rank == 0) {
@@ -218,16 +221,21 @@ static int run_ranks(const ts_scenario *sc, const char *out, const ts_ensemble_o
     ts_status job = by_rank[worst[0]];
     if (job != TS_OK) {
         if (rank == 0)
-            fprintf(stderr,
-                    "\ntrustsim: %s: %zu of %zu runs are saved in %s.parts; continue with "
-                    "trustsim run --resume %s\n",
+            fprintf(stderr, "\ntrustsim: %s: %zu of %zu runs are saved in %s.parts; %s%s\n",
                     job == TS_EINTERRUPTED ? "interrupted" : "stopped by an error",
-                    prep.runs_before + (size_t)all_now, (size_t)first[1], out, out);
+                    prep.runs_before + (size_t)all_now, (size_t)first[1], out,
+                    opt->shard_count > 1 ? "the same command continues this shard"
+                                         : "continue with trustsim run --resume ",
+                    opt->shard_count > 1 ? "" : out);
         return job == TS_EINTERRUPTED ? 128 + (worst[1] ? (int)worst[1] : SIGINT)
                                       : exit_for(job);
     }
     int rc = 0;
-    if (rank == 0) {
+    if (opt->shard_count > 1) { /* the other shards are not done: `trustsim merge` joins them */
+        if (rank == 0 && !quiet)
+            fprintf(stderr, "saved shard %d/%d: %lu runs in %s.parts/ (%d ranks)\n",
+                    opt->shard_index, opt->shard_count, all_now, out, ranks);
+    } else if (rank == 0) {
         ts_error err;
         ts_status ms = ts_ensemble_merge(out, opt->force, NULL, &err);
         if (ms != TS_OK)
@@ -256,11 +264,6 @@ int ts_cli_mpi_run(const ts_scenario *sc, const char *out, const ts_ensemble_opt
             fprintf(stderr, "trustsim: the MPI library does not support calls from several "
                             "threads in turn (MPI_THREAD_SERIALIZED)\n");
         rc = EXIT_RUNTIME;
-    } else if (opt->shard_count > 1) {
-        if (rank == 0)
-            fprintf(stderr, "trustsim: --shard is for independent processes; under an MPI "
-                            "launcher the ranks share the job already (leave out --shard)\n");
-        rc = EXIT_USAGE;
     } else {
         rc = run_ranks(sc, out, opt, quiet, rank, ranks);
     }

@@ -40,33 +40,6 @@ enum { REPS = 200 };
 
 /* ---- worlds and replicates -------------------------------------------------------------- */
 
-typedef struct world {
-    ts_scenario sc;
-    ts_model *m;
-    ts_sim *s;
-} world;
-
-/* Load YAML text, apply "path=value" overrides (NULL-terminated), build model and workspace. */
-static void world_open(world *w, const char *yaml, const char *const *sets)
-{
-    ts_error err;
-    if (ts_scenario_load_string(&w->sc, yaml, "behaviour.yaml", &err) != TS_OK)
-        fail_msg("%s", err.msg);
-    for (int i = 0; sets && sets[i]; i++)
-        if (ts_scenario_set(&w->sc, sets[i], &err) != TS_OK)
-            fail_msg("%s", err.msg);
-    if (ts_model_build(&w->m, &w->sc.params, &err) != TS_OK)
-        fail_msg("%s", err.msg);
-    w->s = ts_sim_alloc(w->m);
-    assert_non_null(w->s);
-}
-
-static void world_close(world *w)
-{
-    ts_sim_free(w->s);
-    ts_model_free(w->m);
-    ts_scenario_destroy(&w->sc);
-}
 
 /* One replicate: run the world from `seed` and write the outcomes into out[0 .. n_out-1]. */
 typedef void (*outcome_fn)(world *w, uint64_t seed, double *out);
@@ -77,7 +50,7 @@ static double *run_variant(const char *yaml, const char *const *sets, uint64_t m
                            uint64_t variant, int reps, int n_out, outcome_fn fn)
 {
     world w;
-    world_open(&w, yaml, sets);
+    world_open(&w, yaml, "behaviour.yaml", sets);
     double *out = malloc((size_t)n_out * reps * sizeof *out);
     double *one = malloc((size_t)n_out * sizeof *one);
     assert_non_null(out);
