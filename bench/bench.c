@@ -107,8 +107,7 @@ static int bench(const char *label, int n_orgs, int collab_size, int ticks, int 
            "%d runs%s\n",
            label, n_orgs, m->n_leaders, collab_size, ticks, runs,
            engaged ? ", leaders meeting about once a tick" : ", model defaults");
-    printf("  %.2f meetings per leader per tick\n",
-           (double)meetings / runs / ticks / m->n_leaders);
+    printf("  %.2f meetings per leader per tick\n", (double)meetings / runs / ticks / m->n_leaders);
     printf("  %.3f s per run, %.0f acts per run, %.0f observations per act\n", el / runs,
            (double)acts / runs, acts ? (double)obs / (double)acts : 0.0);
     printf("  %.2f million acts per second, %.1f ns per act (one core, everything included)\n",

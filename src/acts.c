@@ -131,8 +131,8 @@ static void draw_situation(ts_sim *s, int y, int pair, int stage, ts_situation *
 {
     const ts_params *p = s->p;
     int c = s->m->pair_collab[pair];
-    double need = in_need(s, s->m->leader_org[y]) ? p->situations.need_visit
-                                                   : p->situations.need_base;
+    double need =
+        in_need(s, s->m->leader_org[y]) ? p->situations.need_visit : p->situations.need_base;
     sit->need = false;
     sit->defect = TS_ACT_WITHHOLD;
     if (gsl_rng_uniform(s->rng) < need) {
@@ -144,8 +144,8 @@ static void draw_situation(ts_sim *s, int y, int pair, int stage, ts_situation *
     double k = s->rel[pair].competition;
     double info = c >= 0 && s->m->mode == TS_MODE_STANDARD ? p->collabs[c].info_sharing : 0;
     double w[4] = {p->situations.w_coordinate,
-                   p->situations.w_share_info * (stage >= 2 ? 1.0 : info),
-                   p->situations.w_promise, p->situations.w_temptation * k};
+                   p->situations.w_share_info * (stage >= 2 ? 1.0 : info), p->situations.w_promise,
+                   p->situations.w_temptation * k};
     double total = w[0] + w[1] + w[2] + w[3];
     double u = gsl_rng_uniform(s->rng) * total;
     if (total <= 0 || u < w[0]) {
@@ -215,10 +215,10 @@ static ts_act decide(ts_sim *s, int x, int y, int pair, int stage, double trust,
     if (gsl_rng_uniform(s->rng) >= s->predictability[x]) /* unpredictability: a coin */
         choice = gsl_rng_uniform(s->rng) < 0.5 ? sit->coop : sit->defect;
     else
-        choice = gsl_rng_uniform(s->rng) <
-                         p_cooperate(s, x, pair, stage, trust, sit->cost, sit->gain)
-                     ? sit->coop
-                     : sit->defect;
+        choice =
+            gsl_rng_uniform(s->rng) < p_cooperate(s, x, pair, stage, trust, sit->cost, sit->gain)
+                ? sit->coop
+                : sit->defect;
     if (choice == TS_ACT_DECEIVE && !passes_integrity_gate(s, x))
         choice = sit->coop;
     return choice;
@@ -320,8 +320,7 @@ static void resolve_promise(ts_sim *s, const ts_promise *pr)
                    successor in the slot receives what was promised to the post) */
     int stage = pair_stage(s, pair);
     bool brk = false;
-    if (s->strategy[x] == TS_STRATEGY_TRUST &&
-        gsl_rng_uniform(s->rng) < s->rel[pair].competition) {
+    if (s->strategy[x] == TS_STRATEGY_TRUST && gsl_rng_uniform(s->rng) < s->rel[pair].competition) {
         double trust = ts_trust_of(s, x, y, pair);
         bool want;
         if (gsl_rng_uniform(s->rng) >= s->predictability[x])

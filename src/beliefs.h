@@ -16,11 +16,11 @@
 #include "trustsim/params.h"
 
 typedef struct ts_belief_meta {
-    uint32_t x, y;         /* trustor and trustee leader slots */
-    uint32_t gen_x, gen_y; /* who held the slots when the belief formed */
-    int32_t pair;          /* ordered organisation pair (o(x), o(y)) */
-    uint32_t last_act;     /* sequence number of y's latest judged act x saw (0: none) */
-    int32_t last_good;     /* x's judgement of that act: 1 good, 0 bad */
+    uint32_t x, y;          /* trustor and trustee leader slots */
+    uint32_t gen_x, gen_y;  /* who held the slots when the belief formed */
+    int32_t pair;           /* ordered organisation pair (o(x), o(y)) */
+    uint32_t last_act;      /* sequence number of y's latest judged act x saw (0: none) */
+    int32_t last_good;      /* x's judgement of that act: 1 good, 0 bad */
     int32_t next_x, next_y; /* next record with the same trustor / trustee slot, or -1 */
 } ts_belief_meta;
 
@@ -31,8 +31,8 @@ typedef struct ts_belief_store {
     ts_belief_meta *meta;
     /* evidence counts in units of `unit` (the true count is pos * unit), and priors */
     float *pos[TS_PILLARS], *neg[TS_PILLARS], *prior[TS_PILLARS];
-    float *live;  /* 1 while the belief counts in metrics, 0 once stale */
-    int32_t *acc; /* accumulator of (x, organisation of y) in the end-of-tick pass */
+    float *live;              /* 1 while the belief counts in metrics, 0 once stale */
+    int32_t *acc;             /* accumulator of (x, organisation of y) in the end-of-tick pass */
     int32_t *head_x, *head_y; /* per leader slot: first record held by / about it */
     size_t n_leaders;
     float *trust; /* scratch of the end-of-tick pass: each belief's trust this tick */

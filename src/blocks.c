@@ -99,12 +99,13 @@ ts_status ts_block_write(const ts_block *b, const char *dir, const char *name, t
     hsize_t n = (hsize_t)b->n, m = (hsize_t)b->n_metrics, t = (hsize_t)b->n_times;
     hsize_t o = (hsize_t)b->n_orgs;
     hsize_t d1[1] = {n}, d3[3] = {n, m, t}, doo[3] = {n, o, o}, dor[2] = {n, o};
-    bool ok = f >= 0 && write_rows(f, "task", H5T_NATIVE_UINT64, 1, d1, b->task) >= 0 &&
-              write_rows(f, "series", H5T_NATIVE_DOUBLE, 3, d3, b->series) >= 0 &&
-              (o == 0 || (write_rows(f, "trust_interorg", H5T_NATIVE_DOUBLE, 3, doo, b->trust) >= 0 &&
-                          write_rows(f, "stage", H5T_NATIVE_INT8, 3, doo, b->stage) >= 0 &&
-                          write_rows(f, "faith", H5T_NATIVE_DOUBLE, 2, dor, b->faith) >= 0 &&
-                          write_rows(f, "active", H5T_NATIVE_UINT8, 2, dor, b->active) >= 0));
+    bool ok =
+        f >= 0 && write_rows(f, "task", H5T_NATIVE_UINT64, 1, d1, b->task) >= 0 &&
+        write_rows(f, "series", H5T_NATIVE_DOUBLE, 3, d3, b->series) >= 0 &&
+        (o == 0 || (write_rows(f, "trust_interorg", H5T_NATIVE_DOUBLE, 3, doo, b->trust) >= 0 &&
+                    write_rows(f, "stage", H5T_NATIVE_INT8, 3, doo, b->stage) >= 0 &&
+                    write_rows(f, "faith", H5T_NATIVE_DOUBLE, 2, dor, b->faith) >= 0 &&
+                    write_rows(f, "active", H5T_NATIVE_UINT8, 2, dor, b->active) >= 0));
     if (f >= 0 && H5Fclose(f) < 0)
         ok = false;
     H5Eset_auto2(H5E_DEFAULT, old, old_data);

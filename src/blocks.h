@@ -18,11 +18,11 @@
 typedef struct ts_block {
     int cap, n;
     int n_metrics, n_times, n_orgs;
-    uint64_t *task; /* point * replicates + replicate, per run */
-    double *series; /* [cap][n_metrics][n_times] */
-    double *trust;  /* [cap][n_orgs][n_orgs] */
-    int8_t *stage;  /* [cap][n_orgs][n_orgs] */
-    double *faith;  /* [cap][n_orgs] */
+    uint64_t *task;  /* point * replicates + replicate, per run */
+    double *series;  /* [cap][n_metrics][n_times] */
+    double *trust;   /* [cap][n_orgs][n_orgs] */
+    int8_t *stage;   /* [cap][n_orgs][n_orgs] */
+    double *faith;   /* [cap][n_orgs] */
     uint8_t *active; /* [cap][n_orgs] */
 } ts_block;
 

@@ -1022,12 +1022,11 @@ static ts_status sensitivity(ts_calibration *c, ts_error *err)
     const int K = c->n_moments, J = c->n_free, R = c->opt.replicates;
     ts_calib_eval lo = {0}, hi = {0};
     double *x = malloc((size_t)J * sizeof *x);
-    double *cov = calloc((size_t)K * K, sizeof *cov);  /* S_sim + S_target */
     double *covs = calloc((size_t)K * K, sizeof *covs); /* S_sim */
     double *gwg = calloc((size_t)J * J, sizeof *gwg);
     double *a = calloc((size_t)J * K, sizeof *a);
     ts_status st = TS_OK;
-    if (!x || !cov || !covs || !gwg || !a || !eval_alloc(&lo, K) || !eval_alloc(&hi, K)) {
+    if (!x || !covs || !gwg || !a || !eval_alloc(&lo, K) || !eval_alloc(&hi, K)) {
         st = ts_error_set(err, TS_ERUNTIME, "out of memory");
         goto done;
     }
@@ -1065,7 +1064,8 @@ static ts_status sensitivity(ts_calibration *c, ts_error *err)
         if ((st = ts_calibration_evaluate(c, x, &hi, err)) != TS_OK)
             goto done;
         for (int k = 0; k < K; k++)
-            fit->jacobian[k * J + j] = (hi.sim_mean[k] - lo.sim_mean[k]) / (xh - xl);
+            fit->jacobian[k * J + j] =
+                xh > xl ? (hi.sim_mean[k] - lo.sim_mean[k]) / (xh - xl) : NAN;
     }
     /* A = (G'WG)^-1 G'W; cov(theta) = A S A' */
     for (int i = 0; i < J; i++)
@@ -1103,7 +1103,6 @@ static ts_status sensitivity(ts_calibration *c, ts_error *err)
     }
 done:
     free(x);
-    free(cov);
     free(covs);
     free(gwg);
     free(a);
@@ -1121,6 +1120,7 @@ ts_status ts_calibration_run(ts_calibration *c, ts_error *err)
     const int J = c->n_free, K = c->n_moments;
     ts_calib_fit *fit = &c->fit;
     fit_free(fit);
+    c->evaluations = 0;
     double t0 = omp_get_wtime();
     objective o = {.c = c};
     gsl_multimin_fminimizer *mz = NULL;

@@ -41,12 +41,12 @@ static const metric_info metrics[TS_M_DONATION_COUNT] = {
     [TS_M_ACTS_FIRST + TS_ACT_DECEIVE] = {"acts_deceive", "deceptions this tick"},
     [TS_M_ACTS_FIRST + TS_ACT_COMPETE] = {"acts_compete", "competitive acts this tick"},
     [TS_M_ACTS_FIRST + TS_ACT_WITHHOLD] = {"acts_withhold", "withholdings this tick"},
-    [TS_M_PERCEIVED_FIRST + TS_ABILITY] = {"perceived_ability",
-                                           "mean perceived ability over known leader pairs"},
-    [TS_M_PERCEIVED_FIRST + TS_BENEVOLENCE] = {"perceived_benevolence",
-                                               "mean perceived benevolence over known pairs"},
-    [TS_M_PERCEIVED_FIRST + TS_INTEGRITY] = {"perceived_integrity",
-                                             "mean perceived integrity over known pairs"},
+    [TS_M_PERCEIVED_FIRST +
+        TS_ABILITY] = {"perceived_ability", "mean perceived ability over known leader pairs"},
+    [TS_M_PERCEIVED_FIRST +
+        TS_BENEVOLENCE] = {"perceived_benevolence", "mean perceived benevolence over known pairs"},
+    [TS_M_PERCEIVED_FIRST +
+        TS_INTEGRITY] = {"perceived_integrity", "mean perceived integrity over known pairs"},
     [TS_M_PERCEIVED_FIRST + TS_PREDICTABILITY] = {"perceived_predictability",
                                                   "mean perceived predictability over known "
                                                   "pairs"},
@@ -54,20 +54,19 @@ static const metric_info metrics[TS_M_DONATION_COUNT] = {
                                      "1 + 4 x trust_interpersonal (Likert 1-5)"},
     [TS_M_SURVEY_INTERORG] = {"survey_interorg", "1 + 4 x trust_group (Likert 1-5)"},
     [TS_M_SURVEY_PILLAR_FIRST + TS_ABILITY] = {"survey_ability", "1 + 4 x perceived_ability"},
-    [TS_M_SURVEY_PILLAR_FIRST + TS_BENEVOLENCE] = {"survey_benevolence",
-                                                   "1 + 4 x perceived_benevolence"},
-    [TS_M_SURVEY_PILLAR_FIRST + TS_INTEGRITY] = {"survey_integrity",
-                                                 "1 + 4 x perceived_integrity"},
-    [TS_M_SURVEY_PILLAR_FIRST + TS_PREDICTABILITY] = {"survey_predictability",
-                                                      "1 + 4 x perceived_predictability"},
-    [TS_M_PAYOFF_FIRST + TS_STRATEGY_TRUST] = {"payoff_trust",
-                                               "mean payoff per tick of trust-rule leaders"},
+    [TS_M_SURVEY_PILLAR_FIRST +
+        TS_BENEVOLENCE] = {"survey_benevolence", "1 + 4 x perceived_benevolence"},
+    [TS_M_SURVEY_PILLAR_FIRST + TS_INTEGRITY] = {"survey_integrity", "1 + 4 x perceived_integrity"},
+    [TS_M_SURVEY_PILLAR_FIRST +
+        TS_PREDICTABILITY] = {"survey_predictability", "1 + 4 x perceived_predictability"},
+    [TS_M_PAYOFF_FIRST +
+        TS_STRATEGY_TRUST] = {"payoff_trust", "mean payoff per tick of trust-rule leaders"},
     [TS_M_PAYOFF_FIRST + TS_STRATEGY_DISCRIMINATOR] = {"payoff_discriminator",
                                                        "mean payoff per tick of discriminators"},
-    [TS_M_PAYOFF_FIRST + TS_STRATEGY_COOPERATOR] = {"payoff_cooperator",
-                                                    "mean payoff per tick of cooperators"},
-    [TS_M_PAYOFF_FIRST + TS_STRATEGY_DEFECTOR] = {"payoff_defector",
-                                                  "mean payoff per tick of defectors"},
+    [TS_M_PAYOFF_FIRST +
+        TS_STRATEGY_COOPERATOR] = {"payoff_cooperator", "mean payoff per tick of cooperators"},
+    [TS_M_PAYOFF_FIRST +
+        TS_STRATEGY_DEFECTOR] = {"payoff_defector", "mean payoff per tick of defectors"},
 };
 
 int ts_metric_count(ts_mode mode)

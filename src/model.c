@@ -13,14 +13,14 @@
 /* Overlay the set fields of `over` (NaN / -1 mean unset) on `base`. */
 static void overlay_traits(ts_traits *base, const ts_traits *over)
 {
-#define OVERLAY(field)                                                                         \
-    if (!isnan(over->field))                                                                   \
+#define OVERLAY(field)                                                                             \
+    if (!isnan(over->field))                                                                       \
         base->field = over->field;
-    OVERLAY(ability) OVERLAY(benevolence) OVERLAY(integrity) OVERLAY(predictability)
-    OVERLAY(propensity) OVERLAY(orientation) OVERLAY(capacity) OVERLAY(concentration)
+    OVERLAY(ability)
+    OVERLAY(benevolence) OVERLAY(integrity) OVERLAY(predictability) OVERLAY(propensity)
+        OVERLAY(orientation) OVERLAY(capacity) OVERLAY(concentration)
 #undef OVERLAY
-    if (over->strategy >= 0)
-        base->strategy = over->strategy;
+            if (over->strategy >= 0) base->strategy = over->strategy;
 }
 
 static int cmp_int(const void *a, const void *b)
@@ -279,8 +279,8 @@ static int setup_pair_attributes(ts_model *m, const ts_params *p)
     for (int i = 0; i < p->n_pairs; i++) {
         const ts_pair_spec *ps = &p->pairs[i];
         for (int dir = 0; dir < (ps->symmetric ? 2 : 1); dir++) {
-            int k = dir == 0 ? ts_model_pair(m, ps->from, ps->to)
-                             : ts_model_pair(m, ps->to, ps->from);
+            int k =
+                dir == 0 ? ts_model_pair(m, ps->from, ps->to) : ts_model_pair(m, ps->to, ps->from);
             if (k < 0)
                 continue; /* the two never meet: the relation has no effect */
             ts_relation *r = &m->pair_relation[k];

@@ -284,8 +284,7 @@ static void take_evidence(ts_sim *s, int z, int x, const double ev_in[TS_PILLARS
 }
 
 /* Observer z sees x's act on y. */
-static void witness(ts_sim *s, int z, int x, int y, ts_act act, int pair, int collab,
-                    bool resolve)
+static void witness(ts_sim *s, int z, int x, int y, ts_act act, int pair, int collab, bool resolve)
 {
     const ts_model *m = s->m;
     int zo = m->leader_org[z];
@@ -330,9 +329,9 @@ void ts_observe_act(ts_sim *s, int x, int y, int pair, ts_act act, bool need)
     if (c < 0)
         return;
     bool flat = p->reciprocity.observation == TS_OBSERVATION_FLAT;
-    double base = flat ? p->reciprocity.q0
-                       : p->reciprocity.q0 * (1 + p->collabs[c].info_sharing) *
-                             s->attention_factor[c];
+    double base =
+        flat ? p->reciprocity.q0
+             : p->reciprocity.q0 * (1 + p->collabs[c].info_sharing) * s->attention_factor[c];
     double q_max = fmin(1.0, base);
     int len = m->collab_leader_begin[c + 1] - m->collab_leader_begin[c];
     unsigned n = q_max > 0 ? gsl_ran_binomial(s->rng, q_max, (unsigned)len) : 0;

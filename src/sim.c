@@ -27,21 +27,20 @@ ts_sim *ts_sim_alloc(const ts_model *m)
     int nc = m->n_collabs, w = s->p->stages.window;
     int max_collab = 1, max_org_leaders = 1;
     for (int o = 0; o < no; o++)
-        max_org_leaders = m->org_n_leaders[o] > max_org_leaders ? m->org_n_leaders[o] : max_org_leaders;
+        max_org_leaders =
+            m->org_n_leaders[o] > max_org_leaders ? m->org_n_leaders[o] : max_org_leaders;
     for (int c = 0; c < nc; c++) {
         int k = m->collab_leader_begin[c + 1] - m->collab_leader_begin[c];
         max_collab = k > max_collab ? k : max_collab;
     }
     bool fail = !(s->rng = ts_rng_alloc());
-    fail = fail || ALLOC(s->ability, nl) || ALLOC(s->benevolence, nl) ||
-           ALLOC(s->integrity, nl) || ALLOC(s->predictability, nl) ||
-           ALLOC(s->propensity, nl) || ALLOC(s->orientation, nl) || ALLOC(s->capacity, nl) ||
-           ALLOC(s->strategy, nl) || ALLOC(s->gen, nl) || ALLOC(s->act_seq, nl) ||
-           ALLOC(s->stamp, nl);
+    fail = fail || ALLOC(s->ability, nl) || ALLOC(s->benevolence, nl) || ALLOC(s->integrity, nl) ||
+           ALLOC(s->predictability, nl) || ALLOC(s->propensity, nl) || ALLOC(s->orientation, nl) ||
+           ALLOC(s->capacity, nl) || ALLOC(s->strategy, nl) || ALLOC(s->gen, nl) ||
+           ALLOC(s->act_seq, nl) || ALLOC(s->stamp, nl);
     fail = fail || ALLOC(s->active, no) || ALLOC(s->faith, no) || ALLOC(s->faith0, no) ||
-           ALLOC(s->faith_pos, no) || ALLOC(s->faith_neg, no) ||
-           ALLOC(s->low_faith_ticks, no) || ALLOC(s->visit_until, no) ||
-           ALLOC(s->shock_until, no) || ALLOC(s->received, no) ||
+           ALLOC(s->faith_pos, no) || ALLOC(s->faith_neg, no) || ALLOC(s->low_faith_ticks, no) ||
+           ALLOC(s->visit_until, no) || ALLOC(s->shock_until, no) || ALLOC(s->received, no) ||
            ALLOC(s->deliveries_seen, no) || ALLOC(s->mean_proximity, no) ||
            ALLOC(s->partner_total, no) || ALLOC(s->org_scratch, no) ||
            ALLOC(s->org_scratch_int, 2 * max_org_leaders);
@@ -52,10 +51,9 @@ ts_sim *ts_sim_alloc(const ts_model *m)
     fail = fail || ALLOC(s->stage, nu) || ALLOC(s->trust_ticks, nu) ||
            ALLOC(s->win_coop, (size_t)nu * w) || ALLOC(s->win_all, (size_t)nu * w) ||
            ALLOC(s->sum_coop, nu) || ALLOC(s->sum_all, nu);
-    fail = fail || ALLOC(s->phi, nc) || ALLOC(s->enforcement, nc) ||
-           ALLOC(s->resolution_p, nc) || ALLOC(s->resolution_delay, nc) ||
-           ALLOC(s->active_leaders, nc) || ALLOC(s->complexity, nc) ||
-           ALLOC(s->attention_factor, nc);
+    fail = fail || ALLOC(s->phi, nc) || ALLOC(s->enforcement, nc) || ALLOC(s->resolution_p, nc) ||
+           ALLOC(s->resolution_delay, nc) || ALLOC(s->active_leaders, nc) ||
+           ALLOC(s->complexity, nc) || ALLOC(s->attention_factor, nc);
     fail = fail || ALLOC(s->win_c, w) || ALLOC(s->win_n, w) || ALLOC(s->candidates, max_collab);
     fail = fail || ALLOC(s->series, (size_t)s->n_metrics * (m->ticks + 1)) ||
            ALLOC(s->final_to, (size_t)no * no) || ALLOC(s->final_stage, (size_t)no * no);
@@ -63,8 +61,7 @@ ts_sim *ts_sim_alloc(const ts_model *m)
     fail = fail || ts_beliefs_init(&s->beliefs, expected, (size_t)nl) != 0;
     s->cap_promises = 1024;
     s->cap_resolutions = 1024;
-    fail = fail || ALLOC(s->promises, s->cap_promises) ||
-           ALLOC(s->resolutions, s->cap_resolutions);
+    fail = fail || ALLOC(s->promises, s->cap_promises) || ALLOC(s->resolutions, s->cap_resolutions);
     if (fail) {
         ts_sim_free(s);
         return NULL;
@@ -188,27 +185,26 @@ static bool event_touches(const ts_event *e, int o)
 
 static void add_trait_deltas(ts_sim *s, int x, const ts_traits *d)
 {
-#define SHIFT(field)                                                                           \
-    if (!isnan(d->field))                                                                      \
+#define SHIFT(field)                                                                               \
+    if (!isnan(d->field))                                                                          \
         s->field[x] = ts_clamp01(s->field[x] + d->field);
-    SHIFT(ability) SHIFT(benevolence) SHIFT(integrity) SHIFT(predictability) SHIFT(propensity)
-    SHIFT(orientation)
+    SHIFT(ability)
+    SHIFT(benevolence) SHIFT(integrity) SHIFT(predictability) SHIFT(propensity) SHIFT(orientation)
 #undef SHIFT
-    if (!isnan(d->capacity))
-        s->capacity[x] = fmax(0, s->capacity[x] + d->capacity);
+        if (!isnan(d->capacity)) s->capacity[x] = fmax(0, s->capacity[x] + d->capacity);
 }
 
 static void org_traits_with(const ts_sim *s, int o, const ts_traits *over, ts_traits *out)
 {
     *out = s->m->org_traits[o];
-#define OVER(field)                                                                            \
-    if (!isnan(over->field))                                                                   \
+#define OVER(field)                                                                                \
+    if (!isnan(over->field))                                                                       \
         out->field = over->field;
-    OVER(ability) OVER(benevolence) OVER(integrity) OVER(predictability) OVER(propensity)
-    OVER(orientation) OVER(capacity) OVER(concentration)
+    OVER(ability)
+    OVER(benevolence) OVER(integrity) OVER(predictability) OVER(propensity) OVER(orientation)
+        OVER(capacity) OVER(concentration)
 #undef OVER
-    if (over->strategy >= 0)
-        out->strategy = over->strategy;
+            if (over->strategy >= 0) out->strategy = over->strategy;
 }
 
 static void apply_event(ts_sim *s, const ts_event *e)

@@ -25,17 +25,17 @@ typedef struct ts_promise {
 /* Half of some negative evidence to be taken back at `due` (conflict resolution). */
 typedef struct ts_resolution {
     int due;
-    int group;      /* 0: belief of leader a about leader b; 1: group image of ordered pair a */
-    uint32_t a, b;  /* leaders (belief) or pair index in a (group) */
+    int group;     /* 0: belief of leader a about leader b; 1: group image of ordered pair a */
+    uint32_t a, b; /* leaders (belief) or pair index in a (group) */
     uint32_t gen_a, gen_b;
     float neg[TS_PILLARS]; /* already faded to `due` */
 } ts_resolution;
 
 typedef struct ts_situation {
     ts_act coop, defect;
-    double cost;   /* cost of cooperating */
-    double gain;   /* gain of defecting, before the competition factor */
-    bool need;     /* a partner in need: withholding is visible */
+    double cost; /* cost of cooperating */
+    double gain; /* gain of defecting, before the competition factor */
+    bool need;   /* a partner in need: withholding is visible */
 } ts_situation;
 
 struct ts_sim {
@@ -67,7 +67,7 @@ struct ts_sim {
 
     /* ordered organisation pairs */
     ts_relation *rel;
-    double *partner_cum; /* cumulative meeting weight along each organisation's row */
+    double *partner_cum;   /* cumulative meeting weight along each organisation's row */
     double *g_pos, *g_neg; /* group images, [pair][pillar], in units of g_unit */
     double g_unit;         /* common fading factor of group-image counts (as beliefs.unit) */
     double *g_prior;       /* [pair] */
@@ -77,7 +77,7 @@ struct ts_sim {
 
     /* unordered pairs: stage, and the window of cooperation extent */
     int8_t *stage;
-    int *trust_ticks; /* consecutive ticks at or above the next stage's trust threshold */
+    int *trust_ticks;          /* consecutive ticks at or above the next stage's trust threshold */
     float *win_coop, *win_all; /* [upair][window] */
     double *sum_coop, *sum_all;
 

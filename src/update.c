@@ -33,8 +33,7 @@ enum { BLOCK = 256 };
 
 /* Built twice, for AVX2 and for any x86-64, and chosen at load time; the code fixes the
  * order of every operation, so both give the same bits. */
-__attribute__((target_clones("avx2", "default"))) static void pass_beliefs(ts_sim *s,
-                                                                          tick_sums *ts)
+__attribute__((target_clones("avx2", "default"))) static void pass_beliefs(ts_sim *s, tick_sums *ts)
 {
     const ts_belief_store *st = &s->beliefs;
     const float u = (float)st->unit, m0 = (float)s->p->beliefs.m0;
@@ -216,7 +215,8 @@ static bool pass_faith(ts_sim *s, tick_sums *ts)
                               p->faith.eta_complexity * (c >= 0 ? s->complexity[c] : 0);
         }
         double mf = p->faith.m0;
-        s->faith[o] = (s->faith_pos[o] + mf * s->faith0[o]) / (s->faith_pos[o] + s->faith_neg[o] + mf);
+        s->faith[o] =
+            (s->faith_pos[o] + mf * s->faith0[o]) / (s->faith_pos[o] + s->faith_neg[o] + mf);
         if (m->mode == TS_MODE_STANDARD && s->faith[o] < p->faith.exit_faith) {
             if (++s->low_faith_ticks[o] >= p->faith.exit_ticks) {
                 s->active[o] = 0;
@@ -238,7 +238,7 @@ static void record(ts_sim *s, const tick_sums *ts)
 {
     int stride = s->m->ticks + 1;
     double *v = s->series + s->t;
-#define PUT(metric, value) v[(size_t)(metric) * stride] = (value)
+#define PUT(metric, value) v[(size_t)(metric)*stride] = (value)
     double ti = ts->known > 0 ? ts->trust / ts->known : NAN;
     double tg = ts->pairs > 0 ? ts->group / ts->pairs : NAN;
     PUT(TS_M_COOP_RATE, s->sum_n > 0 ? s->sum_c / s->sum_n : 0);
@@ -262,9 +262,8 @@ static void record(ts_sim *s, const tick_sums *ts)
     PUT(TS_M_SURVEY_INTERORG, 1 + 4 * tg);
     if (s->m->mode == TS_MODE_DONATION_GAME)
         for (int g = 0; g < TS_STRATEGY_COUNT; g++)
-            PUT(TS_M_PAYOFF_FIRST + g, s->strategy_count[g] > 0
-                                           ? s->strategy_payoff[g] / s->strategy_count[g]
-                                           : NAN);
+            PUT(TS_M_PAYOFF_FIRST + g,
+                s->strategy_count[g] > 0 ? s->strategy_payoff[g] / s->strategy_count[g] : NAN);
 #undef PUT
 }
 

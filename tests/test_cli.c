@@ -121,7 +121,8 @@ static void bad_scenario_writes_nothing(void **state)
     remove("cli-bad.h5");
     snprintf(args, sizeof args, "run %s -o cli-bad.h5", bad);
     assert_int_equal(ts_test_cli(args, out, sizeof out), 2);
-    assert_non_null(strstr(out, "cli-bad.yaml:4:38: key 'organisations.a.size': must be > 0, got -1"));
+    assert_non_null(
+        strstr(out, "cli-bad.yaml:4:38: key 'organisations.a.size': must be > 0, got -1"));
     assert_false(exists("cli-bad.h5"));
     assert_false(exists("cli-bad.h5.part"));
     remove(bad);

@@ -17,7 +17,6 @@
 #include "trustsim/scenario.h"
 #include "trustsim/sim.h"
 
-
 static const char *const four_orgs =
     "name: four\n"
     "ticks: 60\n"
@@ -177,8 +176,7 @@ static void group_images_carry_trust_across_leader_turnover(void **state)
     trust_through_turnover(off, 60, &off_built, &off_kept);
     printf("# trust above tick 0 before / after replacing b's leaders: channel on %.3f / "
            "%.3f +- %.3f, off %.3f / %.3f +- %.3f\n",
-           on_built.mean, on_kept.mean, on_kept.half, off_built.mean, off_kept.mean,
-           off_kept.half);
+           on_built.mean, on_kept.mean, on_kept.half, off_built.mean, off_kept.mean, off_kept.half);
     /* trust was built in both */
     assert_true(on_built.mean - on_built.half > 0.1);
     assert_true(off_built.mean - off_built.half > 0.1);
@@ -214,7 +212,8 @@ static void discriminator_advantage(double q, double cost, int reps, double *mea
     int stride = w.m->ticks + 1;
     for (int k = 0; k < reps; k++) {
         assert_int_equal(ts_sim_run(w.s, ts_seed_hash(2024, 0, (uint64_t)k), &r, &err), TS_OK);
-        const double *disc = r.series + (size_t)(TS_M_PAYOFF_FIRST + TS_STRATEGY_DISCRIMINATOR) * stride;
+        const double *disc =
+            r.series + (size_t)(TS_M_PAYOFF_FIRST + TS_STRATEGY_DISCRIMINATOR) * stride;
         const double *def = r.series + (size_t)(TS_M_PAYOFF_FIRST + TS_STRATEGY_DEFECTOR) * stride;
         double d = 0;
         for (int t = 50; t < stride; t++)
@@ -272,7 +271,8 @@ static void donation_payoffs_match_the_mean_field_rates(void **state)
         assert_int_equal(ts_sim_run(w.s, ts_seed_hash(7, 0, (uint64_t)k), &r, &err), TS_OK);
         disc[k] = def[k] = 0;
         for (int t = 50; t < stride; t++) {
-            disc[k] += r.series[(size_t)(TS_M_PAYOFF_FIRST + TS_STRATEGY_DISCRIMINATOR) * stride + t];
+            disc[k] +=
+                r.series[(size_t)(TS_M_PAYOFF_FIRST + TS_STRATEGY_DISCRIMINATOR) * stride + t];
             def[k] += r.series[(size_t)(TS_M_PAYOFF_FIRST + TS_STRATEGY_DEFECTOR) * stride + t];
         }
         disc[k] /= stride - 50;

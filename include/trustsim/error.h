@@ -14,8 +14,8 @@ extern "C" {
 
 typedef enum ts_status {
     TS_OK = 0,
-    TS_ERUNTIME = 1, /* the run could not complete: I/O, memory, library failure */
-    TS_EINPUT = 2,   /* bad usage or bad input: the user can fix it */
+    TS_ERUNTIME = 1,    /* the run could not complete: I/O, memory, library failure */
+    TS_EINPUT = 2,      /* bad usage or bad input: the user can fix it */
     TS_EINTERRUPTED = 3 /* stopped on request (a signal); finished work is saved */
 } ts_status;
 

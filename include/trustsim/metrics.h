@@ -37,7 +37,7 @@ typedef enum ts_metric {
     TS_M_STAGE3_SHARE,
     TS_M_ACTIVE_ORGS,
     TS_M_COLLAB_VALUE,
-    TS_M_ACTS_FIRST, /* acts_<kind>, TS_ACT_COUNT of them */
+    TS_M_ACTS_FIRST,                                       /* acts_<kind>, TS_ACT_COUNT of them */
     TS_M_PERCEIVED_FIRST = TS_M_ACTS_FIRST + TS_ACT_COUNT, /* perceived_<pillar>, 4 */
     TS_M_SURVEY_INTERINDIVIDUAL = TS_M_PERCEIVED_FIRST + TS_PILLARS,
     TS_M_SURVEY_INTERORG,

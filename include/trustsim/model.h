@@ -51,9 +51,9 @@ typedef struct ts_model {
     int n_pairs;
     int *pair_begin;
     int *pair_partner;
-    int *pair_reverse; /* index of (p, o) */
-    int *pair_collab;  /* first collaboration holding both */
-    int *pair_upair;   /* unordered pair index */
+    int *pair_reverse;          /* index of (p, o) */
+    int *pair_collab;           /* first collaboration holding both */
+    int *pair_upair;            /* unordered pair index */
     ts_relation *pair_relation; /* competition, history, proximity at tick 0 */
     double *pair_cultural_distance;
     int *pair_acc_begin; /* per-(leader of o, partner p) accumulators: n_orgs leaders each */

@@ -109,12 +109,12 @@ typedef enum ts_event_type {
 
 typedef struct ts_event {
     ts_event_type type;
-    int at;        /* tick; rate events start at `at` (default 0) */
-    int until;     /* rate events stop after this tick (default: horizon) */
-    int collab;    /* collaboration index (agreement, conflict_resolution); -1 = all */
-    int *orgs;     /* organisation indices; NULL/0 = all organisations */
+    int at;     /* tick; rate events start at `at` (default 0) */
+    int until;  /* rate events stop after this tick (default: horizon) */
+    int collab; /* collaboration index (agreement, conflict_resolution); -1 = all */
+    int *orgs;  /* organisation indices; NULL/0 = all organisations */
     int n_orgs;
-    int leader;    /* new_leader: which leader slot of the organisation (default 0) */
+    int leader; /* new_leader: which leader slot of the organisation (default 0) */
     double formalisation, enforcement; /* agreement */
     double rate;                       /* regulator_visits, turnover */
     double faith;                      /* shock: magnitude of the faith loss */

@@ -40,7 +40,6 @@ enum { REPS = 200 };
 
 /* ---- worlds and replicates -------------------------------------------------------------- */
 
-
 /* One replicate: run the world from `seed` and write the outcomes into out[0 .. n_out-1]. */
 typedef void (*outcome_fn)(world *w, uint64_t seed, double *out);
 
