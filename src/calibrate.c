@@ -189,8 +189,9 @@ static ts_status load_moment(const tloader *l, const yaml_node_t *v, int i, ts_m
         return tfail(l, metric, key, "expected a metric name, got %s", node_kind(metric));
     m->metric = ts_metric_find(scalar_text(metric));
     if (m->metric < 0)
-        return tfail(l, metric, key, "unknown metric '%s' (the names are those of /series in an "
-                                     "output file, e.g. survey_interorg)",
+        return tfail(l, metric, key,
+                     "unknown metric '%s' (the names are those of /series in an "
+                     "output file, e.g. survey_interorg)",
                      scalar_text(metric));
     snprintf(key, sizeof key, "%s.mean", where);
     if ((st = number_of(l, mean, key, &m->mean)))
@@ -259,8 +260,9 @@ static ts_status load_targets_root(const tloader *l, ts_targets *t)
     if (root->type == YAML_SEQUENCE_NODE)
         return load_moments(l, root, t);
     if (root->type != YAML_MAPPING_NODE)
-        return tfail(l, root, NULL, "expected a mapping with 'moments' (or a list of moments), "
-                                    "got %s",
+        return tfail(l, root, NULL,
+                     "expected a mapping with 'moments' (or a list of moments), "
+                     "got %s",
                      node_kind(root));
     ts_status st = check_keys(l, root, "", keys, "source, at, moments");
     if (st)
@@ -280,8 +282,7 @@ static ts_status load_targets_root(const tloader *l, ts_targets *t)
     return load_moments(l, moments, t);
 }
 
-ts_status ts_targets_load_string(ts_targets *t, const char *text, const char *name,
-                                 ts_error *err)
+ts_status ts_targets_load_string(ts_targets *t, const char *text, const char *name, ts_error *err)
 {
     memset(t, 0, sizeof *t);
     t->at = -1;
@@ -494,15 +495,13 @@ static ts_status resolve_ticks(ts_calibration *c, ts_error *err)
     for (int k = 0; k < c->n_moments; k++) {
         const ts_moment *m = &t->moments[k];
         if (m->metric >= ts_metric_count(c->base.mode))
-            return moment_error(t, m, k, err, "metric",
-                                "metric '%s' is not recorded in %s mode",
+            return moment_error(t, m, k, err, "metric", "metric '%s' is not recorded in %s mode",
                                 ts_metric_name(m->metric),
                                 c->base.mode == TS_MODE_STANDARD ? "standard" : "donation_game");
         int at = c->opt.at >= 0 ? c->opt.at : m->at >= 0 ? m->at : t->at >= 0 ? t->at : horizon;
         if (at > horizon)
             return moment_error(t, m, k, err, "at",
-                                "tick %d is beyond the scenario's horizon (%d ticks)", at,
-                                horizon);
+                                "tick %d is beyond the scenario's horizon (%d ticks)", at, horizon);
         c->at[k] = at;
         if (at > c->max_at)
             c->max_at = at;
@@ -513,8 +512,7 @@ static ts_status resolve_ticks(ts_calibration *c, ts_error *err)
 /* The elements a `*` segment stands for, after `prefix`: their selectors (ids where the list
  * has them, else indices) go to sel[i] (up to cap). Returns the count, or -1 for a list that
  * cannot be expanded. */
-static int list_elements(const ts_params *p, const char *prefix, char (*sel)[TS_NAME_MAX],
-                         int cap)
+static int list_elements(const ts_params *p, const char *prefix, char (*sel)[TS_NAME_MAX], int cap)
 {
     int n = -1;
     if (strcmp(prefix, "organisations") == 0) {
@@ -538,8 +536,7 @@ static int list_elements(const ts_params *p, const char *prefix, char (*sel)[TS_
 }
 
 /* Expand free parameter j's path into c->tied (from c->tied_begin[j]); returns the count. */
-static ts_status expand_path(ts_calibration *c, int j, const char *path, int *count,
-                             ts_error *err)
+static ts_status expand_path(ts_calibration *c, int j, const char *path, int *count, ts_error *err)
 {
     const char *star = strstr(path, ".*.");
     if (!star) {
@@ -695,8 +692,8 @@ static bool eval_alloc(ts_calib_eval *e, int n)
 }
 
 ts_status ts_calibration_alloc(ts_calibration **out, const ts_params *base,
-                               const ts_targets *targets, const char *const *free_paths,
-                               int n_free, const ts_calib_options *opt, ts_error *err)
+                               const ts_targets *targets, const char *const *free_paths, int n_free,
+                               const ts_calib_options *opt, ts_error *err)
 {
     *out = NULL;
     if (base->sweep.design != TS_DESIGN_NONE)
@@ -759,8 +756,7 @@ void ts_calibration_free(ts_calibration *c)
 /* The objective.                                                                              */
 
 /* dst := base with the free parameters at x, checked by the schema's cross-field rules. */
-static ts_status params_at(const ts_calibration *c, const double *x, ts_params *dst,
-                           ts_error *err)
+static ts_status params_at(const ts_calibration *c, const double *x, ts_params *dst, ts_error *err)
 {
     ts_status st = ts_params_copy(dst, &c->base, err);
     if (st != TS_OK)
@@ -861,8 +857,7 @@ ts_status ts_calibration_evaluate(ts_calibration *c, const double *x, ts_calib_e
         bool ok = isfinite(x[j]) && (f->min_open ? x[j] > f->min : x[j] >= f->min) &&
                   (f->max_open ? x[j] < f->max : x[j] <= f->max);
         if (!ok)
-            return ts_error_set(err, TS_EINPUT, "key '%s': %g is outside its range", f->path,
-                                x[j]);
+            return ts_error_set(err, TS_EINPUT, "key '%s': %g is outside its range", f->path, x[j]);
     }
     ts_params p;
     ts_status st = params_at(c, x, &p, err);
@@ -921,9 +916,8 @@ static double objective_f(const gsl_vector *u, void *params)
 }
 
 /* One simplex run from u (updated to the best point found); returns iterations made. */
-static int simplex_run(ts_calibration *c, objective *o, gsl_multimin_fminimizer *mz,
-                       gsl_vector *u, gsl_vector *steps, int budget, bool *converged,
-                       double *size)
+static int simplex_run(ts_calibration *c, objective *o, gsl_multimin_fminimizer *mz, gsl_vector *u,
+                       gsl_vector *steps, int budget, bool *converged, double *size)
 {
     gsl_multimin_function fn = {.n = (size_t)c->n_free, .f = objective_f, .params = o};
     *converged = false;
@@ -1013,6 +1007,23 @@ static double diff_step(const ts_free_param *f, double x)
 static bool in_range(const ts_free_param *f, double x)
 {
     return (f->min_open ? x > f->min : x >= f->min) && (f->max_open ? x < f->max : x <= f->max);
+}
+
+/* Whether x is within 1% of the width of its range (or of max(|bound|, 1) for a one-sided
+ * range) of a bound: there the linearised standard errors mean little, and the data would
+ * have pushed the parameter further if they could. */
+static bool near_bound(const ts_free_param *f, double x)
+{
+    double w = isfinite(f->min) && isfinite(f->max) ? f->max - f->min : NAN;
+    double lo = isfinite(w) ? w : fmax(fabs(f->min), 1),
+           hi = isfinite(w) ? w : fmax(fabs(f->max), 1);
+    return (isfinite(f->min) && x - f->min < 0.01 * lo) ||
+           (isfinite(f->max) && f->max - x < 0.01 * hi);
+}
+
+bool ts_calibration_at_bound(const ts_calibration *c, int j)
+{
+    return c->fit.value && near_bound(&c->free[j], c->fit.value[j]);
 }
 
 /* Jacobian of the simulated means at the fitted values, and the sandwich standard errors. */
@@ -1131,9 +1142,8 @@ ts_status ts_calibration_run(ts_calibration *c, ts_error *err)
     fit->se = calloc((size_t)J, sizeof *fit->se);
     fit->trace = calloc((size_t)c->opt.max_iter, sizeof *fit->trace);
     ts_status st = TS_OK;
-    if (!u || !steps || !fit->value || !fit->jacobian || !fit->se_sim || !fit->se ||
-        !fit->trace || !eval_alloc(&fit->start_eval, K) || !eval_alloc(&fit->best, K) ||
-        !eval_alloc(&o.ev, K) ||
+    if (!u || !steps || !fit->value || !fit->jacobian || !fit->se_sim || !fit->se || !fit->trace ||
+        !eval_alloc(&fit->start_eval, K) || !eval_alloc(&fit->best, K) || !eval_alloc(&o.ev, K) ||
         !(mz = gsl_multimin_fminimizer_alloc(gsl_multimin_fminimizer_nmsimplex2, (size_t)J))) {
         st = ts_error_set(err, TS_ERUNTIME, "out of memory");
         goto done;
@@ -1276,9 +1286,11 @@ char *ts_calibration_fitted_yaml(const ts_calibration *c, const ts_calib_report_
         sb_printf(&b, " (%s)", info->scenario_path);
     sb_printf(&b, "\n# to the targets in %s",
               info && info->targets_path ? info->targets_path
-                                         : c->targets->path ? c->targets->path : "(memory)");
-    sb_printf(&b, ", by the method of simulated moments:\n# %d replicates, master seed %llu "
-                  "(replicate r runs with seed ts_seed_hash(master, 0, r)).\n",
+              : c->targets->path         ? c->targets->path
+                                         : "(memory)");
+    sb_printf(&b,
+              ", by the method of simulated moments:\n# %d replicates, master seed %llu "
+              "(replicate r runs with seed ts_seed_hash(master, 0, r)).\n",
               c->opt.replicates, (unsigned long long)c->opt.seed);
     for (int i = 0; info && i < info->n_sets; i++)
         sb_printf(&b, "# Override given: --set %s\n", info->sets[i]);
@@ -1382,8 +1394,9 @@ static void write_json(const ts_calibration *c, const ts_calib_report_info *info
     sb_printf(b, ", \"initial_step\": ");
     js_num(b, c->opt.step);
     sb_printf(b, ", \"max_iter\": %d, \"restarts\": %d},\n", c->opt.max_iter, c->opt.restarts);
-    sb_printf(b, "  \"seeds\": {\"master\": %llu, \"replicate_seed\": \"ts_seed_hash(master, 0, "
-                 "r), r = 0 .. replicates-1, the same at every parameter point\"},\n",
+    sb_printf(b,
+              "  \"seeds\": {\"master\": %llu, \"replicate_seed\": \"ts_seed_hash(master, 0, "
+              "r), r = 0 .. replicates-1, the same at every parameter point\"},\n",
               (unsigned long long)c->opt.seed);
     sb_printf(b, "  \"replicates\": %d,\n  \"parameters\": [\n", c->opt.replicates);
     for (int j = 0; j < c->n_free; j++) {
@@ -1411,6 +1424,7 @@ static void write_json(const ts_calibration *c, const ts_calib_report_info *info
         js_num(b, fit->se_sim[j]);
         sb_printf(b, ", \"se\": ");
         js_num(b, fit->se[j]);
+        sb_printf(b, ", \"at_bound\": %s", ts_calibration_at_bound(c, j) ? "true" : "false");
         sb_printf(b, "}%s\n", j + 1 < c->n_free ? "," : "");
     }
     sb_printf(b, "  ],\n  \"moments\": [\n");
@@ -1459,8 +1473,9 @@ static void write_markdown(const ts_calibration *c, const ts_calib_report_info *
     const ts_targets *t = c->targets;
     const int J = c->n_free;
     sb_printf(b, "# Calibration of scenario `%s`\n\n", c->base.name);
-    sb_printf(b, "Written by `trustsim calibrate` (trustsim %s). Generated: edit the inputs and "
-                 "rerun, not this file.\n\n",
+    sb_printf(b,
+              "Written by `trustsim calibrate` (trustsim %s). Generated: edit the inputs and "
+              "rerun, not this file.\n\n",
               TRUSTSIM_VERSION);
     if (info && info->command)
         sb_printf(b, "```sh\n%s\n```\n\n", info->command);
@@ -1471,23 +1486,25 @@ static void write_markdown(const ts_calibration *c, const ts_calib_report_info *
     sb_printf(b, "\n- Targets: `%s`", info && info->targets_path ? info->targets_path : t->path);
     if (t->source)
         sb_printf(b, ": %s", t->source);
-    sb_printf(b, "\n- Method: simulated moments. Distance = sum over moments of weight x (target "
-                 "- simulated mean)^2, each simulated mean over %d replicates; common random "
-                 "numbers: replicate r runs with seed `ts_seed_hash(%llu, 0, r)` at every "
-                 "parameter point. Minimised by Nelder-Mead (`gsl_multimin_fminimizer_nmsimplex2`) "
-                 "on logit / log transforms of the parameters, tolerance %g on the simplex size, "
-                 "initial step %g, up to %d iterations and %d restart(s).\n",
+    sb_printf(b,
+              "\n- Method: simulated moments. Distance = sum over moments of weight x (target "
+              "- simulated mean)^2, each simulated mean over %d replicates; common random "
+              "numbers: replicate r runs with seed `ts_seed_hash(%llu, 0, r)` at every "
+              "parameter point. Minimised by Nelder-Mead (`gsl_multimin_fminimizer_nmsimplex2`) "
+              "on logit / log transforms of the parameters, tolerance %g on the simplex size, "
+              "initial step %g, up to %d iterations and %d restart(s).\n",
               c->opt.replicates, (unsigned long long)c->opt.seed, c->opt.tol, c->opt.step,
               c->opt.max_iter, c->opt.restarts);
-    sb_printf(b, "- Result: distance %.4g at the start, **%.4g** fitted; %d iterations in %d "
-                 "simplex run(s), %d evaluations (%d runs of the model), converged: %s "
-                 "(simplex size %.2g); %.1f s.\n",
-              fit->start_distance, fit->best.distance, fit->iterations, fit->runs,
-              fit->evaluations, fit->evaluations * c->opt.replicates, yesno(fit->converged),
-              fit->size, fit->seconds);
+    sb_printf(b,
+              "- Result: distance %.4g at the start, **%.4g** fitted; %d iterations in %d "
+              "simplex run(s), %d evaluations (%d runs of the model), converged: %s "
+              "(simplex size %.2g); %.1f s.\n",
+              fit->start_distance, fit->best.distance, fit->iterations, fit->runs, fit->evaluations,
+              fit->evaluations * c->opt.replicates, yesno(fit->converged), fit->size, fit->seconds);
     if (fit->penalised)
-        sb_printf(b, "- %d evaluation(s) fell on points the schema refuses and were penalised; "
-                     "the first: %s\n",
+        sb_printf(b,
+                  "- %d evaluation(s) fell on points the schema refuses and were penalised; "
+                  "the first: %s\n",
                   fit->penalised, fit->penalty_reason);
     sb_printf(b, "\n## Moments\n\n");
     sb_printf(b, "Simulated means with their standard errors over the replicates; the residual "
@@ -1524,6 +1541,13 @@ static void write_markdown(const ts_calibration *c, const ts_calib_report_info *
         else
             sb_printf(b, "n/a |\n");
     }
+    for (int j = 0; j < J; j++)
+        if (ts_calibration_at_bound(c, j))
+            sb_printf(b,
+                      "\n`%s` ended within 1%% of a bound of its range: the targets push it "
+                      "as far as it goes, and its standard errors (a linearisation) mean "
+                      "little.\n",
+                      c->free[j].path);
     if (c->opt.sensitivity) {
         sb_printf(b, "\n## Sensitivity at the fit\n\nChange of each simulated mean per unit of "
                      "each parameter (central differences over 2%% of the range): which "

@@ -232,8 +232,10 @@ static ts_status open_output(const char *path, bool write, hid_t *file, ts_error
                             write ? " for writing" : "");
     if (!link_exists(*file, "/series") || !link_exists(*file, "/done") ||
         !link_exists(*file, "/scenario"))
-        return ts_error_set(err, TS_EINPUT, "%s: not a trustsim output (no /series, /done or "
-                            "/scenario)", path);
+        return ts_error_set(err, TS_EINPUT,
+                            "%s: not a trustsim output (no /series, /done or "
+                            "/scenario)",
+                            path);
     return TS_OK;
 }
 
@@ -245,8 +247,8 @@ static char *read_string_dataset(hid_t file, const char *name)
     hid_t d = H5Dopen2(file, name, H5P_DEFAULT), t = H5Tcopy(H5T_C_S1);
     char *s = NULL, *copy = NULL;
     if (d >= 0 && t >= 0 && H5Tset_size(t, H5T_VARIABLE) >= 0 &&
-        H5Tset_cset(t, H5T_CSET_UTF8) >= 0 && H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, &s) >= 0 &&
-        s) {
+        H5Tset_cset(t, H5T_CSET_UTF8) >= 0 &&
+        H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, &s) >= 0 && s) {
         copy = strdup(s);
         H5free_memory(s);
     }
@@ -285,8 +287,8 @@ static ts_status read_design(ts_sensitivity_input *in, hid_t file, const char *p
     ts_points pts = {0};
     if (sc.params.sweep.design != TS_DESIGN_SALTELLI)
         st = ts_error_set(err, TS_EINPUT,
-                          "%s: Sobol indices need a saltelli sweep; this file's design is %s",
-                          path, ts_design_name(sc.params.sweep.design));
+                          "%s: Sobol indices need a saltelli sweep; this file's design is %s", path,
+                          ts_design_name(sc.params.sweep.design));
     if (st == TS_OK)
         st = ts_points_build(&sc.params, &pts, err);
     ts_scenario_destroy(&sc);
@@ -463,8 +465,8 @@ void ts_sensitivity_input_destroy(ts_sensitivity_input *in)
 static bool write_attr(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *v)
 {
     hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = sp >= 0 ? H5Acreate2(loc, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT)
-                      : H5I_INVALID_HID;
+    hid_t a =
+        sp >= 0 ? H5Acreate2(loc, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT) : H5I_INVALID_HID;
     bool ok = a >= 0 && H5Awrite(a, mtype, v) >= 0;
     close_id(&a);
     close_id(&sp);
@@ -474,8 +476,8 @@ static bool write_attr(hid_t loc, const char *name, hid_t ftype, hid_t mtype, co
 static bool write_string_attr(hid_t loc, const char *name, const char *value)
 {
     hid_t t = H5Tcopy(H5T_C_S1);
-    bool ok = t >= 0 && H5Tset_size(t, H5T_VARIABLE) >= 0 &&
-              H5Tset_cset(t, H5T_CSET_UTF8) >= 0 && write_attr(loc, name, t, t, &value);
+    bool ok = t >= 0 && H5Tset_size(t, H5T_VARIABLE) >= 0 && H5Tset_cset(t, H5T_CSET_UTF8) >= 0 &&
+              write_attr(loc, name, t, t, &value);
     close_id(&t);
     return ok;
 }
@@ -510,13 +512,12 @@ static bool write_group(hid_t g, const ts_sensitivity_input *in, const ts_sobol_
          write_string_attr(scale, "long_name", "swept parameter (scenario path)");
     static const char *const vec_names[] = {"first", "first_lo", "first_hi",
                                             "total", "total_lo", "total_hi"};
-    static const char *const long_names[] = {
-        "first-order Sobol index (Saltelli 2010 estimator)",
-        "lower end of the bootstrap interval of first",
-        "upper end of the bootstrap interval of first",
-        "total-effect Sobol index (Jansen 1999 estimator)",
-        "lower end of the bootstrap interval of total",
-        "upper end of the bootstrap interval of total"};
+    static const char *const long_names[] = {"first-order Sobol index (Saltelli 2010 estimator)",
+                                             "lower end of the bootstrap interval of first",
+                                             "upper end of the bootstrap interval of first",
+                                             "total-effect Sobol index (Jansen 1999 estimator)",
+                                             "lower end of the bootstrap interval of total",
+                                             "upper end of the bootstrap interval of total"};
     for (int v = 0; ok && v < 6; v++) {
         for (hsize_t i = 0; i < k; i++) {
             const ts_sobol_index *x = &idx[i];
@@ -539,8 +540,9 @@ static bool write_group(hid_t g, const ts_sensitivity_input *in, const ts_sobol_
          write_attr(g, "bootstrap_seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &seed) &&
          write_string_attr(g, "estimator_first", "Saltelli et al. (2010)") &&
          write_string_attr(g, "estimator_total", "Jansen (1999)") &&
-         write_string_attr(g, "output", "mean over the done replicates of a point of the "
-                                        "metric's finite values at the tick");
+         write_string_attr(g, "output",
+                           "mean over the done replicates of a point of the "
+                           "metric's finite values at the tick");
     close_id(&scale);
     close_id(&str);
     free(names);
@@ -548,9 +550,9 @@ static bool write_group(hid_t g, const ts_sensitivity_input *in, const ts_sobol_
     return ok;
 }
 
-ts_status ts_sensitivity_write(const char *path, const char *metric,
-                               const ts_sensitivity_input *in, const ts_sobol_options *opt,
-                               const ts_sobol_index *idx, int n_used, ts_error *err)
+ts_status ts_sensitivity_write(const char *path, const char *metric, const ts_sensitivity_input *in,
+                               const ts_sobol_options *opt, const ts_sobol_index *idx, int n_used,
+                               ts_error *err)
 {
     if (!*metric || strchr(metric, '/') || strcmp(metric, ".") == 0 || in->k < 1)
         return ts_error_set(err, TS_EINPUT, "%s: nothing to write for metric '%s'", path, metric);

@@ -22,17 +22,16 @@
 
 /* Small and short, so that the whole file runs in well under a minute under the sanitizers:
  * three organisations of three leaders for a year. */
-static const char *const small =
-    "name: small\n"
-    "seed: 3\n"
-    "ticks: 52\n"
-    "replicates: 48\n"
-    "organisations:\n"
-    "  - {id: a, kind: acute_trust, leaders: 3}\n"
-    "  - {id: b, kind: council, leaders: 3}\n"
-    "  - {id: c, kind: gp_federation, leaders: 3}\n"
-    "relations:\n"
-    "  default: {competition: 0.2, proximity: 0.6}\n";
+static const char *const small = "name: small\n"
+                                 "seed: 3\n"
+                                 "ticks: 52\n"
+                                 "replicates: 48\n"
+                                 "organisations:\n"
+                                 "  - {id: a, kind: acute_trust, leaders: 3}\n"
+                                 "  - {id: b, kind: council, leaders: 3}\n"
+                                 "  - {id: c, kind: gp_federation, leaders: 3}\n"
+                                 "relations:\n"
+                                 "  default: {competition: 0.2, proximity: 0.6}\n";
 
 /* Leaders' propensity to trust strangers sets their priors about people; the organisations'
  * reputation sets the priors of the group images: the survey's inter-individual and
@@ -60,13 +59,12 @@ static void load_targets(ts_targets *t, const char *text)
 }
 
 /* Targets file text: the survey metrics with placeholder means (for objective tests). */
-static const char *const plain_targets =
-    "at: 52\n"
-    "moments:\n"
-    "  - {metric: survey_interindividual, mean: 3.4}\n"
-    "  - {metric: survey_interorg, mean: 2.9}\n"
-    "  - {metric: survey_benevolence, mean: 3.5}\n"
-    "  - {metric: survey_integrity, mean: 3.4}\n";
+static const char *const plain_targets = "at: 52\n"
+                                         "moments:\n"
+                                         "  - {metric: survey_interindividual, mean: 3.4}\n"
+                                         "  - {metric: survey_interorg, mean: 2.9}\n"
+                                         "  - {metric: survey_benevolence, mean: 3.5}\n"
+                                         "  - {metric: survey_integrity, mean: 3.4}\n";
 
 static ts_calibration *calibration(const ts_scenario *sc, const ts_targets *t, int reps,
                                    uint64_t seed, int threads)
@@ -100,8 +98,7 @@ static ts_calib_eval *eval_of(eval_buf *b)
 /* Synthetic targets: the model's own means at the true values over many replicates of another
  * master seed, each with its standard error as `sd`, so the fit's total standard error counts
  * both the targets' noise and the fit's own. */
-static char *synthetic_targets(const ts_scenario *sc, const double *truth, int reps,
-                               uint64_t seed)
+static char *synthetic_targets(const ts_scenario *sc, const double *truth, int reps, uint64_t seed)
 {
     ts_targets plain;
     load_targets(&plain, plain_targets);
@@ -112,13 +109,15 @@ static char *synthetic_targets(const ts_scenario *sc, const double *truth, int r
         fail_msg("%s", err.msg);
     char *text = malloc(4096);
     assert_non_null(text);
-    int len = snprintf(text, 4096, "source: synthetic, %d replicates at seed %llu\nat: 52\n"
-                                   "moments:\n",
+    int len = snprintf(text, 4096,
+                       "source: synthetic, %d replicates at seed %llu\nat: 52\n"
+                       "moments:\n",
                        reps, (unsigned long long)seed);
     for (int k = 0; k < N_MOMENTS; k++) {
         assert_int_equal(b.n[k], reps);
-        len += snprintf(text + len, 4096 - (size_t)len, "  - {metric: %s, mean: %.17g, sd: %.17g}\n",
-                        ts_metric_name(survey_metrics[k]), b.mean[k], b.se[k]);
+        len +=
+            snprintf(text + len, 4096 - (size_t)len, "  - {metric: %s, mean: %.17g, sd: %.17g}\n",
+                     ts_metric_name(survey_metrics[k]), b.mean[k], b.se[k]);
     }
     ts_calibration_free(c);
     ts_targets_destroy(&plain);
@@ -451,8 +450,7 @@ static void the_command_writes_a_fitted_scenario_that_loads_and_a_report(void **
              scenario, bad, fitted);
     assert_int_equal(run_cli(args, out, sizeof out), 2);
     char expected[512];
-    snprintf(expected, sizeof expected,
-             "trustsim: %s:3:5: key 'moments.1': missing 'mean'\n", bad);
+    snprintf(expected, sizeof expected, "trustsim: %s:3:5: key 'moments.1': missing 'mean'\n", bad);
     assert_string_equal(out, expected);
     assert_int_equal(access(fitted, F_OK), -1);
     /* missing --free: usage error */

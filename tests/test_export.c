@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "trustsim/metrics.h"
@@ -20,18 +19,6 @@
 enum { N_POINTS = 2, N_REPS = 3, TICKS = 120, N_TIMES = TICKS + 1, N_ORGS = 3 };
 
 static char h5[256], dir[256];
-
-static int run_cli(const char *args, char *out, size_t cap)
-{
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", TS_CLI, args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 /* A two-point sweep of three organisations, two of which share a collaboration (so the third's
  * trust to them is NaN), run for 120 weekly ticks. */
@@ -45,19 +32,20 @@ static int setup(void **state)
     FILE *f = fopen(yaml, "w");
     if (!f)
         return -1;
-    fprintf(f, "name: export_test\n"
-               "description: Three organisations, two of them collaborating.\n"
-               "seed: 5\nticks: %d\ntick_unit: week\nreplicates: %d\n"
-               "organisations:\n  - {id: acute, kind: acute_trust}\n"
-               "  - {id: council, kind: council}\n  - {id: \"gp,north\", kind: gp_federation}\n"
-               "collaborations:\n  - {id: pair, members: [acute, council]}\n"
-               "sweep:\n  design: list\n  parameters:\n"
-               "    reciprocity.q0: {values: [0.1, 0.3]}\n"
-               "    faith.initial: {values: [0.6, 0.4]}\n",
+    fprintf(f,
+            "name: export_test\n"
+            "description: Three organisations, two of them collaborating.\n"
+            "seed: 5\nticks: %d\ntick_unit: week\nreplicates: %d\n"
+            "organisations:\n  - {id: acute, kind: acute_trust}\n"
+            "  - {id: council, kind: council}\n  - {id: \"gp,north\", kind: gp_federation}\n"
+            "collaborations:\n  - {id: pair, members: [acute, council]}\n"
+            "sweep:\n  design: list\n  parameters:\n"
+            "    reciprocity.q0: {values: [0.1, 0.3]}\n"
+            "    faith.initial: {values: [0.6, 0.4]}\n",
             TICKS, N_REPS);
     fclose(f);
     snprintf(args, sizeof args, "run %s -o %s -q --force -j 2", yaml, h5);
-    int rc = run_cli(args, out, sizeof out);
+    int rc = ts_test_cli(args, out, sizeof out);
     remove(yaml);
     return rc == 0 ? 0 : -1;
 }
@@ -138,7 +126,7 @@ static void export_writes_the_numbers_of_the_file_exactly(void **state)
     (void)state;
     char out[8192], args[1024];
     snprintf(args, sizeof args, "export %s --csv %s", h5, dir);
-    assert_int_equal(run_cli(args, out, sizeof out), 0);
+    assert_int_equal(ts_test_cli(args, out, sizeof out), 0);
     const size_t runs = N_POINTS * N_REPS, metrics = (size_t)ts_metric_count(TS_MODE_STANDARD);
 
     hid_t file = H5Fopen(h5, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -196,25 +184,25 @@ static void export_never_replaces_tables_without_force(void **state)
     fputs("mine\n", f);
     fclose(f);
     snprintf(args, sizeof args, "export %s --csv %s", h5, dir);
-    assert_int_equal(run_cli(args, out, sizeof out), 2);
+    assert_int_equal(ts_test_cli(args, out, sizeof out), 2);
     assert_non_null(strstr(out, "exists (use --force to replace it)"));
     char *kept = ts_test_read_file(path);
     assert_string_equal(kept, "mine\n");
     free(kept);
     snprintf(args, sizeof args, "export %s --csv %s --force", h5, dir);
-    assert_int_equal(run_cli(args, out, sizeof out), 0);
+    assert_int_equal(ts_test_cli(args, out, sizeof out), 0);
     kept = ts_test_read_file(path);
     assert_string_not_equal(kept, "mine\n");
     free(kept);
 
-    assert_int_equal(run_cli("export", out, sizeof out), 2);
+    assert_int_equal(ts_test_cli("export", out, sizeof out), 2);
     snprintf(args, sizeof args, "export %s", h5);
-    assert_int_equal(run_cli(args, out, sizeof out), 2);
+    assert_int_equal(ts_test_cli(args, out, sizeof out), 2);
     assert_non_null(strstr(out, "missing --csv DIR"));
-    assert_int_equal(run_cli("export no-such-file.h5 --csv x", out, sizeof out), 2);
+    assert_int_equal(ts_test_cli("export no-such-file.h5 --csv x", out, sizeof out), 2);
     assert_non_null(strstr(out, "no-such-file.h5: cannot read"));
     snprintf(args, sizeof args, "export %s --csv %s", path, dir); /* a CSV is not HDF5 */
-    assert_int_equal(run_cli(args, out, sizeof out), 2);
+    assert_int_equal(ts_test_cli(args, out, sizeof out), 2);
     assert_non_null(strstr(out, "not an HDF5 file"));
 }
 
@@ -236,7 +224,7 @@ static void export_leaves_out_runs_not_done(void **state)
     H5Fclose(file);
 
     snprintf(args, sizeof args, "export %s --csv %s --force", copy, dir);
-    assert_int_equal(run_cli(args, out, sizeof out), 0);
+    assert_int_equal(ts_test_cli(args, out, sizeof out), 0);
     const size_t runs = N_POINTS * N_REPS - 1, metrics = (size_t)ts_metric_count(TS_MODE_STANDARD);
     char *series = table("series.csv");
     assert_int_equal(count_lines(series), runs * N_TIMES * metrics + 1);
@@ -248,7 +236,7 @@ static void export_leaves_out_runs_not_done(void **state)
     free(ff);
 
     snprintf(args, sizeof args, "info %s", copy);
-    assert_int_equal(run_cli(args, out, sizeof out), 0);
+    assert_int_equal(ts_test_cli(args, out, sizeof out), 0);
     assert_non_null(strstr(out, "5 of 6 runs done"));
     remove(copy);
 }
@@ -274,7 +262,7 @@ static void info_describes_the_file(void **state)
     (void)state;
     char out[16384], args[1024], want[256];
     snprintf(args, sizeof args, "info %s", h5);
-    assert_int_equal(run_cli(args, out, sizeof out), 0);
+    assert_int_equal(ts_test_cli(args, out, sizeof out), 0);
     assert_non_null(strstr(out, "export_test: Three organisations, two of them collaborating."));
     assert_non_null(strstr(out, "design        list: 2 points"));
     assert_non_null(strstr(out, "reciprocity.q0: 2 values from 0.1 to 0.3; point 0: 0.1"));
@@ -292,10 +280,10 @@ static void info_describes_the_file(void **state)
     assert_non_null(strstr(out, "active_orgs"));
     assert_non_null(strstr(out, "stage3_share"));
 
-    assert_int_equal(run_cli("info", out, sizeof out), 2);
-    assert_int_equal(run_cli("info no-such-file.h5", out, sizeof out), 2);
+    assert_int_equal(ts_test_cli("info", out, sizeof out), 2);
+    assert_int_equal(ts_test_cli("info no-such-file.h5", out, sizeof out), 2);
     assert_non_null(strstr(out, "no-such-file.h5: cannot read"));
-    assert_int_equal(run_cli("info --help", out, sizeof out), 0);
+    assert_int_equal(ts_test_cli("info --help", out, sizeof out), 0);
     assert_non_null(strstr(out, "Usage: trustsim info"));
 }
 

@@ -142,8 +142,8 @@ static pid_t start_long_job(bool under_mpirun, const char *out, const char *extr
 {
     char cmd[4096];
     if (under_mpirun)
-        snprintf(cmd, sizeof cmd, "ASAN_OPTIONS='%s' exec '%s' -np 2 %s ", rank_asan,
-                 TS_MPIEXEC, mpirun_flags());
+        snprintf(cmd, sizeof cmd, "ASAN_OPTIONS='%s' exec '%s' -np 2 %s ", rank_asan, TS_MPIEXEC,
+                 mpirun_flags());
     else
         snprintf(cmd, sizeof cmd, "exec ");
     size_t len = strlen(cmd);
@@ -230,9 +230,9 @@ static void two_ranks_write_the_same_file_as_one_process(void **state)
     remove_output("mpi-one.h5");
     remove_output("mpi-np2.h5");
     assert_int_equal(cli("run %s -o mpi-one.h5 -q -j 1", scenario_path), 0);
-    assert_int_equal(mpi(2, "run %s -o mpi-np2.h5 -j 1 --block-runs 1 --progress 2>mpi-np2.log",
-                         scenario_path),
-                     0);
+    assert_int_equal(
+        mpi(2, "run %s -o mpi-np2.h5 -j 1 --block-runs 1 --progress 2>mpi-np2.log", scenario_path),
+        0);
     assert_false(exists("mpi-np2.h5.parts"));
     ts_test_assert_same_datasets("mpi-one.h5", "mpi-np2.h5");
     /* one report for the job, from rank 0, and a progress line over all ranks' runs */
@@ -275,8 +275,7 @@ static void errors_stop_every_rank_with_the_same_status(void **state)
     /* each would hang a rank in a barrier if the ranks did not agree; timeout would say 124 */
     assert_int_equal(mpi(2, "run %s -o mpi-one.h5 -q 2>/dev/null", scenario_path), 2);
     assert_int_equal(mpi(2, "run --resume mpi-none.h5 -q 2>/dev/null"), 2);
-    assert_int_equal(mpi(2, "run %s -o mpi-x.h5 -q --set ticks=-3 2>/dev/null", scenario_path),
-                     2);
+    assert_int_equal(mpi(2, "run %s -o mpi-x.h5 -q --set ticks=-3 2>/dev/null", scenario_path), 2);
     assert_false(exists("mpi-x.h5.parts"));
     /* an unfinished run of the same output is neither joined nor replaced without --resume or
      * --force, and the message says so once, from rank 0 */

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "trustsim/design.h"
@@ -209,18 +208,6 @@ static void unusable_inputs_are_refused(void **state)
 
 /* ---- the command on a real output ---------------------------------------------------------- */
 
-static int run_cli(const char *args, char *out, size_t cap)
-{
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", TS_CLI, args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static const char *write_scenario(const char *design)
 {
     static char path[256];
@@ -248,8 +235,8 @@ static void read_doubles(hid_t file, const char *name, double *buf)
 }
 
 /* The replicate means at the last tick, straight from /series and /done: [n_points]. */
-static void replicate_means(hid_t file, const char *metric, int n_points, int n_reps,
-                            int n_times, double *y)
+static void replicate_means(hid_t file, const char *metric, int n_points, int n_reps, int n_times,
+                            double *y)
 {
     char name[128];
     snprintf(name, sizeof name, "/series/%s", metric);
@@ -282,15 +269,15 @@ static void the_command_stores_the_indices_of_the_replicate_means(void **state)
     const char *scen = write_scenario("saltelli");
     snprintf(h5, sizeof h5, "sens-%ld.h5", (long)getpid());
     snprintf(args, sizeof args, "run %s -o %s -q --force -j 2", scen, h5);
-    assert_int_equal(run_cli(args, out, sizeof out), 0);
+    assert_int_equal(ts_test_cli(args, out, sizeof out), 0);
 
     snprintf(args, sizeof args, "sensitivity %s --metric coop_rate --bootstrap 200", h5);
-    assert_int_equal(run_cli(args, out, sizeof out), 0);
+    assert_int_equal(ts_test_cli(args, out, sizeof out), 0);
     assert_non_null(strstr(out, "reciprocity.q0"));
     assert_non_null(strstr(out, "faith.initial"));
     assert_non_null(strstr(out, "at tick 12"));
     /* a second analysis of the same metric replaces the first */
-    assert_int_equal(run_cli(args, out, sizeof out), 0);
+    assert_int_equal(ts_test_cli(args, out, sizeof out), 0);
 
     const int n = 6, k = 2, n_points = n * (k + 2), n_reps = 3, n_times = 13;
     hid_t file = H5Fopen(h5, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -343,25 +330,25 @@ static void the_command_stores_the_indices_of_the_replicate_means(void **state)
 
     /* mistakes a user can make: exit 2 and a message naming the fault */
     snprintf(args, sizeof args, "sensitivity %s --metric no_such_metric", h5);
-    assert_int_equal(run_cli(args, out, sizeof out), 2);
+    assert_int_equal(ts_test_cli(args, out, sizeof out), 2);
     assert_non_null(strstr(out, "no metric 'no_such_metric'"));
     snprintf(args, sizeof args, "sensitivity %s --metric coop_rate --at 13", h5);
-    assert_int_equal(run_cli(args, out, sizeof out), 2);
+    assert_int_equal(ts_test_cli(args, out, sizeof out), 2);
     assert_non_null(strstr(out, "tick 13 is outside"));
     snprintf(args, sizeof args, "sensitivity %s", h5);
-    assert_int_equal(run_cli(args, out, sizeof out), 2);
+    assert_int_equal(ts_test_cli(args, out, sizeof out), 2);
     assert_non_null(strstr(out, "missing --metric"));
-    assert_int_equal(run_cli("sensitivity no-such-file.h5 --metric coop_rate", out, sizeof out),
+    assert_int_equal(ts_test_cli("sensitivity no-such-file.h5 --metric coop_rate", out, sizeof out),
                      2);
-    assert_int_equal(run_cli("sensitivity --help", out, sizeof out), 0);
+    assert_int_equal(ts_test_cli("sensitivity --help", out, sizeof out), 0);
     remove(h5);
 
     /* a design that is not Saltelli's */
     scen = write_scenario("sobol");
     snprintf(args, sizeof args, "run %s -o %s -q --force -j 2", scen, h5);
-    assert_int_equal(run_cli(args, out, sizeof out), 0);
+    assert_int_equal(ts_test_cli(args, out, sizeof out), 0);
     snprintf(args, sizeof args, "sensitivity %s --metric coop_rate", h5);
-    assert_int_equal(run_cli(args, out, sizeof out), 2);
+    assert_int_equal(ts_test_cli(args, out, sizeof out), 2);
     assert_non_null(strstr(out, "need a saltelli sweep; this file's design is sobol"));
     remove(h5);
     remove(scen);

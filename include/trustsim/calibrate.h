@@ -57,8 +57,7 @@ typedef struct ts_targets {
  * On failure t holds nothing to free. */
 ts_status ts_targets_load(ts_targets *t, const char *path, ts_error *err);
 /* Same, from text in memory; `name` stands for the file name in error messages. */
-ts_status ts_targets_load_string(ts_targets *t, const char *text, const char *name,
-                                 ts_error *err);
+ts_status ts_targets_load_string(ts_targets *t, const char *text, const char *name, ts_error *err);
 void ts_targets_destroy(ts_targets *t);
 
 /* ---- calibration ------------------------------------------------------------------------- */
@@ -75,8 +74,8 @@ typedef enum ts_transform {
  * element of a list (organisations, collaborations, archetypes, events, relations.pairs), all
  * tied to one value: `organisations.*.internal_trust`. */
 typedef struct ts_free_param {
-    char path[256]; /* as given */
-    int n_tied;     /* concrete paths it sets (1 without `*`) */
+    char path[256];  /* as given */
+    int n_tied;      /* concrete paths it sets (1 without `*`) */
     double min, max; /* schema range; -inf / inf when open-ended */
     bool min_open, max_open;
     ts_transform transform;
@@ -106,7 +105,7 @@ void ts_calib_options_init(ts_calib_options *o);
 
 /* The simulated moments at one parameter point. */
 typedef struct ts_calib_eval {
-    double distance; /* sum_k weight_k (mean_k - sim_mean_k)^2; inf when a moment has no value */
+    double distance;  /* sum_k weight_k (mean_k - sim_mean_k)^2; inf when a moment has no value */
     double *sim_mean; /* [n_moments]: mean over replicates with a finite value */
     double *sim_se;   /* [n_moments]: standard error of that mean (sd / sqrt(n)) */
     int *n_valid;     /* [n_moments]: replicates with a finite value */
@@ -114,16 +113,16 @@ typedef struct ts_calib_eval {
 
 /* What a fit found. Arrays belong to the calibration. */
 typedef struct ts_calib_fit {
-    double *value;         /* [n_free] fitted values */
+    double *value;            /* [n_free] fitted values */
     ts_calib_eval start_eval; /* the simulated moments at the start values */
     double start_distance;    /* start_eval.distance */
     ts_calib_eval best;       /* the simulated moments at the fitted values */
-    int iterations;        /* simplex iterations, restarts included */
-    int evaluations;       /* objective evaluations (each R runs) */
-    int runs;              /* simplex runs (1 + restarts actually made) */
-    bool converged;        /* the last run met the tolerance before max_iter */
-    double size;           /* simplex size at the end */
-    int penalised;         /* evaluations at points the schema's cross-field rules refuse */
+    int iterations;           /* simplex iterations, restarts included */
+    int evaluations;          /* objective evaluations (each R runs) */
+    int runs;                 /* simplex runs (1 + restarts actually made) */
+    bool converged;           /* the last run met the tolerance before max_iter */
+    double size;              /* simplex size at the end */
+    int penalised;            /* evaluations at points the schema's cross-field rules refuse */
     char penalty_reason[256]; /* the first such refusal */
     /* d sim_mean_k / d value_j by central differences (one-sided at a bound), [n_moments][n_free],
      * and the linearised standard errors of the fitted values:
@@ -141,7 +140,7 @@ typedef struct ts_calib_fit {
 } ts_calib_fit;
 
 typedef struct ts_calibration {
-    ts_params base;           /* deep copy of the scenario's parameters */
+    ts_params base;            /* deep copy of the scenario's parameters */
     const ts_targets *targets; /* borrowed: must outlive the calibration */
     ts_calib_options opt;
     int n_free;
@@ -149,7 +148,7 @@ typedef struct ts_calibration {
     char (*tied)[256]; /* concrete paths: those of free[j] are tied[tied_begin[j] .. +n_tied) */
     int *tied_begin;
     int n_moments;
-    int *at;   /* [n_moments] the tick each moment is read at */
+    int *at; /* [n_moments] the tick each moment is read at */
     int max_at;
     int evaluations; /* objective evaluations so far */
     ts_calib_fit fit;
@@ -159,13 +158,13 @@ typedef struct ts_calibration {
 } ts_calibration;
 
 /* Set up a calibration of `base` (which may hold --set overrides) against `targets`, with the
- * scalar paths (or `*` patterns) free_paths[0..n_free) free. Checks that every path is a continuous parameter
- * (integers and booleans are refused), that the metrics exist in the scenario's mode, that each
- * moment's tick is within the horizon, and that the scenario has no sweep block. On failure *out
- * is NULL. */
+ * scalar paths (or `*` patterns) free_paths[0..n_free) free. Checks that every path is a continuous
+ * parameter (integers and booleans are refused), that the metrics exist in the scenario's mode,
+ * that each moment's tick is within the horizon, and that the scenario has no sweep block. On
+ * failure *out is NULL. */
 ts_status ts_calibration_alloc(ts_calibration **out, const ts_params *base,
-                               const ts_targets *targets, const char *const *free_paths,
-                               int n_free, const ts_calib_options *opt, ts_error *err);
+                               const ts_targets *targets, const char *const *free_paths, int n_free,
+                               const ts_calib_options *opt, ts_error *err);
 void ts_calibration_free(ts_calibration *c);
 
 /* Simulate the moments at the parameter values x[n_free] (natural scale, inside the bounds) and
@@ -182,7 +181,7 @@ ts_status ts_calibration_run(ts_calibration *c, ts_error *err);
 typedef struct ts_calib_report_info {
     const char *scenario_path;
     const char *targets_path;
-    const char *command; /* the command line that made it */
+    const char *command;     /* the command line that made it */
     const char *const *sets; /* --set overrides */
     int n_sets;
 } ts_calib_report_info;
@@ -195,6 +194,9 @@ char *ts_calibration_fitted_yaml(const ts_calibration *c, const ts_calib_report_
 /* Write DIR/report.md (for people) and DIR/fit.json (for programs); DIR is created if missing. */
 ts_status ts_calibration_write_report(const ts_calibration *c, const ts_calib_report_info *info,
                                       const char *dir, ts_error *err);
+
+/* Whether free parameter j was fitted within 1% of a bound of its range (see the report). */
+bool ts_calibration_at_bound(const ts_calibration *c, int j);
 
 const char *ts_transform_name(ts_transform t);
 /* The transforms themselves, for tests and tools. */

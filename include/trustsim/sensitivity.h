@@ -14,9 +14,9 @@
  *   total effect (Jansen 1999, Comput. Phys. Commun. 117:35-43)
  *       ST_i = (1/(2N)) sum_j (f_A,j - f_ABi,j)^2 / V
  * Centring f_B on m leaves the estimator's expectation as it is and keeps its variance from
- * growing with the square of the mean output. Intervals: percentile bootstrap over the base rows j (each row keeps its k+2 outputs
- * together), drawn with the project's generator (rng.h) from a given seed, so they are
- * reproducible. */
+ * growing with the square of the mean output. Intervals: percentile bootstrap over the base rows j
+ * (each row keeps its k+2 outputs together), drawn with the project's generator (rng.h) from a
+ * given seed, so they are reproducible. */
 #ifndef TRUSTSIM_SENSITIVITY_H
 #define TRUSTSIM_SENSITIVITY_H
 
@@ -37,9 +37,9 @@ typedef struct ts_sobol_index {
 } ts_sobol_index;
 
 typedef struct ts_sobol_options {
-    int bootstrap;  /* resamples of the base rows; 0: no intervals */
-    double level;   /* interval level in (0, 1), e.g. 0.95 */
-    uint64_t seed;  /* seed of the resampling generator */
+    int bootstrap; /* resamples of the base rows; 0: no intervals */
+    double level;  /* interval level in (0, 1), e.g. 0.95 */
+    uint64_t seed; /* seed of the resampling generator */
 } ts_sobol_options;
 
 /* Indices of the k parameters from the n * (k + 2) outputs y in design order, into out[k].
@@ -56,14 +56,14 @@ uint64_t ts_sensitivity_seed(uint64_t master_seed);
 
 /* What an output file gives a sensitivity analysis of one metric at one tick. */
 typedef struct ts_sensitivity_input {
-    int n;                /* base samples N */
-    int k;                /* swept parameters */
-    char (*names)[256];   /* their paths, [k] */
-    double *y;            /* [n * (k + 2)]: per point, the mean over its done replicates of the
-                           * metric's finite values at the tick (NaN when there are none) */
-    size_t n_replicates;  /* replicates per point in the file */
-    size_t runs_done;     /* done runs over all points */
-    long tick;            /* the tick read */
+    int n;               /* base samples N */
+    int k;               /* swept parameters */
+    char (*names)[256];  /* their paths, [k] */
+    double *y;           /* [n * (k + 2)]: per point, the mean over its done replicates of the
+                          * metric's finite values at the tick (NaN when there are none) */
+    size_t n_replicates; /* replicates per point in the file */
+    size_t runs_done;    /* done runs over all points */
+    long tick;           /* the tick read */
     long last_tick;
     uint64_t master_seed; /* the file's master_seed attribute */
 } ts_sensitivity_input;
@@ -82,9 +82,9 @@ void ts_sensitivity_input_destroy(ts_sensitivity_input *in);
  * /sensitivity/<metric>/parameter and attributes tick, n_base, n_used, bootstrap, level,
  * bootstrap_seed, estimator_first, estimator_total. A previous analysis of the same metric is
  * replaced. */
-ts_status ts_sensitivity_write(const char *path, const char *metric,
-                               const ts_sensitivity_input *in, const ts_sobol_options *opt,
-                               const ts_sobol_index *idx, int n_used, ts_error *err);
+ts_status ts_sensitivity_write(const char *path, const char *metric, const ts_sensitivity_input *in,
+                               const ts_sobol_options *opt, const ts_sobol_index *idx, int n_used,
+                               ts_error *err);
 
 #ifdef __cplusplus
 }

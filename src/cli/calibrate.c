@@ -132,18 +132,17 @@ static void show_progress(void *ctx, int iteration, double distance)
 static void print_summary(const ts_calibration *c, const char *targets_path)
 {
     const ts_calib_fit *f = &c->fit;
-    printf("calibrated scenario '%s' to %s: %d moments, %d replicates, seed %llu\n",
-           c->base.name, targets_path, c->n_moments, c->opt.replicates,
-           (unsigned long long)c->opt.seed);
-    printf("distance %.6g -> %.6g: %d iterations, %d evaluations, %s, %.1f s\n",
-           f->start_distance, f->best.distance, f->iterations, f->evaluations,
+    printf("calibrated scenario '%s' to %s: %d moments, %d replicates, seed %llu\n", c->base.name,
+           targets_path, c->n_moments, c->opt.replicates, (unsigned long long)c->opt.seed);
+    printf("distance %.6g -> %.6g: %d iterations, %d evaluations, %s, %.1f s\n", f->start_distance,
+           f->best.distance, f->iterations, f->evaluations,
            f->converged ? "converged" : "not converged (raise --max-iter?)", f->seconds);
     if (f->penalised)
         printf("%d evaluations penalised; the first: %s\n", f->penalised, f->penalty_reason);
     printf("\n%-40s %10s %10s %10s\n", "parameter", "start", "fitted", "se(sim)");
     for (int j = 0; j < c->n_free; j++)
-        printf("%-40s %10.4g %10.4g %10.2g\n", c->free[j].path, c->free[j].start, f->value[j],
-               f->se_sim[j]);
+        printf("%-40s %10.4g %10.4g %10.2g%s\n", c->free[j].path, c->free[j].start, f->value[j],
+               f->se_sim[j], ts_calibration_at_bound(c, j) ? "  at a bound" : "");
     printf("\n%-28s %5s %8s %10s %8s %9s\n", "moment", "tick", "target", "fitted", "(se)",
            "residual");
     for (int k = 0; k < c->n_moments; k++) {
@@ -153,8 +152,7 @@ static void print_summary(const ts_calibration *c, const char *targets_path)
     }
 }
 
-static int write_fitted(const ts_calibration *c, const ts_calib_report_info *info,
-                        const char *out)
+static int write_fitted(const ts_calibration *c, const ts_calib_report_info *info, const char *out)
 {
     char *yaml = ts_calibration_fitted_yaml(c, info);
     if (!yaml) {
@@ -240,8 +238,8 @@ int cmd_calibrate(int argc, char **argv)
         case 's': {
             char *end;
             if (!*optarg || *optarg == '-' || (seed = strtoull(optarg, &end, 10), *end)) {
-                rc = usage_error(calibrate_usage,
-                                 "--seed expects a non-negative integer, got '%s'", optarg);
+                rc = usage_error(calibrate_usage, "--seed expects a non-negative integer, got '%s'",
+                                 optarg);
                 goto done;
             }
             have_seed = true;
@@ -290,8 +288,8 @@ int cmd_calibrate(int argc, char **argv)
             break;
         case OPT_RESTARTS:
             if (!parse_int(optarg, 0, 1000L, &v)) {
-                rc = usage_error(calibrate_usage,
-                                 "--restarts expects an integer >= 0, got '%s'", optarg);
+                rc = usage_error(calibrate_usage, "--restarts expects an integer >= 0, got '%s'",
+                                 optarg);
                 goto done;
             }
             opt.restarts = (int)v;
@@ -350,8 +348,8 @@ int cmd_calibrate(int argc, char **argv)
         opt.at = (int)at;
         if (!quiet && isatty(STDERR_FILENO))
             opt.progress = show_progress;
-        st = ts_calibration_alloc(&cal, &sc.params, &tg, (const char *const *)paths, n_paths,
-                                  &opt, &err);
+        st = ts_calibration_alloc(&cal, &sc.params, &tg, (const char *const *)paths, n_paths, &opt,
+                                  &err);
     }
     if (st == TS_OK) {
         st = ts_calibration_run(cal, &err);

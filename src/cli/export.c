@@ -20,11 +20,7 @@
 
 /* CMakeLists.txt gives the command no HDF5 include directory of its own; fall back to Debian's
  * location of the serial library's headers when the compiler does not find them. */
-#if __has_include(<hdf5.h>)
 #include <hdf5.h>
-#else
-#include <hdf5/serial/hdf5.h>
-#endif
 
 #include "commands.h"
 #include "trustsim/metrics.h"
@@ -57,12 +53,12 @@ typedef struct source {
     const char *path;
     hid_t file;
     size_t n_points, n_reps, n_times, n_orgs;
-    int64_t *ticks;  /* [n_times] */
-    uint8_t *done;   /* [n_points * n_reps] */
-    char **orgs;     /* [n_orgs] */
-    char **metrics;  /* [n_metrics]: rank-3 datasets of /series, in the model's order */
+    int64_t *ticks; /* [n_times] */
+    uint8_t *done;  /* [n_points * n_reps] */
+    char **orgs;    /* [n_orgs] */
+    char **metrics; /* [n_metrics]: rank-3 datasets of /series, in the model's order */
     int n_metrics;
-    char **params;   /* [n_params]: datasets of /points */
+    char **params; /* [n_params]: datasets of /points */
     int n_params;
 } source;
 
@@ -465,8 +461,8 @@ static ts_status write_faith(source *s, FILE *f, ts_error *err)
     const size_t n = s->n_reps * s->n_orgs;
     double *faith = malloc((n + 1) * sizeof *faith);
     uint8_t *active = malloc(n + 1);
-    ts_status st = faith && active ? TS_OK
-                                   : ts_error_set(err, TS_ERUNTIME, "out of memory for /final");
+    ts_status st =
+        faith && active ? TS_OK : ts_error_set(err, TS_ERUNTIME, "out of memory for /final");
     fputs("point,replicate,organisation,faith,active\n", f);
     for (size_t p = 0; st == TS_OK && p < s->n_points; p++) {
         if (!read_point(s, "/final/faith", 3, p, H5T_NATIVE_DOUBLE, faith) ||
@@ -588,8 +584,9 @@ int cmd_export(int argc, char **argv)
     for (int t = 0; st == TS_OK && t < N_TABLES; t++)
         st = write_table(&s, dir, t, &err);
     if (st == TS_OK)
-        fprintf(stderr, "wrote %s/{series,points,final_trust,final_stage,final_faith}.csv (%zu "
-                        "runs done, %d metrics, %zu ticks)\n",
+        fprintf(stderr,
+                "wrote %s/{series,points,final_trust,final_stage,final_faith}.csv (%zu "
+                "runs done, %d metrics, %zu ticks)\n",
                 dir, count_done(&s), s.n_metrics, s.n_times);
     else
         fprintf(stderr, "trustsim: %s\n", err.msg);

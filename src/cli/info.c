@@ -19,11 +19,7 @@
 
 /* CMakeLists.txt gives the command no HDF5 include directory of its own; fall back to Debian's
  * location of the serial library's headers when the compiler does not find them. */
-#if __has_include(<hdf5.h>)
 #include <hdf5.h>
-#else
-#include <hdf5/serial/hdf5.h>
-#endif
 
 #include "commands.h"
 #include "trustsim/compare.h"
@@ -108,9 +104,8 @@ static hssize_t n_elements(hid_t file, const char *name)
 static herr_t count_metric(hid_t group, const char *name, const H5L_info_t *info, void *data)
 {
     (void)info;
-    hid_t d = H5Oexists_by_name(group, name, H5P_DEFAULT) > 0
-                  ? H5Dopen2(group, name, H5P_DEFAULT)
-                  : H5I_INVALID_HID;
+    hid_t d = H5Oexists_by_name(group, name, H5P_DEFAULT) > 0 ? H5Dopen2(group, name, H5P_DEFAULT)
+                                                              : H5I_INVALID_HID;
     hid_t sp = d >= 0 ? H5Dget_space(d) : H5I_INVALID_HID;
     if (sp >= 0 && H5Sget_simple_extent_ndims(sp) == 3)
         ++*(int *)data;
@@ -191,9 +186,8 @@ static void print_design(hid_t file, const ts_params *p, size_t n_points)
     for (int k = 0; col && k < sw->n_params; k++) {
         char name[300], text[128] = "not stored";
         snprintf(name, sizeof name, "/points/%s", sw->params[k].path);
-        hid_t d = exists(file, "/points") && exists(file, name)
-                      ? H5Dopen2(file, name, H5P_DEFAULT)
-                      : H5I_INVALID_HID;
+        hid_t d = exists(file, "/points") && exists(file, name) ? H5Dopen2(file, name, H5P_DEFAULT)
+                                                                : H5I_INVALID_HID;
         if (d >= 0 && n_elements(file, name) == (hssize_t)n_points &&
             H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, col) >= 0) {
             describe_values(col, n_points, text, sizeof text);
@@ -236,8 +230,9 @@ static ts_status describe(hid_t file, const char *path, ts_error *err)
     char *resolved = NULL;
     if (n_done_cells < 0 || n_times < 1 || n_orgs < 0 || !exists(file, "/series") ||
         !read_strings(file, "/scenario/resolved", &resolved))
-        return ts_error_set(err, TS_EINPUT, "%s: not a trustsim output (no /done, /time, "
-                                            "/organisation, /series or /scenario/resolved)",
+        return ts_error_set(err, TS_EINPUT,
+                            "%s: not a trustsim output (no /done, /time, "
+                            "/organisation, /series or /scenario/resolved)",
                             path);
     char name[300];
     snprintf(name, sizeof name, "%s:/scenario/resolved", path);

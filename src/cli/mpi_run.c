@@ -197,8 +197,10 @@ static int run_ranks(const ts_scenario *sc, const char *out, const ts_ensemble_o
         return (int)first[0];
 
     long *counter = NULL;
-    shared_counter c = {.ranks = ranks, .progress = rank == 0 && opt->progress,
-                        .whole_job = opt->shard_count <= 1, .runs_total = (size_t)first[1]};
+    shared_counter c = {.ranks = ranks,
+                        .progress = rank == 0 && opt->progress,
+                        .whole_job = opt->shard_count <= 1,
+                        .runs_total = (size_t)first[1]};
     MPI_Win_allocate(rank == 0 ? (MPI_Aint)sizeof(long) : 0, (int)sizeof(long), MPI_INFO_NULL,
                      MPI_COMM_WORLD, &counter, &c.win);
     if (rank == 0) {
@@ -227,8 +229,7 @@ static int run_ranks(const ts_scenario *sc, const char *out, const ts_ensemble_o
                     opt->shard_count > 1 ? "the same command continues this shard"
                                          : "continue with trustsim run --resume ",
                     opt->shard_count > 1 ? "" : out);
-        return job == TS_EINTERRUPTED ? 128 + (worst[1] ? (int)worst[1] : SIGINT)
-                                      : exit_for(job);
+        return job == TS_EINTERRUPTED ? 128 + (worst[1] ? (int)worst[1] : SIGINT) : exit_for(job);
     }
     int rc = 0;
     if (opt->shard_count > 1) { /* the other shards are not done: `trustsim merge` joins them */
@@ -241,8 +242,8 @@ static int run_ranks(const ts_scenario *sc, const char *out, const ts_ensemble_o
         if (ms != TS_OK)
             fprintf(stderr, "trustsim: %s\n", err.msg);
         else if (!quiet)
-            fprintf(stderr, "wrote %s (%zu runs on %d ranks, %.1f s)\n", out,
-                    (size_t)first[1], ranks, now_seconds() - t0);
+            fprintf(stderr, "wrote %s (%zu runs on %d ranks, %.1f s)\n", out, (size_t)first[1],
+                    ranks, now_seconds() - t0);
         rc = exit_for(ms);
     }
     MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);

@@ -51,8 +51,8 @@ static int name_width(const ts_sensitivity_input *in)
 static void print_table(const char *path, const char *metric, const ts_sensitivity_input *in,
                         const ts_sobol_options *opt, const ts_sobol_index *idx, int n_used)
 {
-    printf("%s: Sobol indices of %s at tick %ld (saltelli design, N = %d, %d parameters)\n",
-           path, metric, in->tick, in->n, in->k);
+    printf("%s: Sobol indices of %s at tick %ld (saltelli design, N = %d, %d parameters)\n", path,
+           metric, in->tick, in->n, in->k);
     printf("output of a point: mean of %s over its done replicates (%zu runs done of %zu)\n",
            metric, in->runs_done, in->n_replicates * (size_t)in->n * (size_t)(in->k + 2));
     if (opt->bootstrap > 0)
@@ -93,13 +93,13 @@ int cmd_sensitivity(int argc, char **argv)
             break;
         case 't':
             if (!parse_long(optarg, 0, 1000000000L, &tick))
-                return usage_error(sensitivity_usage,
-                                   "--at expects a non-negative tick, got '%s'", optarg);
+                return usage_error(sensitivity_usage, "--at expects a non-negative tick, got '%s'",
+                                   optarg);
             break;
         case 'b':
-            if (!parse_long(optarg, 0, 1000000L, &boot))
+            if (!parse_long(optarg, 0, 100000L, &boot))
                 return usage_error(sensitivity_usage,
-                                   "--bootstrap expects an integer from 0 to 1000000, got '%s'",
+                                   "--bootstrap expects an integer from 0 to 100000, got '%s'",
                                    optarg);
             break;
         case 'h':
