@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Install what is missing, build with address and undefined-behaviour sanitizers and warnings
-# as errors, and run the whole test suite with ctest.
+# Install what is missing, then run the whole test suite two ways: every test executable (and
+# the command on a small ensemble) under valgrind's memcheck in a build without sanitizers, and
+# the suite with ctest in a build with address and undefined-behaviour sanitizers and warnings
+# as errors. Extra arguments go to ctest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+scripts/memcheck.sh
 cmake --preset ci >/dev/null
 cmake --build --preset ci -j "$(nproc)"
 ctest --preset ci "$@"
