@@ -5,7 +5,7 @@
 # start, another survey tick, the case-study scenarios), summarised in alternatives.md.
 # results/calibration/README.md discusses the fit. Every number is reproduced exactly (common
 # random numbers, results independent of the thread count) except the run times.
-# Takes about five minutes on two cores. Usage: scripts/calibrate.sh [--main-only]
+# Takes about seven minutes on two cores. Usage: scripts/calibrate.sh [--main-only]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! { cmake --preset release >/dev/null && cmake --build --preset release -j "$(nproc)"; }; then
@@ -45,6 +45,8 @@ for o in acute community mental_health gp_federation council ccg; do
   other+=(--set "organisations.$o.reputation=0.7" --set "organisations.$o.internal_trust=0.5")
 done
 run_alt other_start scenarios/baseline.yaml --free "$free" "${other[@]}"
+run_alt three_parameters scenarios/baseline.yaml \
+  --free 'leader_defaults.propensity,organisations.*.reputation,organisations.*.internal_trust'
 run_alt two_parameters scenarios/baseline.yaml \
   --free 'leader_defaults.propensity,organisations.*.reputation'
 run_alt at_five_years scenarios/baseline.yaml --free "$free" --at 260
@@ -58,7 +60,8 @@ import json, os, sys
 out = sys.argv[1]
 runs = [("main fit (400 replicates)", os.path.join(out, "fit.json"))]
 alt = os.path.join(out, "alternatives")
-for name in ["four_parameters_r100", "other_start", "two_parameters", "at_five_years",
+for name in ["four_parameters_r100", "other_start", "three_parameters", "two_parameters",
+             "at_five_years",
              "royal_free_london", "stockport_together", "somerset_symphony"]:
     runs.append((name, os.path.join(alt, name, "fit.json")))
 fits = [(n, json.load(open(p))) for n, p in runs]
@@ -82,11 +85,16 @@ for _, f in fits:
     for p in f["parameters"]:
         if p["path"] not in paths:
             paths.append(p["path"])
-print("| fit | " + " | ".join(f"`{p}`" for p in paths) + " | iterations | seconds |")
-print("| --- |" + " ---: |" * (len(paths) + 2))
+print("| fit | " + " | ".join(f"`{p}`" for p in paths)
+      + " | smallest singular value | iterations | seconds |")
+print("| --- |" + " ---: |" * (len(paths) + 3))
 for name, f in fits:
     by = {p["path"]: p for p in f["parameters"]}
     cells = [f"{by[p]['fitted']:.3f} ({by[p]['start']:.2f})" if p in by else "" for p in paths]
-    print(f"| {name} | " + " | ".join(cells) + f" | {f['iterations']} | {f['seconds']:.0f} |")
+    sv = f["identification"]["singular_values"][-1]
+    print(f"| {name} | " + " | ".join(cells)
+          + f" | {sv:.3g} | {f['iterations']} | {f['seconds']:.0f} |")
+print("\nThe smallest singular value of W^(1/2) G measures how well the worst-determined "
+      "combination of the free parameters is seen by the five means (see `report.md`).")
 EOF
 echo "wrote $out/alternatives.md"

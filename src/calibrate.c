@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <gsl/gsl_eigen.h>
 #include <gsl/gsl_multimin.h>
 #include <omp.h>
 #include <yaml.h>
@@ -679,6 +680,8 @@ static void fit_free(ts_calib_fit *f)
     free(f->jacobian);
     free(f->se_sim);
     free(f->se);
+    free(f->singular);
+    free(f->weakest);
     free(f->trace);
     memset(f, 0, sizeof *f);
 }
@@ -1026,6 +1029,46 @@ bool ts_calibration_at_bound(const ts_calibration *c, int j)
     return c->fit.value && near_bound(&c->free[j], c->fit.value[j]);
 }
 
+/* Singular values of W^(1/2) G from the eigenvalues of G'WG, and the weakest direction. */
+static void identification(ts_calib_fit *fit, const double *gwg, int J)
+{
+    for (int j = 0; j < J; j++)
+        fit->singular[j] = fit->weakest[j] = NAN;
+    for (int i = 0; i < J * J; i++)
+        if (!isfinite(gwg[i]))
+            return;
+    gsl_matrix *m = gsl_matrix_alloc((size_t)J, (size_t)J);
+    gsl_matrix *v = gsl_matrix_alloc((size_t)J, (size_t)J);
+    gsl_vector *e = gsl_vector_alloc((size_t)J);
+    gsl_eigen_symmv_workspace *w = gsl_eigen_symmv_alloc((size_t)J);
+    if (m && v && e && w) {
+        for (int i = 0; i < J; i++)
+            for (int j = 0; j < J; j++)
+                gsl_matrix_set(m, (size_t)i, (size_t)j, gwg[i * J + j]);
+        if (gsl_eigen_symmv(m, e, v, w) == GSL_SUCCESS &&
+            gsl_eigen_symmv_sort(e, v, GSL_EIGEN_SORT_VAL_DESC) == GSL_SUCCESS) {
+            double sign = 0; /* make the largest component positive, for a stable report */
+            for (int j = 0; j < J; j++) {
+                fit->singular[j] = sqrt(fmax(0, gsl_vector_get(e, (size_t)j)));
+                double x = gsl_matrix_get(v, (size_t)j, (size_t)(J - 1));
+                if (fabs(x) > fabs(sign))
+                    sign = x;
+            }
+            for (int j = 0; j < J; j++)
+                fit->weakest[j] =
+                    gsl_matrix_get(v, (size_t)j, (size_t)(J - 1)) * (sign < 0 ? -1 : 1);
+        }
+    }
+    if (w)
+        gsl_eigen_symmv_free(w);
+    if (e)
+        gsl_vector_free(e);
+    if (v)
+        gsl_matrix_free(v);
+    if (m)
+        gsl_matrix_free(m);
+}
+
 /* Jacobian of the simulated means at the fitted values, and the sandwich standard errors. */
 static ts_status sensitivity(ts_calibration *c, ts_error *err)
 {
@@ -1091,6 +1134,7 @@ static ts_status sensitivity(ts_calibration *c, ts_error *err)
         fit->se_sim[i] = NAN;
         fit->se[i] = NAN;
     }
+    identification(fit, gwg, J);
     if (!invert(gwg, J))
         goto done;
     for (int i = 0; i < J; i++)
@@ -1140,10 +1184,13 @@ ts_status ts_calibration_run(ts_calibration *c, ts_error *err)
     fit->jacobian = calloc((size_t)K * J, sizeof *fit->jacobian);
     fit->se_sim = calloc((size_t)J, sizeof *fit->se_sim);
     fit->se = calloc((size_t)J, sizeof *fit->se);
+    fit->singular = calloc((size_t)J, sizeof *fit->singular);
+    fit->weakest = calloc((size_t)J, sizeof *fit->weakest);
     fit->trace = calloc((size_t)c->opt.max_iter, sizeof *fit->trace);
     ts_status st = TS_OK;
-    if (!u || !steps || !fit->value || !fit->jacobian || !fit->se_sim || !fit->se || !fit->trace ||
-        !eval_alloc(&fit->start_eval, K) || !eval_alloc(&fit->best, K) || !eval_alloc(&o.ev, K) ||
+    if (!u || !steps || !fit->value || !fit->jacobian || !fit->se_sim || !fit->se ||
+        !fit->singular || !fit->weakest || !fit->trace || !eval_alloc(&fit->start_eval, K) ||
+        !eval_alloc(&fit->best, K) || !eval_alloc(&o.ev, K) ||
         !(mz = gsl_multimin_fminimizer_alloc(gsl_multimin_fminimizer_nmsimplex2, (size_t)J))) {
         st = ts_error_set(err, TS_ERUNTIME, "out of memory");
         goto done;
@@ -1151,6 +1198,7 @@ ts_status ts_calibration_run(ts_calibration *c, ts_error *err)
     for (int j = 0; j < J; j++) {
         fit->value[j] = c->free[j].start;
         fit->se_sim[j] = fit->se[j] = NAN;
+        fit->singular[j] = fit->weakest[j] = NAN;
     }
     for (int i = 0; i < K * J; i++)
         fit->jacobian[i] = NAN;
@@ -1452,7 +1500,11 @@ static void write_json(const ts_calibration *c, const ts_calib_report_info *info
         js_nums(b, fit->jacobian + (size_t)k * c->n_free, c->n_free, 1);
         sb_printf(b, "}%s\n", k + 1 < c->n_moments ? "," : "");
     }
-    sb_printf(b, "  ],\n  \"distance\": {\"start\": ");
+    sb_printf(b, "  ],\n  \"identification\": {\"singular_values\": ");
+    js_nums(b, fit->singular, c->n_free, 1);
+    sb_printf(b, ", \"weakest_direction\": ");
+    js_nums(b, fit->weakest, c->n_free, 1);
+    sb_printf(b, "},\n  \"distance\": {\"start\": ");
     js_num(b, fit->start_distance);
     sb_printf(b, ", \"fitted\": ");
     js_num(b, fit->best.distance);
@@ -1563,6 +1615,20 @@ static void write_markdown(const ts_calibration *c, const ts_calib_report_info *
             for (int j = 0; j < J; j++)
                 sb_printf(b, " %+.3f |", fit->jacobian[(size_t)k * J + j]);
             sb_printf(b, "\n");
+        }
+        if (isfinite(fit->singular[J - 1])) {
+            sb_printf(b, "\nIdentification: the singular values of W^(1/2) G (G the table above, W "
+                         "the weights) are");
+            for (int j = 0; j < J; j++)
+                sb_printf(b, "%s%.3g", j ? ", " : " ", fit->singular[j]);
+            sb_printf(b, ". The weakest direction, the unit change of the parameters");
+            for (int j = 0; j < J; j++)
+                sb_printf(b, "%s%+.2f `%s`", j ? ", " : " ", fit->weakest[j], c->free[j].path);
+            sb_printf(b,
+                      ", moves the weighted moments by %.3g only: that combination is known to "
+                      "within about sigma / %.3g, with sigma the standard error of the targets "
+                      "in the units of the weighted moments (1 when the weights are 1/sd^2).\n",
+                      fit->singular[J - 1], fit->singular[J - 1]);
         }
     }
     sb_printf(b, "\n## Convergence\n\nBest distance after iteration:\n\n| iteration | distance "

@@ -152,6 +152,14 @@ static void free_list(char **names, size_t n)
     free(names);
 }
 
+static size_t block_count(const char *part)
+{
+    size_t n;
+    char **names = list_blocks(part, &n);
+    free_list(names, n);
+    return n;
+}
+
 /* ---- the job ---------------------------------------------------------------------------- */
 
 static void job_destroy(job *j)
@@ -243,6 +251,30 @@ static ts_status job_scan(job *j, ts_error *err)
 
 /* Start a fresh run, or join one under way in the part directory (shards of one job, or a
  * replacement with --force). */
+/* Create the part directory with its scenario files in one step: they are written into a
+ * private directory that is then renamed into place, so another process (a shard starting at
+ * the same moment) sees either no part directory or a complete one. Returns TS_OK also when
+ * another process won the race; the caller then checks what it holds. */
+static ts_status create_part(const char *part, const char *given, const char *resolved,
+                             ts_error *err)
+{
+    char tmp[4400], host[256] = "host";
+    gethostname(host, sizeof host - 1);
+    snprintf(tmp, sizeof tmp, "%s.%s.%ld.tmp", part, host, (long)getpid());
+    remove_part(tmp);
+    if (mkdir(tmp, 0777) != 0)
+        return ts_error_set(err, TS_ERUNTIME, "%s: cannot create: %s", tmp, strerror(errno));
+    ts_status st = write_text(tmp, SCENARIO_FILE, given, err);
+    if (st == TS_OK)
+        st = write_text(tmp, RESOLVED_FILE, resolved, err);
+    if (st == TS_OK && rename(tmp, part) != 0 && errno != EEXIST && errno != ENOTEMPTY)
+        st = ts_error_set(err, TS_ERUNTIME, "%s: cannot create: %s", part, strerror(errno));
+    remove_part(tmp); /* left only when another process created the part directory first */
+    return st;
+}
+
+/* Start a fresh run, or join one under way in the part directory (shards of one job, or a
+ * replacement with --force). */
 static ts_status job_start(job *j, const ts_scenario *sc, const char *out_path,
                            const ts_ensemble_options *opt, ts_error *err)
 {
@@ -252,28 +284,27 @@ static ts_status job_start(job *j, const ts_scenario *sc, const char *out_path,
     char *resolved = ts_params_to_yaml(&sc->params);
     if (!resolved)
         return ts_error_set(err, TS_ERUNTIME, "out of memory");
-    ts_status st = TS_OK;
     bool sharded = opt->shard_count > 1 || opt->join;
-    if (path_exists(j->part)) {
+    if (opt->force && !sharded)
+        remove_part(j->part);
+    ts_status st = path_exists(j->part) ? TS_OK : create_part(j->part, sc->text, resolved, err);
+    if (st == TS_OK) {
         char path[4300];
         snprintf(path, sizeof path, "%s/%s", j->part, RESOLVED_FILE);
         char *theirs = read_text(path);
         bool same = theirs && strcmp(theirs, resolved) == 0;
         free(theirs);
-        if (opt->force && !sharded)
-            remove_part(j->part);
-        else if (!(sharded && same))
+        if (!same)
             st = ts_error_set(err, TS_EINPUT,
-                              "%s: holds an unfinished run%s: continue it with --resume, or "
-                              "start again with --force",
-                              j->part, same ? "" : " of another scenario");
+                              "%s: holds an unfinished run of another scenario: continue it with "
+                              "--resume, or start again with --force",
+                              j->part);
+        else if (!sharded && !opt->force && block_count(j->part) > 0)
+            st = ts_error_set(err, TS_EINPUT,
+                              "%s: holds an unfinished run: continue it with --resume, or start "
+                              "again with --force",
+                              j->part);
     }
-    if (st == TS_OK && mkdir(j->part, 0777) != 0 && errno != EEXIST)
-        st = ts_error_set(err, TS_ERUNTIME, "%s: cannot create: %s", j->part, strerror(errno));
-    if (st == TS_OK)
-        st = write_text(j->part, SCENARIO_FILE, sc->text, err);
-    if (st == TS_OK)
-        st = write_text(j->part, RESOLVED_FILE, resolved, err);
     if (st == TS_OK)
         st = job_load(j, resolved, sc->text, err);
     free(resolved);

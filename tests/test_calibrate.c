@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "trustsim/calibrate.h"
@@ -165,6 +164,15 @@ static void calibration_recovers_known_values_within_the_simulation_noise(void *
             assert_true(fabs(f->value[j] - truth[j]) < tol);
             fitted[s][j] = f->value[j];
         }
+        /* both parameters are seen by the targets: the weakest direction is still a unit
+         * vector with a clearly positive singular value */
+        double norm = 0;
+        for (int j = 0; j < N_FREE; j++)
+            norm += f->weakest[j] * f->weakest[j];
+        assert_true(fabs(norm - 1) < 1e-9);
+        assert_true(f->singular[0] >= f->singular[1] && f->singular[1] > 1);
+        printf("# start %d: singular values of W^(1/2) G %.3g, %.3g\n", s, f->singular[0],
+               f->singular[1]);
         ts_calibration_free(c);
         ts_scenario_destroy(&start);
     }
@@ -412,18 +420,6 @@ static void bad_paths_and_ticks_are_refused_before_anything_runs(void **state)
 
 /* ---- the command ------------------------------------------------------------------------- */
 
-static int run_cli(const char *args, char *out, size_t cap)
-{
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", TS_CLI, args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static void write_text(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -448,21 +444,21 @@ static void the_command_writes_a_fitted_scenario_that_loads_and_a_report(void **
     /* a bad targets file: exit 2, the message, nothing written */
     snprintf(args, sizeof args, "calibrate %s -t %s --free leader_defaults.propensity -o %s",
              scenario, bad, fitted);
-    assert_int_equal(run_cli(args, out, sizeof out), 2);
+    assert_int_equal(ts_test_cli(args, out, sizeof out), 2);
     char expected[512];
     snprintf(expected, sizeof expected, "trustsim: %s:3:5: key 'moments.1': missing 'mean'\n", bad);
     assert_string_equal(out, expected);
     assert_int_equal(access(fitted, F_OK), -1);
     /* missing --free: usage error */
     snprintf(args, sizeof args, "calibrate %s -t %s", scenario, targets);
-    assert_int_equal(run_cli(args, out, sizeof out), 2);
+    assert_int_equal(ts_test_cli(args, out, sizeof out), 2);
     assert_non_null(strstr(out, "missing --free"));
     /* a short real fit */
     snprintf(args, sizeof args,
              "calibrate %s -t %s --free 'leader_defaults.propensity,organisations.*.reputation' "
              "-r 8 --max-iter 6 -j 2 -q -o %s --report %s",
              scenario, targets, fitted, report);
-    int rc = run_cli(args, out, sizeof out);
+    int rc = ts_test_cli(args, out, sizeof out);
     if (rc != 0)
         fail_msg("%s", out);
     assert_non_null(strstr(out, "leader_defaults.propensity"));
@@ -497,7 +493,7 @@ static void the_command_writes_a_fitted_scenario_that_loads_and_a_report(void **
     snprintf(args, sizeof args,
              "calibrate %s -t %s --free leader_defaults.propensity -r 2 --max-iter 1 -q -o %s",
              scenario, targets, fitted);
-    assert_int_equal(run_cli(args, out, sizeof out), 2);
+    assert_int_equal(ts_test_cli(args, out, sizeof out), 2);
     assert_non_null(strstr(out, "use --force"));
     remove(path);
     snprintf(path, sizeof path, "%s/report.md", report);

@@ -134,6 +134,12 @@ typedef struct ts_calib_fit {
     double *jacobian;
     double *se_sim;
     double *se;
+    /* Identification: the singular values of W^(1/2) G, largest first, [n_free], and the unit
+     * vector of parameter changes that moves the weighted moments least (the right singular
+     * vector of the smallest), [n_free]. A small value means a combination of parameters the
+     * targets hardly see. NaN when not computed. */
+    double *singular;
+    double *weakest;
     double seconds; /* wall-clock time of the fit */
     /* best distance after each iteration, [iterations] */
     double *trace;

@@ -223,7 +223,7 @@ static int run_ranks(const ts_scenario *sc, const char *out, const ts_ensemble_o
     ts_status job = by_rank[worst[0]];
     if (job != TS_OK) {
         if (rank == 0)
-            fprintf(stderr, "\ntrustsim: %s: %zu of %zu runs are saved in %s.parts; %s%s\n",
+            fprintf(stderr, "trustsim: %s: %zu of %zu runs are saved in %s.parts; %s%s\n",
                     job == TS_EINTERRUPTED ? "interrupted" : "stopped by an error",
                     prep.runs_before + (size_t)all_now, (size_t)first[1], out,
                     opt->shard_count > 1 ? "the same command continues this shard"
