@@ -2,6 +2,8 @@
  * compressed; nothing about scheduling or the final layout. */
 #include "blocks.h"
 
+#include "h5util.h"
+
 #include <stdbool.h>
 
 #include <hdf5.h>
@@ -91,10 +93,7 @@ ts_status ts_block_write(const ts_block *b, const char *dir, const char *name, t
     char path[4096], tmp[4200];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    H5E_auto2_t old;
-    void *old_data;
-    H5Eget_auto2(H5E_DEFAULT, &old, &old_data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    ts_h5_quiet q = ts_h5_quiet_begin();
     hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     hsize_t n = (hsize_t)b->n, m = (hsize_t)b->n_metrics, t = (hsize_t)b->n_times;
     hsize_t o = (hsize_t)b->n_orgs;
@@ -108,7 +107,7 @@ ts_status ts_block_write(const ts_block *b, const char *dir, const char *name, t
                     write_rows(f, "active", H5T_NATIVE_UINT8, 2, dor, b->active) >= 0));
     if (f >= 0 && H5Fclose(f) < 0)
         ok = false;
-    H5Eset_auto2(H5E_DEFAULT, old, old_data);
+    ts_h5_quiet_end(q);
     if (!ok || rename(tmp, path) != 0) {
         remove(tmp);
         return ts_error_set(err, TS_ERUNTIME, "%s: cannot write a block of finished runs", path);
@@ -148,10 +147,7 @@ static hid_t open_block(const char *path, hsize_t dims[3])
 
 ts_status ts_block_read(const char *path, ts_block *b, ts_error *err)
 {
-    H5E_auto2_t old;
-    void *old_data;
-    H5Eget_auto2(H5E_DEFAULT, &old, &old_data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    ts_h5_quiet q = ts_h5_quiet_begin();
     hsize_t dims[3];
     hid_t f = open_block(path, dims);
     int n_orgs = b->n_orgs;
@@ -172,16 +168,13 @@ ts_status ts_block_read(const char *path, ts_block *b, ts_error *err)
     }
     if (f >= 0)
         H5Fclose(f);
-    H5Eset_auto2(H5E_DEFAULT, old, old_data);
+    ts_h5_quiet_end(q);
     return ok ? TS_OK : ts_error_set(err, TS_ERUNTIME, "%s: cannot read block", path);
 }
 
 ts_status ts_block_read_tasks(const char *path, uint64_t **tasks, size_t *n, ts_error *err)
 {
-    H5E_auto2_t old;
-    void *old_data;
-    H5Eget_auto2(H5E_DEFAULT, &old, &old_data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    ts_h5_quiet q = ts_h5_quiet_begin();
     hsize_t dims[3];
     hid_t f = open_block(path, dims);
     bool ok = f >= 0;
@@ -194,7 +187,7 @@ ts_status ts_block_read_tasks(const char *path, uint64_t **tasks, size_t *n, ts_
     }
     if (f >= 0)
         H5Fclose(f);
-    H5Eset_auto2(H5E_DEFAULT, old, old_data);
+    ts_h5_quiet_end(q);
     if (!ok) {
         free(*tasks);
         *tasks = NULL;

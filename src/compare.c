@@ -7,6 +7,8 @@
  * prints. */
 #include "trustsim/compare.h"
 
+#include "h5util.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
@@ -478,14 +480,10 @@ ts_status ts_compare_read(ts_compare_sample *s, const char *path, const char *me
 {
     memset(s, 0, sizeof *s);
     reader rd = {path, H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID};
-    /* HDF5 prints its error stack by default; a library must not print. */
-    H5E_auto2_t old_func = NULL;
-    void *old_data = NULL;
-    H5Eget_auto2(H5E_DEFAULT, &old_func, &old_data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    ts_h5_quiet q = ts_h5_quiet_begin();
     ts_status st = read_sample(&rd, s, metric, tick, point, err);
     reader_close(&rd);
-    H5Eset_auto2(H5E_DEFAULT, old_func, old_data);
+    ts_h5_quiet_end(q);
     if (st != TS_OK)
         ts_compare_sample_destroy(s);
     return st;

@@ -12,6 +12,8 @@
  * explanation of a failure in the ts_error instead. */
 #include "trustsim/output.h"
 
+#include "h5util.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -111,58 +113,7 @@ static ts_status fail(ts_output *o, ts_error *err, const char *fmt, ...)
     return st;
 }
 
-/* HDF5 prints its error stack by default; a library must not print. */
-typedef struct quiet {
-    H5E_auto2_t func;
-    void *data;
-} quiet;
-
-static quiet quiet_begin(void)
-{
-    quiet q = {NULL, NULL};
-    H5Eget_auto2(H5E_DEFAULT, &q.func, &q.data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    return q;
-}
-
-static void quiet_end(quiet q)
-{
-    H5Eset_auto2(H5E_DEFAULT, q.func, q.data);
-}
-
 /* ---- small HDF5 helpers ------------------------------------------------------------------ */
-
-static void close_id(hid_t *id)
-{
-    if (*id < 0)
-        return;
-    switch (H5Iget_type(*id)) {
-    case H5I_DATASET:
-        H5Dclose(*id);
-        break;
-    case H5I_DATASPACE:
-        H5Sclose(*id);
-        break;
-    case H5I_GROUP:
-        H5Gclose(*id);
-        break;
-    case H5I_DATATYPE:
-        H5Tclose(*id);
-        break;
-    case H5I_GENPROP_LST:
-        H5Pclose(*id);
-        break;
-    case H5I_ATTR:
-        H5Aclose(*id);
-        break;
-    case H5I_FILE:
-        H5Fclose(*id);
-        break;
-    default:
-        break;
-    }
-    *id = H5I_INVALID_HID;
-}
 
 /* Variable-length UTF-8 strings, for names and texts. */
 static hid_t utf8_type(void)
@@ -185,8 +136,8 @@ static herr_t write_attr(ts_output *o, hid_t loc, const char *name, hid_t file_t
         !failed(o, attr = H5Acreate2(loc, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT)))
         rc = H5Awrite(attr, mem_type, value);
     failed(o, rc);
-    close_id(&attr);
-    close_id(&space);
+    ts_h5_close(&attr);
+    ts_h5_close(&space);
     return rc;
 }
 
@@ -194,7 +145,7 @@ static herr_t write_string_attr(ts_output *o, hid_t loc, const char *name, const
 {
     hid_t type = utf8_type();
     herr_t rc = failed(o, type) ? -1 : write_attr(o, loc, name, type, type, &value);
-    close_id(&type);
+    ts_h5_close(&type);
     return rc;
 }
 
@@ -209,8 +160,8 @@ static hid_t write_whole(ts_output *o, hid_t loc, const char *name, hid_t file_t
         !failed(o, dset = H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT,
                                      H5P_DEFAULT)) &&
         failed(o, H5Dwrite(dset, mem_type, mem_space, H5S_ALL, H5P_DEFAULT, buf)))
-        close_id(&dset);
-    close_id(&space);
+        ts_h5_close(&dset);
+    ts_h5_close(&space);
     return dset;
 }
 
@@ -272,13 +223,13 @@ static hid_t create_array(ts_output *o, hid_t loc, const char *name, hid_t file_
                 dset = H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT))) {
         for (int i = 0; i < rank; i++) {
             if (failed(o, H5DSattach_scale(dset, o->scale[axes[i]], (unsigned)i))) {
-                close_id(&dset);
+                ts_h5_close(&dset);
                 break;
             }
         }
     }
-    close_id(&dcpl);
-    close_id(&space);
+    ts_h5_close(&dcpl);
+    ts_h5_close(&space);
     return dset;
 }
 
@@ -292,7 +243,7 @@ static hid_t create_group(ts_output *o, hid_t loc, const char *name, int n_axes,
     for (int i = 0; i < n_axes; i++) {
         const char *scale = dim_names[axes[i]];
         if (failed(o, H5Lcreate_hard(o->file, scale, group, scale, H5P_DEFAULT, H5P_DEFAULT))) {
-            close_id(&group);
+            ts_h5_close(&group);
             break;
         }
     }
@@ -392,10 +343,10 @@ static ts_status write_scenario(ts_output *o, const ts_output_spec *s, ts_error 
                                       &s->scenario_text)) &&
         (!s->resolved_text || !failed(o, resolved = write_whole(o, group, "resolved", type, type, 0,
                                                                 NULL, H5S_ALL, &s->resolved_text)));
-    close_id(&resolved);
-    close_id(&text);
-    close_id(&group);
-    close_id(&type);
+    ts_h5_close(&resolved);
+    ts_h5_close(&text);
+    ts_h5_close(&group);
+    ts_h5_close(&type);
     return ok ? TS_OK : fail(o, err, "cannot write /scenario");
 }
 
@@ -408,7 +359,7 @@ static ts_status write_scales(ts_output *o, const ts_output_spec *s, ts_error *e
     int64_t *index = malloc(longest * sizeof *index);
     hid_t names = utf8_type();
     if (!index) {
-        close_id(&names);
+        ts_h5_close(&names);
         return ts_error_set(err, TS_ERUNTIME, "%s: out of memory", o->path);
     }
     for (hsize_t i = 0; i < longest; i++)
@@ -424,7 +375,7 @@ static ts_status write_scales(ts_output *o, const ts_output_spec *s, ts_error *e
         ok = !failed(o, o->scale[d]) && !failed(o, H5DSset_scale(o->scale[d], dim_names[d]));
     }
     free(index);
-    close_id(&names);
+    ts_h5_close(&names);
     if (!ok)
         return fail(o, err, "cannot write the dimension scales");
 
@@ -459,7 +410,7 @@ static ts_status create_series(ts_output *o, const ts_output_spec *s, ts_error *
              write_string_attr(o, o->series[m], "units", s->metric_units[m]) < 0))
             st = fail(o, err, "cannot create /series/%s", name);
     }
-    close_id(&group);
+    ts_h5_close(&group);
     return st;
 }
 
@@ -480,7 +431,7 @@ static ts_status create_final(ts_output *o, ts_error *err)
                                            &nan, 3, pairs, 2, RUNS_PER_CHUNK)) &&
         !failed(o, o->active = create_array(o, group, "active", H5T_STD_U8LE, H5T_NATIVE_UINT8,
                                             &inactive, 3, pairs, 2, RUNS_PER_CHUNK));
-    close_id(&group);
+    ts_h5_close(&group);
     if (!ok)
         return fail(o, err, "cannot create /final");
 
@@ -512,10 +463,10 @@ static ts_status write_points(ts_output *o, const ts_output_spec *s, ts_error *e
                                          &o->dim[DIM_POINT], mem, s->point_values)) ||
             failed(o, H5DSattach_scale(dset, o->scale[DIM_POINT], 0)))
             st = fail(o, err, "cannot write /points/%s", name);
-        close_id(&dset);
+        ts_h5_close(&dset);
     }
-    close_id(&mem);
-    close_id(&group);
+    ts_h5_close(&mem);
+    ts_h5_close(&group);
     return st;
 }
 
@@ -538,15 +489,15 @@ static void close_objects(ts_output *o)
 {
     if (o->series)
         for (int m = 0; m < o->n_metrics; m++)
-            close_id(&o->series[m]);
+            ts_h5_close(&o->series[m]);
     hid_t *ids[] = {&o->trust,      &o->stage,        &o->faith,       &o->active,
                     &o->done,       &o->space_series, &o->space_pairs, &o->space_orgs,
                     &o->space_done, &o->mem_times,    &o->mem_pairs,   &o->mem_orgs,
                     &o->mem_one};
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
-        close_id(ids[i]);
+        ts_h5_close(ids[i]);
     for (int d = 0; d < N_DIMS; d++)
-        close_id(&o->scale[d]);
+        ts_h5_close(&o->scale[d]);
 }
 
 static void output_free(ts_output *o)
@@ -623,7 +574,7 @@ static ts_status create_file(ts_output *o, const ts_output_spec *s, ts_error *er
     hid_t fapl = file_access(o);
     if (!failed(o, fapl))
         failed(o, o->file = H5Fcreate(o->part, H5F_ACC_EXCL, H5P_DEFAULT, fapl));
-    close_id(&fapl);
+    ts_h5_close(&fapl);
     if (o->file < 0)
         return fail(o, err, "cannot create %s", o->part);
 
@@ -647,7 +598,7 @@ static void abort_quietly(ts_output *o)
 {
     close_objects(o);
     if (o->file >= 0) {
-        close_id(&o->file);
+        ts_h5_close(&o->file);
         unlink(o->part);
     }
     output_free(o);
@@ -667,13 +618,13 @@ ts_status ts_output_create(ts_output **out, const char *path, const ts_output_sp
     ts_output *o = output_new(path, spec);
     if (!o)
         return ts_error_set(err, TS_ERUNTIME, "%s: out of memory", path);
-    quiet q = quiet_begin();
+    ts_h5_quiet q = ts_h5_quiet_begin();
     st = create_file(o, spec, err);
     if (st != TS_OK)
         abort_quietly(o);
     else
         *out = o;
-    quiet_end(q);
+    ts_h5_quiet_end(q);
     return st;
 }
 
@@ -740,19 +691,19 @@ ts_status ts_output_write_run(ts_output *out, size_t point, size_t replicate,
     ts_status st = check_run(out, point, replicate, res, err);
     if (st != TS_OK)
         return st;
-    quiet q = quiet_begin();
+    ts_h5_quiet q = ts_h5_quiet_begin();
     st = write_run(out, point, replicate, res, err);
-    quiet_end(q);
+    ts_h5_quiet_end(q);
     return st;
 }
 
 ts_status ts_output_flush(ts_output *out, ts_error *err)
 {
-    quiet q = quiet_begin();
+    ts_h5_quiet q = ts_h5_quiet_begin();
     ts_status st = failed(out, H5Fflush(out->file, H5F_SCOPE_LOCAL))
                        ? fail(out, err, "cannot flush %s", out->part)
                        : TS_OK;
-    quiet_end(q);
+    ts_h5_quiet_end(q);
     return st;
 }
 
@@ -835,8 +786,8 @@ static ts_status summarise_metric(ts_output *o, int m, hid_t summary, summary_bu
                                      H5P_DEFAULT, b->rows + (size_t)k * n_times));
     }
     for (int k = 0; k < N_SUMMARIES; k++)
-        close_id(&stat[k]);
-    close_id(&group);
+        ts_h5_close(&stat[k]);
+    ts_h5_close(&group);
     return ok ? TS_OK : fail(o, err, "cannot write /summary/%s", name);
 }
 
@@ -864,10 +815,10 @@ static ts_status write_summaries(ts_output *o, ts_error *err)
         st = fail(o, err, "cannot create /summary");
     for (int m = 0; m < o->n_metrics && st == TS_OK; m++)
         st = summarise_metric(o, m, summary, &b, err);
-    close_id(&summary);
-    close_id(&b.space_row);
-    close_id(&b.mem_row);
-    close_id(&b.mem_block);
+    ts_h5_close(&summary);
+    ts_h5_close(&b.space_row);
+    ts_h5_close(&b.mem_row);
+    ts_h5_close(&b.mem_block);
     free(b.rows);
     free(b.col);
     free(b.block);
@@ -901,9 +852,9 @@ ts_status ts_output_close(ts_output *out, ts_error *err)
 {
     if (!out)
         return ts_error_set(err, TS_ERUNTIME, "output: nothing to close");
-    quiet q = quiet_begin();
+    ts_h5_quiet q = ts_h5_quiet_begin();
     ts_status st = close_file(out, err);
-    quiet_end(q);
+    ts_h5_quiet_end(q);
     output_free(out);
     return st;
 }
@@ -912,7 +863,7 @@ void ts_output_abort(ts_output *out)
 {
     if (!out)
         return;
-    quiet q = quiet_begin();
+    ts_h5_quiet q = ts_h5_quiet_begin();
     abort_quietly(out);
-    quiet_end(q);
+    ts_h5_quiet_end(q);
 }

@@ -3,6 +3,8 @@
  * writing of the results into it. Not for printing: the command line formats the table. */
 #include "trustsim/sensitivity.h"
 
+#include "h5util.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
@@ -160,53 +162,6 @@ uint64_t ts_sensitivity_seed(uint64_t master_seed)
 
 /* ---- reading an output file ---------------------------------------------------------------- */
 
-/* HDF5 prints its error stack by default; a library must not print. */
-typedef struct quiet_hdf5 {
-    H5E_auto2_t func;
-    void *data;
-} quiet_hdf5;
-
-static quiet_hdf5 hdf5_quiet(void)
-{
-    quiet_hdf5 q = {NULL, NULL};
-    H5Eget_auto2(H5E_DEFAULT, &q.func, &q.data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    return q;
-}
-
-static void hdf5_restore(quiet_hdf5 q)
-{
-    H5Eset_auto2(H5E_DEFAULT, q.func, q.data);
-}
-
-static void close_id(hid_t *id)
-{
-    if (*id < 0)
-        return;
-    switch (H5Iget_type(*id)) {
-    case H5I_FILE:
-        H5Fclose(*id);
-        break;
-    case H5I_GROUP:
-        H5Gclose(*id);
-        break;
-    case H5I_DATASET:
-        H5Dclose(*id);
-        break;
-    case H5I_DATASPACE:
-        H5Sclose(*id);
-        break;
-    case H5I_DATATYPE:
-        H5Tclose(*id);
-        break;
-    case H5I_ATTR:
-        H5Aclose(*id);
-        break;
-    default:
-        break;
-    }
-    *id = H5I_INVALID_HID;
-}
 
 static bool link_exists(hid_t loc, const char *name)
 {
@@ -252,8 +207,8 @@ static char *read_string_dataset(hid_t file, const char *name)
         copy = strdup(s);
         H5free_memory(s);
     }
-    close_id(&t);
-    close_id(&d);
+    ts_h5_close(&t);
+    ts_h5_close(&d);
     return copy;
 }
 
@@ -264,7 +219,7 @@ static uint64_t read_u64_attr(hid_t loc, const char *name)
         hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
         if (a < 0 || H5Aread(a, H5T_NATIVE_UINT64, &v) < 0)
             v = 0;
-        close_id(&a);
+        ts_h5_close(&a);
     }
     return v;
 }
@@ -308,7 +263,7 @@ static ts_status read_design(ts_sensitivity_input *in, hid_t file, const char *p
                       ? H5Dopen2(file, dname, H5P_DEFAULT)
                       : H5I_INVALID_HID;
         bool ok = d >= 0 && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, col) >= 0;
-        close_id(&d);
+        ts_h5_close(&d);
         for (size_t p = 0; ok && p < n_points; p++) {
             double want = pts.values[p * (size_t)pts.n_params + c];
             ok = fabs(col[p] - want) <= 1e-12 * (1.0 + fabs(want));
@@ -341,8 +296,8 @@ static ts_status find_tick(hid_t file, const char *path, size_t n_times, long ti
     hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
     bool ok = n == (hssize_t)n_times &&
               H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, ticks) >= 0;
-    close_id(&sp);
-    close_id(&d);
+    ts_h5_close(&sp);
+    ts_h5_close(&d);
     for (size_t i = 0; !ok && i < n_times; i++) /* no usable /time: ticks are the indices */
         ticks[i] = (int64_t)i;
     ts_status st = TS_OK;
@@ -384,7 +339,7 @@ static ts_status read_outputs(ts_sensitivity_input *in, hid_t file, hid_t dset, 
               H5Sselect_hyperslab(space, H5S_SELECT_SET, start, NULL, count, NULL) >= 0 &&
               H5Dread(dset, H5T_NATIVE_DOUBLE, mem, space, H5P_DEFAULT, vals) >= 0 &&
               H5Dread(dd, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, done) >= 0;
-    close_id(&dsp), close_id(&dd), close_id(&mem), close_id(&space);
+    ts_h5_close(&dsp), ts_h5_close(&dd), ts_h5_close(&mem), ts_h5_close(&space);
     in->runs_done = 0;
     for (size_t p = 0; ok && p < n_points; p++) {
         double sum = 0.0;
@@ -419,7 +374,7 @@ static ts_status read_input(ts_sensitivity_input *in, hid_t file, const char *pa
     bool shaped = space >= 0 && H5Sget_simple_extent_ndims(space) == 3 &&
                   H5Sget_simple_extent_dims(space, dims, NULL) == 3 && dims[0] && dims[1] &&
                   dims[2];
-    close_id(&space);
+    ts_h5_close(&space);
     ts_status st = shaped ? TS_OK
                           : ts_error_set(err, TS_EINPUT,
                                          "%s: %s is not a non-empty [point, replicate, time] array",
@@ -433,7 +388,7 @@ static ts_status read_input(ts_sensitivity_input *in, hid_t file, const char *pa
         st = read_outputs(in, file, dset, path, dims, t, err);
     in->n_replicates = (size_t)dims[1];
     in->master_seed = read_u64_attr(file, "master_seed");
-    close_id(&dset);
+    ts_h5_close(&dset);
     return st;
 }
 
@@ -441,13 +396,13 @@ ts_status ts_sensitivity_read(ts_sensitivity_input *in, const char *path, const 
                               long tick, ts_error *err)
 {
     memset(in, 0, sizeof *in);
-    quiet_hdf5 q = hdf5_quiet();
+    ts_h5_quiet q = ts_h5_quiet_begin();
     hid_t file = H5I_INVALID_HID;
     ts_status st = open_output(path, false, &file, err);
     if (st == TS_OK)
         st = read_input(in, file, path, metric, tick, err);
-    close_id(&file);
-    hdf5_restore(q);
+    ts_h5_close(&file);
+    ts_h5_quiet_end(q);
     if (st != TS_OK)
         ts_sensitivity_input_destroy(in);
     return st;
@@ -468,8 +423,8 @@ static bool write_attr(hid_t loc, const char *name, hid_t ftype, hid_t mtype, co
     hid_t a =
         sp >= 0 ? H5Acreate2(loc, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT) : H5I_INVALID_HID;
     bool ok = a >= 0 && H5Awrite(a, mtype, v) >= 0;
-    close_id(&a);
-    close_id(&sp);
+    ts_h5_close(&a);
+    ts_h5_close(&sp);
     return ok;
 }
 
@@ -478,7 +433,7 @@ static bool write_string_attr(hid_t loc, const char *name, const char *value)
     hid_t t = H5Tcopy(H5T_C_S1);
     bool ok = t >= 0 && H5Tset_size(t, H5T_VARIABLE) >= 0 && H5Tset_cset(t, H5T_CSET_UTF8) >= 0 &&
               write_attr(loc, name, t, t, &value);
-    close_id(&t);
+    ts_h5_close(&t);
     return ok;
 }
 
@@ -490,8 +445,8 @@ static hid_t write_vector(hid_t g, const char *name, hid_t ftype, hid_t mtype, h
     hid_t d = sp >= 0 ? H5Dcreate2(g, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)
                       : H5I_INVALID_HID;
     if (d >= 0 && H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
-        close_id(&d);
-    close_id(&sp);
+        ts_h5_close(&d);
+    ts_h5_close(&sp);
     return d;
 }
 
@@ -528,7 +483,7 @@ static bool write_group(hid_t g, const ts_sensitivity_input *in, const ts_sobol_
         hid_t d = write_vector(g, vec_names[v], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, k, col);
         ok = d >= 0 && H5DSattach_scale(d, scale, 0) >= 0 &&
              write_string_attr(d, "long_name", long_names[v]);
-        close_id(&d);
+        ts_h5_close(&d);
     }
     const int64_t tick = in->tick, n_base = in->n, used = n_used, boot = opt->bootstrap;
     const uint64_t seed = opt->seed;
@@ -543,8 +498,8 @@ static bool write_group(hid_t g, const ts_sensitivity_input *in, const ts_sobol_
          write_string_attr(g, "output",
                            "mean over the done replicates of a point of the "
                            "metric's finite values at the tick");
-    close_id(&scale);
-    close_id(&str);
+    ts_h5_close(&scale);
+    ts_h5_close(&str);
     free(names);
     free(col);
     return ok;
@@ -556,7 +511,7 @@ ts_status ts_sensitivity_write(const char *path, const char *metric, const ts_se
 {
     if (!*metric || strchr(metric, '/') || strcmp(metric, ".") == 0 || in->k < 1)
         return ts_error_set(err, TS_EINPUT, "%s: nothing to write for metric '%s'", path, metric);
-    quiet_hdf5 q = hdf5_quiet();
+    ts_h5_quiet q = ts_h5_quiet_begin();
     hid_t file = H5I_INVALID_HID, top = H5I_INVALID_HID, g = H5I_INVALID_HID;
     ts_status st = open_output(path, true, &file, err);
     if (st == TS_OK) {
@@ -564,16 +519,16 @@ ts_status ts_sensitivity_write(const char *path, const char *metric, const ts_se
                   ? H5Gopen2(file, "/sensitivity", H5P_DEFAULT)
                   : H5Gcreate2(file, "/sensitivity", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
         if (top >= 0 && link_exists(top, metric) && H5Ldelete(top, metric, H5P_DEFAULT) < 0)
-            close_id(&top);
+            ts_h5_close(&top);
         g = top >= 0 ? H5Gcreate2(top, metric, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)
                      : H5I_INVALID_HID;
         if (g < 0 || !write_group(g, in, opt, idx, n_used))
             st = ts_error_set(err, TS_ERUNTIME, "%s: cannot write /sensitivity/%s", path, metric);
     }
-    close_id(&g);
-    close_id(&top);
+    ts_h5_close(&g);
+    ts_h5_close(&top);
     if (file >= 0 && H5Fclose(file) < 0 && st == TS_OK)
         st = ts_error_set(err, TS_ERUNTIME, "%s: cannot close after writing", path);
-    hdf5_restore(q);
+    ts_h5_quiet_end(q);
     return st;
 }

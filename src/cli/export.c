@@ -22,6 +22,8 @@
  * location of the serial library's headers when the compiler does not find them. */
 #include <hdf5.h>
 
+#include "../h5util.h"
+
 #include "commands.h"
 #include "trustsim/metrics.h"
 #include "trustsim/scenario.h"
@@ -572,10 +574,7 @@ int cmd_export(int argc, char **argv)
     if (!dir || !*dir)
         return usage_error(export_usage, "%s", "missing --csv DIR");
 
-    H5E_auto2_t old_func;
-    void *old_data;
-    H5Eget_auto2(H5E_DEFAULT, &old_func, &old_data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors are reported as messages below */
+    ts_h5_quiet quiet = ts_h5_quiet_begin(); /* errors are reported as messages below */
     ts_error err;
     source s;
     ts_status st = source_open(&s, argv[optind], &err);
@@ -591,6 +590,6 @@ int cmd_export(int argc, char **argv)
     else
         fprintf(stderr, "trustsim: %s\n", err.msg);
     source_close(&s);
-    H5Eset_auto2(H5E_DEFAULT, old_func, old_data);
+    ts_h5_quiet_end(quiet);
     return exit_for(st);
 }

@@ -21,6 +21,8 @@
  * location of the serial library's headers when the compiler does not find them. */
 #include <hdf5.h>
 
+#include "../h5util.h"
+
 #include "commands.h"
 #include "trustsim/compare.h"
 #include "trustsim/design.h"
@@ -340,10 +342,7 @@ int cmd_info(int argc, char **argv)
     const char *path = argv[optind];
     ts_error err;
     ts_status st = TS_OK;
-    H5E_auto2_t old_func;
-    void *old_data;
-    H5Eget_auto2(H5E_DEFAULT, &old_func, &old_data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors are reported as messages below */
+    ts_h5_quiet quiet = ts_h5_quiet_begin(); /* errors are reported as messages below */
 #if H5_VERSION_GE(1, 12, 0)
     htri_t is_hdf5 = access(path, R_OK) == 0 ? H5Fis_accessible(path, H5P_DEFAULT) : -1;
 #else
@@ -358,7 +357,7 @@ int cmd_info(int argc, char **argv)
         st = describe(file, path, &err);
     if (file >= 0)
         H5Fclose(file);
-    H5Eset_auto2(H5E_DEFAULT, old_func, old_data);
+    ts_h5_quiet_end(quiet);
     if (st != TS_OK)
         fprintf(stderr, "trustsim: %s\n", err.msg);
     return exit_for(st);

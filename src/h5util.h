@@ -1,0 +1,22 @@
+/* Small HDF5 helpers shared by the modules that read or write files (output, blocks, compare,
+ * sensitivity, export, info). Internal to the project. */
+#ifndef TS_H5UTIL_H
+#define TS_H5UTIL_H
+
+#include <hdf5.h>
+
+/* HDF5 prints its error stack by default; a library must not print. A quiet section switches
+ * the automatic printing off and restores whatever was set before. */
+typedef struct ts_h5_quiet {
+    H5E_auto2_t func;
+    void *data;
+} ts_h5_quiet;
+
+ts_h5_quiet ts_h5_quiet_begin(void);
+void ts_h5_quiet_end(ts_h5_quiet q);
+
+/* Close any HDF5 identifier (file, group, dataset, dataspace, datatype, property list,
+ * attribute) and set it to H5I_INVALID_HID; does nothing for an invalid one. */
+void ts_h5_close(hid_t *id);
+
+#endif
