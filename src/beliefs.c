@@ -66,14 +66,16 @@ static int alloc_pool(ts_belief_store *b, size_t n)
     return 0;
 }
 
-int ts_beliefs_init(ts_belief_store *b, size_t expected, size_t n_leaders)
+int ts_beliefs_init(ts_belief_store *b, size_t expected, size_t n_leaders, size_t n_acc)
 {
     memset(b, 0, sizeof *b);
     b->unit = 1.0;
     b->n_leaders = n_leaders;
+    b->n_acc = n_acc;
+    b->acc_live = calloc(n_acc ? n_acc : 1, sizeof *b->acc_live);
     b->head_x = malloc((n_leaders ? n_leaders : 1) * sizeof *b->head_x);
     b->head_y = malloc((n_leaders ? n_leaders : 1) * sizeof *b->head_y);
-    if (!b->head_x || !b->head_y) {
+    if (!b->head_x || !b->head_y || !b->acc_live) {
         ts_beliefs_destroy(b);
         return -1;
     }
@@ -93,6 +95,7 @@ void ts_beliefs_destroy(ts_belief_store *b)
     for (int p = 0; p < TS_PILLARS; p++)
         free(b->pos[p]), free(b->neg[p]), free(b->prior[p]);
     free(b->live), free(b->trust), free(b->acc), free(b->head_x), free(b->head_y);
+    free(b->acc_live);
     memset(b, 0, sizeof *b);
 }
 
@@ -101,6 +104,7 @@ void ts_beliefs_clear(ts_belief_store *b)
     memset(b->keys, 0xff, b->table_cap * sizeof *b->keys);
     memset(b->head_x, 0xff, b->n_leaders * sizeof *b->head_x);
     memset(b->head_y, 0xff, b->n_leaders * sizeof *b->head_y);
+    memset(b->acc_live, 0, b->n_acc * sizeof *b->acc_live);
     b->count = 0;
     b->grows = 0;
     b->unit = 1.0;
@@ -183,10 +187,27 @@ long ts_beliefs_insert(ts_belief_store *b, uint32_t x, uint32_t y, int *added)
     return (long)r;
 }
 
+void ts_beliefs_set_live(ts_belief_store *b, long r, int32_t acc)
+{
+    if (b->live[r] != 0)
+        b->acc_live[b->acc[r]]--;
+    b->acc[r] = acc;
+    b->live[r] = 1;
+    b->acc_live[acc]++;
+}
+
+static void retire(ts_belief_store *b, int32_t r)
+{
+    if (b->live[r] != 0) {
+        b->live[r] = 0;
+        b->acc_live[b->acc[r]]--;
+    }
+}
+
 void ts_beliefs_retire_leader(ts_belief_store *b, uint32_t x)
 {
     for (int32_t r = b->head_x[x]; r >= 0; r = b->meta[r].next_x)
-        b->live[r] = 0;
+        retire(b, r);
     for (int32_t r = b->head_y[x]; r >= 0; r = b->meta[r].next_y)
-        b->live[r] = 0;
+        retire(b, r);
 }

@@ -33,6 +33,8 @@ typedef struct ts_belief_store {
     float *pos[TS_PILLARS], *neg[TS_PILLARS], *prior[TS_PILLARS];
     float *live;              /* 1 while the belief counts in metrics, 0 once stale */
     int32_t *acc;             /* accumulator of (x, organisation of y) in the end-of-tick pass */
+    int32_t *acc_live;        /* per accumulator: how many live beliefs it has, [n_acc] */
+    size_t n_acc;
     int32_t *head_x, *head_y; /* per leader slot: first record held by / about it */
     size_t n_leaders;
     float *trust; /* scratch of the end-of-tick pass: each belief's trust this tick */
@@ -48,7 +50,7 @@ typedef struct ts_belief_store {
  * slots per belief). */
 #define TS_BELIEF_BYTES (sizeof(ts_belief_meta) + (3 * TS_PILLARS + 3) * sizeof(float))
 
-int ts_beliefs_init(ts_belief_store *b, size_t expected, size_t n_leaders);
+int ts_beliefs_init(ts_belief_store *b, size_t expected, size_t n_leaders, size_t n_acc);
 void ts_beliefs_destroy(ts_belief_store *b);
 /* Forget every belief, keeping the memory. */
 void ts_beliefs_clear(ts_belief_store *b);
@@ -59,6 +61,8 @@ long ts_beliefs_find(const ts_belief_store *b, uint32_t x, uint32_t y);
 /* Index of the record for (x, y), adding one (x, y set, the rest zero) if absent; -1 when
  * out of memory. */
 long ts_beliefs_insert(ts_belief_store *b, uint32_t x, uint32_t y, int *added);
+/* Make record r live, counted in accumulator acc (set when it is formed or re-formed). */
+void ts_beliefs_set_live(ts_belief_store *b, long r, int32_t acc);
 /* Mark every belief held by or about leader slot x as not live (its holder changed, or its
  * organisation left). Costs the number of beliefs that ever involved the slot. */
 void ts_beliefs_retire_leader(ts_belief_store *b, uint32_t x);

@@ -98,14 +98,14 @@ static long belief_for_update(ts_sim *s, int x, int y, int pair)
         b->gen_x = s->gen[x];
         b->gen_y = s->gen[y];
         b->pair = pair;
-        st->acc[i] = m->pair_acc_begin[pair] + (x - m->org_leader_begin[m->leader_org[x]]);
         b->last_act = 0;
         b->last_good = 1;
         for (int p = 0; p < TS_PILLARS; p++) {
             st->pos[p][i] = st->neg[p][i] = 0;
             st->prior[p][i] = (float)ts_prior_pillar(s, x, pair, p);
         }
-        st->live[i] = 1;
+        ts_beliefs_set_live(st, i,
+                            m->pair_acc_begin[pair] + (x - m->org_leader_begin[m->leader_org[x]]));
     }
     return i;
 }

@@ -46,8 +46,7 @@ ts_sim *ts_sim_alloc(const ts_model *m)
            ALLOC(s->org_scratch_int, 2 * max_org_leaders);
     fail = fail || ALLOC(s->rel, np) || ALLOC(s->partner_cum, np) ||
            ALLOC(s->g_pos, (size_t)np * TS_PILLARS) || ALLOC(s->g_neg, (size_t)np * TS_PILLARS) ||
-           ALLOC(s->g_prior, np) || ALLOC(s->to, np) || ALLOC(s->acc_sum, m->n_acc) ||
-           ALLOC(s->acc_n, m->n_acc);
+           ALLOC(s->g_prior, np) || ALLOC(s->to, np) || ALLOC(s->acc_sum, m->n_acc);
     fail = fail || ALLOC(s->stage, nu) || ALLOC(s->trust_ticks, nu) ||
            ALLOC(s->win_coop, (size_t)nu * w) || ALLOC(s->win_all, (size_t)nu * w) ||
            ALLOC(s->sum_coop, nu) || ALLOC(s->sum_all, nu);
@@ -58,7 +57,7 @@ ts_sim *ts_sim_alloc(const ts_model *m)
     fail = fail || ALLOC(s->series, (size_t)s->n_metrics * (m->ticks + 1)) ||
            ALLOC(s->final_to, (size_t)no * no) || ALLOC(s->final_stage, (size_t)no * no);
     size_t expected = m->belief_bound < (size_t)nl * 64 ? m->belief_bound : (size_t)nl * 64;
-    fail = fail || ts_beliefs_init(&s->beliefs, expected, (size_t)nl) != 0;
+    fail = fail || ts_beliefs_init(&s->beliefs, expected, (size_t)nl, (size_t)m->n_acc) != 0;
     s->cap_promises = 1024;
     s->cap_resolutions = 1024;
     fail = fail || ALLOC(s->promises, s->cap_promises) || ALLOC(s->resolutions, s->cap_resolutions);
@@ -82,7 +81,7 @@ void ts_sim_free(ts_sim *s)
     free(s->deliveries_seen), free(s->mean_proximity), free(s->partner_total);
     free(s->org_scratch), free(s->org_scratch_int);
     free(s->rel), free(s->partner_cum), free(s->g_pos), free(s->g_neg), free(s->g_prior);
-    free(s->to), free(s->acc_sum), free(s->acc_n);
+    free(s->to), free(s->acc_sum);
     free(s->stage), free(s->trust_ticks), free(s->win_coop), free(s->win_all);
     free(s->sum_coop), free(s->sum_all);
     free(s->phi), free(s->enforcement), free(s->resolution_p), free(s->resolution_delay);
@@ -189,7 +188,8 @@ static void add_trait_deltas(ts_sim *s, int x, const ts_traits *d)
     if (!isnan(d->field))                                                                          \
         s->field[x] = ts_clamp01(s->field[x] + d->field);
     SHIFT(ability)
-    SHIFT(benevolence) SHIFT(integrity) SHIFT(predictability) SHIFT(propensity) SHIFT(orientation)
+    SHIFT(benevolence)
+    SHIFT(integrity) SHIFT(predictability) SHIFT(propensity) SHIFT(orientation)
 #undef SHIFT
         if (!isnan(d->capacity)) s->capacity[x] = fmax(0, s->capacity[x] + d->capacity);
 }
@@ -201,8 +201,9 @@ static void org_traits_with(const ts_sim *s, int o, const ts_traits *over, ts_tr
     if (!isnan(over->field))                                                                       \
         out->field = over->field;
     OVER(ability)
-    OVER(benevolence) OVER(integrity) OVER(predictability) OVER(propensity) OVER(orientation)
-        OVER(capacity) OVER(concentration)
+    OVER(benevolence)
+    OVER(integrity) OVER(predictability) OVER(propensity) OVER(orientation) OVER(capacity)
+        OVER(concentration)
 #undef OVER
             if (over->strategy >= 0) out->strategy = over->strategy;
 }
@@ -365,7 +366,6 @@ static void init_pairs(ts_sim *s)
     memset(s->g_pos, 0, n4 * sizeof *s->g_pos);
     memset(s->g_neg, 0, n4 * sizeof *s->g_neg);
     memset(s->acc_sum, 0, sizeof *s->acc_sum * (size_t)m->n_acc);
-    memset(s->acc_n, 0, sizeof *s->acc_n * (size_t)m->n_acc);
     int w = s->p->stages.window;
     memset(s->stage, 0, (size_t)m->n_upairs);
     memset(s->trust_ticks, 0, sizeof *s->trust_ticks * (size_t)m->n_upairs);

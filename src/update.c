@@ -26,10 +26,40 @@ typedef struct tick_sums {
  * after each block. The summation order is fixed by the code, so results are the same on
  * every x86-64 or other machine with IEEE single precision. */
 typedef float v8sf __attribute__((vector_size(32)));
-enum { BLOCK = 256 };
+enum { BLOCK = 256, LANES = 8 };
 
 /* v = the eight floats at p (unaligned) */
 #define LOAD8(v, p) memcpy(&(v), (p), sizeof(v))
+
+/* Eight beliefs' pillar means and trust (weighted by live: 0 for stale beliefs), added to the
+ * lanes; their trust times live is stored in trust[0..7]. v_p = A_p / B_p for the four
+ * pillars with one division, multiplying through by the product of the denominators. */
+static inline void group8(const float *const pos[TS_PILLARS], const float *const neg[TS_PILLARS],
+                          const float *const prior[TS_PILLARS], const float *live, v8sf u, v8sf m0,
+                          const float w[TS_PILLARS], v8sf lane[6], float *trust)
+{
+    v8sf a[TS_PILLARS], b[TS_PILLARS];
+    for (int p = 0; p < TS_PILLARS; p++) {
+        v8sf vp, vn, vr;
+        LOAD8(vp, pos[p]);
+        LOAD8(vn, neg[p]);
+        LOAD8(vr, prior[p]);
+        a[p] = vp * u + m0 * vr;
+        b[p] = (vp + vn) * u + m0;
+    }
+    v8sf b01 = b[0] * b[1], b23 = b[2] * b[3];
+    v8sf inv = 1.0f / (b01 * b23);
+    v8sf v[TS_PILLARS] = {a[0] * b[1] * b23 * inv, a[1] * b[0] * b23 * inv, a[2] * b[3] * b01 * inv,
+                          a[3] * b[2] * b01 * inv};
+    v8sf on;
+    LOAD8(on, live);
+    v8sf t = (w[0] * v[0] + w[1] * v[1] + w[2] * v[2] + w[3] * v[3]) * on;
+    for (int p = 0; p < TS_PILLARS; p++)
+        lane[p] += on * v[p];
+    lane[4] += t;
+    lane[5] += on;
+    memcpy(trust, &t, sizeof t);
+}
 
 /* Built twice, for AVX2 and for any x86-64, and chosen at load time; the code fixes the
  * order of every operation, so both give the same bits. */
@@ -45,59 +75,50 @@ __attribute__((target_clones("avx2", "default"))) static void pass_beliefs(ts_si
     size_t n = st->count;
     for (size_t start = 0; start < n; start += BLOCK) {
         size_t end = start + BLOCK < n ? start + BLOCK : n;
-        size_t full = start + (end - start) / 8 * 8;
         v8sf lane[6] = {{0}};
-        for (size_t i = start; i < full; i += 8) {
-            /* v_p = A_p / B_p for the four pillars with one division: multiply through by
-             * the product of the denominators */
-            v8sf a[TS_PILLARS], b[TS_PILLARS];
-            for (int p = 0; p < TS_PILLARS; p++) {
-                v8sf pos, neg, prior;
-                LOAD8(pos, st->pos[p] + i);
-                LOAD8(neg, st->neg[p] + i);
-                LOAD8(prior, st->prior[p] + i);
-                a[p] = pos * vu + vm0 * prior;
-                b[p] = (pos + neg) * vu + vm0;
+        for (size_t i = start; i < end; i += LANES) {
+            const float *pos[TS_PILLARS], *neg[TS_PILLARS], *prior[TS_PILLARS], *live;
+            float *trust;
+            /* a last, partial group is padded with beliefs that weigh nothing */
+            float pad[3 * TS_PILLARS + 2][LANES];
+            if (i + LANES <= end) {
+                for (int p = 0; p < TS_PILLARS; p++) {
+                    pos[p] = st->pos[p] + i;
+                    neg[p] = st->neg[p] + i;
+                    prior[p] = st->prior[p] + i;
+                }
+                live = st->live + i;
+                trust = st->trust + i;
+            } else {
+                memset(pad, 0, sizeof pad);
+                size_t k = end - i;
+                for (int p = 0; p < TS_PILLARS; p++) {
+                    memcpy(pad[p], st->pos[p] + i, k * sizeof(float));
+                    memcpy(pad[TS_PILLARS + p], st->neg[p] + i, k * sizeof(float));
+                    memcpy(pad[2 * TS_PILLARS + p], st->prior[p] + i, k * sizeof(float));
+                    pos[p] = pad[p];
+                    neg[p] = pad[TS_PILLARS + p];
+                    prior[p] = pad[2 * TS_PILLARS + p];
+                }
+                memcpy(pad[3 * TS_PILLARS], st->live + i, k * sizeof(float));
+                live = pad[3 * TS_PILLARS];
+                trust = pad[3 * TS_PILLARS + 1];
             }
-            v8sf b01 = b[0] * b[1], b23 = b[2] * b[3];
-            v8sf inv = 1.0f / (b01 * b23);
-            v8sf v[TS_PILLARS] = {a[0] * b[1] * b23 * inv, a[1] * b[0] * b23 * inv,
-                                  a[2] * b[3] * b01 * inv, a[3] * b[2] * b01 * inv};
-            v8sf t = w[0] * v[0] + w[1] * v[1] + w[2] * v[2] + w[3] * v[3];
-            v8sf on;
-            LOAD8(on, st->live + i);
-            for (int p = 0; p < TS_PILLARS; p++)
-                lane[p] += on * v[p];
-            lane[4] += on * t;
-            lane[5] += on;
-            memcpy(st->trust + i, &t, sizeof t);
-        }
-        float tail[6] = {0};
-        for (size_t k = full; k < end; k++) { /* the last, partial group */
-            float t = 0, on = st->live[k];
-            for (int p = 0; p < TS_PILLARS; p++) {
-                float pos = st->pos[p][k], neg = st->neg[p][k];
-                float v = (pos * u + m0 * st->prior[p][k]) / ((pos + neg) * u + m0);
-                tail[p] += on * v;
-                t += w[p] * v;
-            }
-            tail[4] += on * t;
-            tail[5] += on;
-            st->trust[k] = t;
+            group8(pos, neg, prior, live, vu, vm0, w, lane, trust);
+            if (i + LANES > end)
+                memcpy(st->trust + i, trust, (end - i) * sizeof(float));
         }
         for (int q = 0; q < 6; q++)
-            sum[q] += (double)lane[q][0] + lane[q][1] + lane[q][2] + lane[q][3] + lane[q][4] +
-                      lane[q][5] + lane[q][6] + lane[q][7] + tail[q];
+            for (int l = 0; l < LANES; l++)
+                sum[q] += lane[q][l];
     }
-    /* scatter into the (trustor, partner organisation) accumulators */
+    /* scatter into the (trustor, partner organisation) sums; stale beliefs add zeros, and how
+     * many live beliefs each accumulator has is kept up to date by the store */
     const int32_t *acc = st->acc;
-    const float *live = st->live, *trust = st->trust;
+    const float *trust = st->trust;
     double *restrict acc_sum = s->acc_sum;
-    int *restrict acc_n = s->acc_n;
-    for (size_t i = 0; i < n; i++) { /* branch-free: stale beliefs add zeros */
-        acc_sum[acc[i]] += trust[i] * live[i];
-        acc_n[acc[i]] += (int)live[i];
-    }
+    for (size_t i = 0; i < n; i++)
+        acc_sum[acc[i]] += trust[i];
     for (int p = 0; p < TS_PILLARS; p++)
         ts->pillar[p] = sum[p];
     ts->trust = sum[4];
@@ -114,7 +135,7 @@ static void pass_pairs(ts_sim *s, tick_sums *ts)
     const double gm0 = s->p->reciprocity.group_m0, u = s->g_unit;
     const double w0 = m->weights[0], w1 = m->weights[1], w2 = m->weights[2], w3 = m->weights[3];
     double *restrict acc_sum = s->acc_sum;
-    int *restrict acc_n = s->acc_n;
+    const int32_t *acc_n = s->beliefs.acc_live;
     for (int o = 0; o < m->n_orgs; o++)
         for (int k = m->pair_begin[o]; k < m->pair_begin[o + 1]; k++) {
             const double *gp = s->g_pos + (size_t)k * TS_PILLARS;
@@ -129,7 +150,6 @@ static void pass_pairs(ts_sim *s, tick_sums *ts)
             for (int j = a0; j < a0 + n; j++) {
                 sum += acc_n[j] > 0 ? acc_sum[j] / acc_n[j] : gt;
                 acc_sum[j] = 0;
-                acc_n[j] = 0;
             }
             if (s->active[o] && s->active[m->pair_partner[k]]) {
                 s->to[k] = sum / n;
