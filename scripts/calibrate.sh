@@ -3,9 +3,10 @@
 # the survey means of seed 000's Table 4 (scenarios/targets/vanguard_survey_2017.yaml) by
 # `trustsim calibrate`, and the alternatives it is compared with (fewer free parameters, another
 # start, another survey tick, the case-study scenarios), summarised in alternatives.md.
-# results/calibration/README.md discusses the fit. Every number is reproduced exactly (common
-# random numbers, results independent of the thread count) except the run times.
-# Takes about seven minutes on two cores. Usage: scripts/calibrate.sh [--main-only]
+# results/calibration/README.md discusses the fit. Common random numbers and replicates combined
+# in replicate order: with the same engine every number is reproduced exactly, whatever the
+# number of threads, except the run times.
+# Takes about five minutes on two cores. Usage: scripts/calibrate.sh [--main-only]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! { cmake --preset release >/dev/null && cmake --build --preset release -j "$(nproc)"; }; then
