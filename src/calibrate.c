@@ -7,6 +7,8 @@
  * to the terminal: the command line does that. */
 #include "trustsim/calibrate.h"
 
+#include "textfile.h"
+
 #include <errno.h>
 #include <float.h>
 #include <limits.h>
@@ -331,27 +333,11 @@ ts_status ts_targets_load_string(ts_targets *t, const char *text, const char *na
 ts_status ts_targets_load(ts_targets *t, const char *path, ts_error *err)
 {
     memset(t, 0, sizeof *t);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return ts_error_set(err, TS_EINPUT, "%s: cannot read: %s", path, strerror(errno));
-    size_t len = 0, cap = 4096;
-    char *buf = malloc(cap);
-    while (buf) {
-        len += fread(buf + len, 1, cap - len - 1, f);
-        if (len < cap - 1)
-            break;
-        char *bigger = realloc(buf, cap *= 2);
-        if (!bigger)
-            free(buf);
-        buf = bigger;
-    }
-    bool failed = !buf || ferror(f);
-    fclose(f);
-    if (failed) {
-        free(buf);
-        return ts_error_set(err, buf ? TS_EINPUT : TS_ERUNTIME, "%s: cannot read", path);
-    }
-    buf[len] = '\0';
+    int error = 0;
+    char *buf = ts_read_file(path, &error);
+    if (!buf)
+        return ts_error_set(err, error == ENOMEM ? TS_ERUNTIME : TS_EINPUT, "%s: cannot read: %s",
+                            path, strerror(error));
     ts_status st = ts_targets_load_string(t, buf, path, err);
     free(buf);
     return st;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "blocks.h"
+#include "textfile.h"
 #include "trustsim/design.h"
 #include "trustsim/metrics.h"
 #include "trustsim/model.h"
@@ -55,21 +56,8 @@ static bool path_exists(const char *path)
 
 static char *read_text(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *s = NULL;
-    long n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
-    if (n >= 0 && fseek(f, 0, SEEK_SET) == 0 && (s = malloc((size_t)n + 1)) != NULL) {
-        if (fread(s, 1, (size_t)n, f) != (size_t)n) {
-            free(s);
-            s = NULL;
-        } else {
-            s[n] = '\0';
-        }
-    }
-    fclose(f);
-    return s;
+    int error;
+    return ts_read_file(path, &error);
 }
 
 /* Write text to dir/name through a temporary file and a rename. */

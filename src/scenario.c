@@ -17,6 +17,8 @@
 #include "schema_internal.h"
 #include "trustsim/scenario.h"
 
+#include "textfile.h"
+
 /* ------------------------------------------------------------------------------------------ */
 /* The loader's state: the document, the parameters being filled, the key path so far.         */
 
@@ -620,40 +622,12 @@ ts_status ts_scenario_load_string(ts_scenario *sc, const char *text, const char 
     return st;
 }
 
-static char *read_file(const char *path, int *error)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        *error = errno;
-        return NULL;
-    }
-    size_t len = 0, cap = 4096;
-    char *buf = malloc(cap);
-    while (buf) {
-        len += fread(buf + len, 1, cap - len - 1, f);
-        if (len < cap - 1)
-            break;
-        char *bigger = realloc(buf, cap *= 2);
-        if (!bigger)
-            free(buf);
-        buf = bigger;
-    }
-    *error = !buf ? ENOMEM : ferror(f) ? (errno ? errno : EIO) : 0;
-    fclose(f);
-    if (*error) {
-        free(buf);
-        return NULL;
-    }
-    buf[len] = '\0';
-    return buf;
-}
-
 ts_status ts_scenario_load(ts_scenario *sc, const char *path, ts_error *err)
 {
     int error = 0;
     memset(sc, 0, sizeof *sc);
     errno = 0;
-    char *text = read_file(path, &error);
+    char *text = ts_read_file(path, &error);
     if (!text)
         return ts_error_set(err, error == ENOMEM ? TS_ERUNTIME : TS_EINPUT, "%s: cannot read: %s",
                             path, strerror(error));
