@@ -364,18 +364,9 @@ static ts_status read_done(reader *rd, size_t point, size_t n_points, size_t n_r
 /* Open the file and the metric's dataset, checking what a user can get wrong. */
 static ts_status open_series(reader *rd, const char *metric, ts_error *err)
 {
-    if (access(rd->path, R_OK) != 0)
-        return ts_error_set(err, TS_EINPUT, "%s: cannot read: %s", rd->path, strerror(errno));
-#if H5_VERSION_GE(1, 12, 0)
-    htri_t is_hdf5 = H5Fis_accessible(rd->path, H5P_DEFAULT);
-#else
-    htri_t is_hdf5 = H5Fis_hdf5(rd->path);
-#endif
-    if (is_hdf5 <= 0)
-        return ts_error_set(err, TS_EINPUT, "%s: not an HDF5 file", rd->path);
-    rd->file = H5Fopen(rd->path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (rd->file < 0)
-        return ts_error_set(err, TS_EINPUT, "%s: cannot open as HDF5", rd->path);
+    ts_status st = ts_h5_open(rd->path, false, &rd->file, err);
+    if (st != TS_OK)
+        return st;
     if (!link_exists(rd->file, "/series"))
         return ts_error_set(err, TS_EINPUT, "%s: no /series group: not a trustsim output",
                             rd->path);

@@ -1,6 +1,10 @@
 /* Small HDF5 helpers (see src/h5util.h). */
 #include "h5util.h"
 
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
 ts_h5_quiet ts_h5_quiet_begin(void)
 {
     ts_h5_quiet q = {NULL, NULL};
@@ -44,4 +48,24 @@ void ts_h5_close(hid_t *id)
         break;
     }
     *id = H5I_INVALID_HID;
+}
+
+ts_status ts_h5_open(const char *path, bool write, hid_t *file, ts_error *err)
+{
+    *file = H5I_INVALID_HID;
+    if (access(path, write ? R_OK | W_OK : R_OK) != 0)
+        return ts_error_set(err, TS_EINPUT, "%s: cannot %s: %s", path,
+                            write ? "open for writing" : "read", strerror(errno));
+#if H5_VERSION_GE(1, 12, 0)
+    htri_t is_hdf5 = H5Fis_accessible(path, H5P_DEFAULT);
+#else
+    htri_t is_hdf5 = H5Fis_hdf5(path);
+#endif
+    if (is_hdf5 <= 0)
+        return ts_error_set(err, TS_EINPUT, "%s: not an HDF5 file", path);
+    *file = H5Fopen(path, write ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (*file < 0)
+        return ts_error_set(err, TS_EINPUT, "%s: cannot open as HDF5%s", path,
+                            write ? " for writing" : "");
+    return TS_OK;
 }

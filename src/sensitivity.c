@@ -171,20 +171,9 @@ static bool link_exists(hid_t loc, const char *name)
 /* Open path for reading (or read-write) after checking it is a trustsim output. */
 static ts_status open_output(const char *path, bool write, hid_t *file, ts_error *err)
 {
-    if (access(path, write ? R_OK | W_OK : R_OK) != 0)
-        return ts_error_set(err, TS_EINPUT, "%s: cannot %s: %s", path,
-                            write ? "open for writing" : "read", strerror(errno));
-#if H5_VERSION_GE(1, 12, 0)
-    htri_t is_hdf5 = H5Fis_accessible(path, H5P_DEFAULT);
-#else
-    htri_t is_hdf5 = H5Fis_hdf5(path);
-#endif
-    if (is_hdf5 <= 0)
-        return ts_error_set(err, TS_EINPUT, "%s: not an HDF5 file", path);
-    *file = H5Fopen(path, write ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (*file < 0)
-        return ts_error_set(err, TS_EINPUT, "%s: cannot open as HDF5%s", path,
-                            write ? " for writing" : "");
+    ts_status st = ts_h5_open(path, write, file, err);
+    if (st != TS_OK)
+        return st;
     if (!link_exists(*file, "/series") || !link_exists(*file, "/done") ||
         !link_exists(*file, "/scenario"))
         return ts_error_set(err, TS_EINPUT,

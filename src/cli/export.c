@@ -252,17 +252,9 @@ static ts_status source_open(source *s, const char *path, ts_error *err)
     memset(s, 0, sizeof *s);
     s->file = H5I_INVALID_HID;
     s->path = path;
-    if (access(path, R_OK) != 0)
-        return ts_error_set(err, TS_EINPUT, "%s: cannot read: %s", path, strerror(errno));
-#if H5_VERSION_GE(1, 12, 0)
-    htri_t is_hdf5 = H5Fis_accessible(path, H5P_DEFAULT);
-#else
-    htri_t is_hdf5 = H5Fis_hdf5(path);
-#endif
-    if (is_hdf5 <= 0)
-        return ts_error_set(err, TS_EINPUT, "%s: not an HDF5 file", path);
-    if ((s->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0)
-        return ts_error_set(err, TS_EINPUT, "%s: cannot open as HDF5", path);
+    ts_status st = ts_h5_open(path, false, &s->file, err);
+    if (st != TS_OK)
+        return st;
     hsize_t done[2], orgs[1], times[1];
     if (!extent(s->file, "/done", 2, done) || !extent(s->file, "/organisation", 1, orgs) ||
         !extent(s->file, "/time", 1, times) || !exists(s->file, "/series") ||

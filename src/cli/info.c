@@ -343,17 +343,9 @@ int cmd_info(int argc, char **argv)
     ts_error err;
     ts_status st = TS_OK;
     ts_h5_quiet quiet = ts_h5_quiet_begin(); /* errors are reported as messages below */
-#if H5_VERSION_GE(1, 12, 0)
-    htri_t is_hdf5 = access(path, R_OK) == 0 ? H5Fis_accessible(path, H5P_DEFAULT) : -1;
-#else
-    htri_t is_hdf5 = access(path, R_OK) == 0 ? H5Fis_hdf5(path) : -1;
-#endif
-    hid_t file = is_hdf5 > 0 ? H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT) : H5I_INVALID_HID;
-    if (is_hdf5 < 0 && access(path, R_OK) != 0)
-        st = ts_error_set(&err, TS_EINPUT, "%s: cannot read: %s", path, strerror(errno));
-    else if (file < 0)
-        st = ts_error_set(&err, TS_EINPUT, "%s: not an HDF5 file", path);
-    else
+    hid_t file;
+    st = ts_h5_open(path, false, &file, &err);
+    if (st == TS_OK)
         st = describe(file, path, &err);
     if (file >= 0)
         H5Fclose(file);
