@@ -4,6 +4,7 @@
 #include <hdf5.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,4 +133,29 @@ void world_close(world *w)
     ts_sim_free(w->s);
     ts_model_free(w->m);
     ts_scenario_destroy(&w->sc);
+}
+
+int ts_test_run(const char *fmt, ...)
+{
+    char args[4096], cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "'%s' %s", TS_CLI, args);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+bool ts_test_exists(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+void ts_test_remove_output(const char *out)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s.parts' '%s.part'", out, out, out);
+    assert_int_equal(system(cmd), 0);
 }

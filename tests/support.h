@@ -2,6 +2,7 @@
 #ifndef TS_TEST_SUPPORT_H
 #define TS_TEST_SUPPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdarg.h>
 #include <setjmp.h>
@@ -33,6 +34,13 @@ void world_close(world *w);
 /* Run the trustsim executable with ARGS (shell words) and return its exit status; stdout and
  * stderr together go to out (truncated to cap). */
 int ts_test_cli(const char *args, char *out, size_t cap);
+/* Run `trustsim ARGS` (printf-formatted shell words) with its output going where the test's
+ * goes; returns the exit status. */
+int ts_test_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Whether a path exists. */
+bool ts_test_exists(const char *path);
+/* Remove an output, its part directory of saved runs and any temporary file. */
+void ts_test_remove_output(const char *out);
 /* Assert that two trustsim output files hold the same numeric datasets, bit for bit: every
  * dataset of p1 (series, summaries, finals, scales: more than 40) has an identical twin in p2.
  * Names each dataset that differs or is missing on stderr. */

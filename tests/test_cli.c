@@ -10,12 +10,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static bool exists(const char *path)
-{
-    struct stat sb;
-    return stat(path, &sb) == 0;
-}
-
 static const char *small_scenario(void)
 {
     static char path[256];
@@ -83,8 +77,8 @@ static void run_writes_once_and_never_replaces_without_force(void **state)
     remove(h5);
     snprintf(args, sizeof args, "run %s -o %s -q", scen, h5);
     assert_int_equal(ts_test_cli(args, out, sizeof out), 0);
-    assert_true(exists(h5));
-    assert_false(exists(part));
+    assert_true(ts_test_exists(h5));
+    assert_false(ts_test_exists(part));
     char *before = ts_test_read_file(h5);
     assert_non_null(before);
 
@@ -100,8 +94,8 @@ static void run_writes_once_and_never_replaces_without_force(void **state)
     /* bad input with --force: still nothing lost */
     snprintf(args, sizeof args, "run %s -o %s -q --force --set ticks=zero", scen, h5);
     assert_int_equal(ts_test_cli(args, out, sizeof out), 2);
-    assert_true(exists(h5));
-    assert_false(exists(part));
+    assert_true(ts_test_exists(h5));
+    assert_false(ts_test_exists(part));
 
     snprintf(args, sizeof args, "run %s -o %s -q --force --seed 99", scen, h5);
     assert_int_equal(ts_test_cli(args, out, sizeof out), 0);
@@ -123,8 +117,8 @@ static void bad_scenario_writes_nothing(void **state)
     assert_int_equal(ts_test_cli(args, out, sizeof out), 2);
     assert_non_null(
         strstr(out, "cli-bad.yaml:4:38: key 'organisations.a.size': must be > 0, got -1"));
-    assert_false(exists("cli-bad.h5"));
-    assert_false(exists("cli-bad.h5.part"));
+    assert_false(ts_test_exists("cli-bad.h5"));
+    assert_false(ts_test_exists("cli-bad.h5.part"));
     remove(bad);
 }
 

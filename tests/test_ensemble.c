@@ -73,32 +73,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static int cli(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int cli(const char *fmt, ...)
-{
-    char args[2048], cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "'%s' %s", TS_CLI, args);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static bool exists(const char *path)
-{
-    struct stat sb;
-    return stat(path, &sb) == 0;
-}
-
-static void remove_output(const char *out)
-{
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s.parts' '%s.part'", out, out, out);
-    assert_int_equal(system(cmd), 0);
-}
-
 static double *read_doubles(const char *path, const char *name, size_t *n)
 {
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -118,11 +92,11 @@ static double *read_doubles(const char *path, const char *name, size_t *n)
 static void thread_count_does_not_change_any_dataset(void **state)
 {
     (void)state;
-    remove_output("ens-j1.h5");
-    remove_output("ens-j2.h5");
-    assert_int_equal(cli("run %s -o ens-j1.h5 -q -j 1", sweep_path), 0);
-    assert_int_equal(cli("run %s -o ens-j2.h5 -q -j 2 --block-runs 1", sweep_path), 0);
-    assert_false(exists("ens-j2.h5.parts"));
+    ts_test_remove_output("ens-j1.h5");
+    ts_test_remove_output("ens-j2.h5");
+    assert_int_equal(ts_test_run("run %s -o ens-j1.h5 -q -j 1", sweep_path), 0);
+    assert_int_equal(ts_test_run("run %s -o ens-j2.h5 -q -j 2 --block-runs 1", sweep_path), 0);
+    assert_false(ts_test_exists("ens-j2.h5.parts"));
     ts_test_assert_same_datasets("ens-j1.h5", "ens-j2.h5");
 }
 
@@ -209,14 +183,14 @@ static void sweep_points_hold_the_runs_of_their_values(void **state)
 static void shards_merge_into_the_same_file(void **state)
 {
     (void)state;
-    remove_output("ens-shard.h5");
-    assert_int_equal(cli("run %s -o ens-shard.h5 -q --shard 1/3", sweep_path), 0);
-    assert_false(exists("ens-shard.h5"));
-    assert_int_equal(cli("merge ens-shard.h5 2>/dev/null"), 2); /* shards 0 and 2 missing */
-    assert_int_equal(cli("run %s -o ens-shard.h5 -q --shard 0/3", sweep_path), 0);
-    assert_int_equal(cli("run %s -o ens-shard.h5 -q --shard 2/3 -j 1", sweep_path), 0);
-    assert_int_equal(cli("merge ens-shard.h5 2>/dev/null"), 0);
-    assert_false(exists("ens-shard.h5.parts"));
+    ts_test_remove_output("ens-shard.h5");
+    assert_int_equal(ts_test_run("run %s -o ens-shard.h5 -q --shard 1/3", sweep_path), 0);
+    assert_false(ts_test_exists("ens-shard.h5"));
+    assert_int_equal(ts_test_run("merge ens-shard.h5 2>/dev/null"), 2); /* shards 0 and 2 missing */
+    assert_int_equal(ts_test_run("run %s -o ens-shard.h5 -q --shard 0/3", sweep_path), 0);
+    assert_int_equal(ts_test_run("run %s -o ens-shard.h5 -q --shard 2/3 -j 1", sweep_path), 0);
+    assert_int_equal(ts_test_run("merge ens-shard.h5 2>/dev/null"), 0);
+    assert_false(ts_test_exists("ens-shard.h5.parts"));
     ts_test_assert_same_datasets("ens-j1.h5", "ens-shard.h5");
 }
 
@@ -254,22 +228,22 @@ static pid_t start_long_run(const char *scen, const char *out)
 static void interrupted_then_resumed_equals_uninterrupted(void **state)
 {
     (void)state;
-    remove_output("ens-ref.h5");
-    remove_output("ens-term.h5");
+    ts_test_remove_output("ens-ref.h5");
+    ts_test_remove_output("ens-term.h5");
     assert_int_equal(
-        cli("run %s -o ens-ref.h5 -q --set ticks=300 --replicates 40", scenario_path), 0);
+        ts_test_run("run %s -o ens-ref.h5 -q --set ticks=300 --replicates 40", scenario_path), 0);
     pid_t pid = start_long_run(scenario_path, "ens-term.h5");
     kill(pid, SIGTERM);
     int status;
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 143);
-    assert_false(exists("ens-term.h5"));
-    assert_true(exists("ens-term.h5.parts"));
+    assert_false(ts_test_exists("ens-term.h5"));
+    assert_true(ts_test_exists("ens-term.h5.parts"));
     /* the scenario cannot be changed on resume */
-    assert_int_equal(cli("run --resume ens-term.h5 --seed 3 2>/dev/null"), 2);
-    assert_int_equal(cli("run --resume ens-term.h5 -q"), 0);
-    assert_false(exists("ens-term.h5.parts"));
+    assert_int_equal(ts_test_run("run --resume ens-term.h5 --seed 3 2>/dev/null"), 2);
+    assert_int_equal(ts_test_run("run --resume ens-term.h5 -q"), 0);
+    assert_false(ts_test_exists("ens-term.h5.parts"));
     ts_test_assert_same_datasets("ens-ref.h5", "ens-term.h5");
 }
 
@@ -278,7 +252,7 @@ static void killed_at_any_moment_then_resumed_equals_uninterrupted(void **state)
     (void)state;
     /* several kills at different moments, each followed by a resume that is itself killed,
      * and a last resume that completes */
-    remove_output("ens-kill.h5");
+    ts_test_remove_output("ens-kill.h5");
     pid_t pid = start_long_run(scenario_path, "ens-kill.h5");
     int status, kills = 0;
     for (int round = 0; round < 3; round++) {
@@ -304,7 +278,7 @@ static void killed_at_any_moment_then_resumed_equals_uninterrupted(void **state)
         assert_int_equal(WEXITSTATUS(status), 0);
     }
     assert_true(kills >= 1);
-    assert_false(exists("ens-kill.h5.parts"));
+    assert_false(ts_test_exists("ens-kill.h5.parts"));
     ts_test_assert_same_datasets("ens-ref.h5", "ens-kill.h5");
 }
 

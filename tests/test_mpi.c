@@ -72,19 +72,6 @@ static int shell(const char *cmd)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-/* `trustsim ARGS` as one plain process. */
-static int cli(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int cli(const char *fmt, ...)
-{
-    char args[2048], cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "'%s' %s", TS_CLI, args);
-    return shell(cmd);
-}
-
 /* The launcher's options common to every call here. */
 static const char *mpirun_flags(void)
 {
@@ -103,19 +90,6 @@ static int mpi(int np, const char *fmt, ...)
     snprintf(cmd, sizeof cmd, "ASAN_OPTIONS='%s' timeout 120 '%s' -np %d %s '%s' %s", rank_asan,
              TS_MPIEXEC, np, mpirun_flags(), TS_CLI, args);
     return shell(cmd);
-}
-
-static bool exists(const char *path)
-{
-    struct stat sb;
-    return stat(path, &sb) == 0;
-}
-
-static void remove_output(const char *out)
-{
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s.parts' '%s.part'", out, out, out);
-    assert_int_equal(system(cmd), 0);
 }
 
 /* Block files in OUT.h5.parts/ whose name starts with prefix ("block-" for all of them). */
@@ -227,13 +201,13 @@ static void stop_and_wait(pid_t pid)
 static void two_ranks_write_the_same_file_as_one_process(void **state)
 {
     (void)state;
-    remove_output("mpi-one.h5");
-    remove_output("mpi-np2.h5");
-    assert_int_equal(cli("run %s -o mpi-one.h5 -q -j 1", scenario_path), 0);
+    ts_test_remove_output("mpi-one.h5");
+    ts_test_remove_output("mpi-np2.h5");
+    assert_int_equal(ts_test_run("run %s -o mpi-one.h5 -q -j 1", scenario_path), 0);
     assert_int_equal(
         mpi(2, "run %s -o mpi-np2.h5 -j 1 --block-runs 1 --progress 2>mpi-np2.log", scenario_path),
         0);
-    assert_false(exists("mpi-np2.h5.parts"));
+    assert_false(ts_test_exists("mpi-np2.h5.parts"));
     ts_test_assert_same_datasets("mpi-one.h5", "mpi-np2.h5");
     /* one report for the job, from rank 0, and a progress line over all ranks' runs */
     char *log = ts_test_read_file("mpi-np2.log");
@@ -249,7 +223,7 @@ static void two_ranks_write_the_same_file_as_one_process(void **state)
 static void one_rank_and_two_ranks_write_the_same_file(void **state)
 {
     (void)state;
-    remove_output("mpi-np1.h5");
+    ts_test_remove_output("mpi-np1.h5");
     assert_int_equal(mpi(1, "run %s -o mpi-np1.h5 -q -j 2", scenario_path), 0);
     ts_test_assert_same_datasets("mpi-np1.h5", "mpi-np2.h5");
     /* --force replaces the file, as without mpirun */
@@ -261,11 +235,11 @@ static void ranks_can_share_one_shard(void **state)
 {
     (void)state;
     /* an MPI job per shard (e.g. a Slurm array of them), merged like any shards */
-    remove_output("mpi-shard.h5");
+    ts_test_remove_output("mpi-shard.h5");
     assert_int_equal(mpi(2, "run %s -o mpi-shard.h5 -q -j 1 --shard 1/2", scenario_path), 0);
-    assert_false(exists("mpi-shard.h5"));
-    assert_int_equal(cli("run %s -o mpi-shard.h5 -q --shard 0/2", scenario_path), 0);
-    assert_int_equal(cli("merge mpi-shard.h5 2>/dev/null"), 0);
+    assert_false(ts_test_exists("mpi-shard.h5"));
+    assert_int_equal(ts_test_run("run %s -o mpi-shard.h5 -q --shard 0/2", scenario_path), 0);
+    assert_int_equal(ts_test_run("merge mpi-shard.h5 2>/dev/null"), 0);
     ts_test_assert_same_datasets("mpi-one.h5", "mpi-shard.h5");
 }
 
@@ -276,11 +250,11 @@ static void errors_stop_every_rank_with_the_same_status(void **state)
     assert_int_equal(mpi(2, "run %s -o mpi-one.h5 -q 2>/dev/null", scenario_path), 2);
     assert_int_equal(mpi(2, "run --resume mpi-none.h5 -q 2>/dev/null"), 2);
     assert_int_equal(mpi(2, "run %s -o mpi-x.h5 -q --set ticks=-3 2>/dev/null", scenario_path), 2);
-    assert_false(exists("mpi-x.h5.parts"));
+    assert_false(ts_test_exists("mpi-x.h5.parts"));
     /* an unfinished run of the same output is neither joined nor replaced without --resume or
      * --force, and the message says so once, from rank 0 */
-    remove_output("mpi-x.h5");
-    assert_int_equal(cli("run %s -o mpi-x.h5 -q --shard 0/2", scenario_path), 0);
+    ts_test_remove_output("mpi-x.h5");
+    assert_int_equal(ts_test_run("run %s -o mpi-x.h5 -q --shard 0/2", scenario_path), 0);
     assert_int_equal(mpi(2, "run %s -o mpi-x.h5 -q 2>mpi-x.log", scenario_path), 2);
     char *log = ts_test_read_file("mpi-x.log");
     assert_non_null(log);
@@ -297,33 +271,33 @@ static void errors_stop_every_rank_with_the_same_status(void **state)
 static void interrupted_under_mpirun_then_resumed_alone(void **state)
 {
     (void)state;
-    remove_output("mpi-ref.h5");
-    remove_output("mpi-term.h5");
-    assert_int_equal(cli("run %s -o mpi-ref.h5 -q " LONG_JOB, scenario_path), 0);
+    ts_test_remove_output("mpi-ref.h5");
+    ts_test_remove_output("mpi-term.h5");
+    assert_int_equal(ts_test_run("run %s -o mpi-ref.h5 -q " LONG_JOB, scenario_path), 0);
     /* blocks of the default size: no rank saves anything before the signal ... */
     pid_t pid = start_long_job(true, "mpi-term.h5", "--progress 2>mpi-term.log");
     wait_until(shows_progress, "mpi-term.log", pid);
     stop_and_wait(pid);
     remove("mpi-term.log");
     /* ... and each saves its finished runs when it comes */
-    assert_false(exists("mpi-term.h5"));
+    assert_false(ts_test_exists("mpi-term.h5"));
     assert_true(count_blocks("mpi-term.h5", "block-r0-") >= 1);
     assert_true(count_blocks("mpi-term.h5", "block-r1-") >= 1);
-    assert_int_equal(cli("run --resume mpi-term.h5 -q"), 0);
-    assert_false(exists("mpi-term.h5.parts"));
+    assert_int_equal(ts_test_run("run --resume mpi-term.h5 -q"), 0);
+    assert_false(ts_test_exists("mpi-term.h5.parts"));
     ts_test_assert_same_datasets("mpi-ref.h5", "mpi-term.h5");
 }
 
 static void interrupted_alone_then_resumed_under_mpirun(void **state)
 {
     (void)state;
-    remove_output("mpi-term2.h5");
+    ts_test_remove_output("mpi-term2.h5");
     pid_t pid = start_long_job(false, "mpi-term2.h5", "-q --block-runs 1");
     wait_until(has_blocks, "mpi-term2.h5", pid);
     stop_and_wait(pid);
-    assert_true(exists("mpi-term2.h5.parts"));
+    assert_true(ts_test_exists("mpi-term2.h5.parts"));
     assert_int_equal(mpi(2, "run --resume mpi-term2.h5 -q -j 1"), 0);
-    assert_false(exists("mpi-term2.h5.parts"));
+    assert_false(ts_test_exists("mpi-term2.h5.parts"));
     ts_test_assert_same_datasets("mpi-ref.h5", "mpi-term2.h5");
 }
 
