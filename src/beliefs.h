@@ -18,7 +18,6 @@
 typedef struct ts_belief_meta {
     uint32_t x, y;          /* trustor and trustee leader slots */
     uint32_t gen_x, gen_y;  /* who held the slots when the belief formed */
-    int32_t pair;           /* ordered organisation pair (o(x), o(y)) */
     uint32_t last_act;      /* sequence number of y's latest judged act x saw (0: none) */
     int32_t last_good;      /* x's judgement of that act: 1 good, 0 bad */
     int32_t next_x, next_y; /* next record with the same trustor / trustee slot, or -1 */

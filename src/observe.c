@@ -97,7 +97,6 @@ static long belief_for_update(ts_sim *s, int x, int y, int pair)
         const ts_model *m = s->m;
         b->gen_x = s->gen[x];
         b->gen_y = s->gen[y];
-        b->pair = pair;
         b->last_act = 0;
         b->last_good = 1;
         for (int p = 0; p < TS_PILLARS; p++) {
