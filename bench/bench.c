@@ -169,27 +169,29 @@ static int bench_ensemble(int reps)
 
 int main(int argc, char **argv)
 {
-    /* options: --quick (fewer runs and ticks); small, large or ensemble (only those) */
-    int quick = 0, small = 0, large = 0, ensemble = 0;
+    /* options: --quick (fewer runs and ticks); small, engaged, large or ensemble (only those) */
+    int quick = 0, small = 0, engaged = 0, large = 0, ensemble = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0)
             quick = 1;
         else if (strcmp(argv[i], "small") == 0)
             small = 1;
+        else if (strcmp(argv[i], "engaged") == 0)
+            engaged = 1;
         else if (strcmp(argv[i], "large") == 0)
             large = 1;
         else if (strcmp(argv[i], "ensemble") == 0)
             ensemble = 1;
     }
-    if (!small && !large && !ensemble)
-        small = large = ensemble = 1;
+    if (!small && !engaged && !large && !ensemble)
+        small = engaged = large = ensemble = 1;
     int rc = 0;
     if (ensemble)
         rc |= bench_ensemble(quick ? 20 : 200);
-    if (small) {
+    if (small)
         rc |= bench("small", 20, 20, 520, quick ? 2 : 20, 0);
+    if (engaged)
         rc |= bench("small, engaged", 20, 20, 520, quick ? 2 : 20, 1);
-    }
     if (large)
         rc |= bench("large", 2000, 100, quick ? 52 : 260, 1, 0);
     return rc;

@@ -460,7 +460,8 @@ static ts_status run_tasks(job *j, const ts_ensemble_options *opt, writer *wr, t
 
 /* ---- merging ---------------------------------------------------------------------------- */
 
-static ts_status merge_job(job *j, const char *out_path, bool force, ts_error *err)
+/* threads: computing the summaries (0: every core) */
+static ts_status merge_job(job *j, const char *out_path, bool force, int threads, ts_error *err)
 {
     if (j->n_done < j->n_tasks)
         return ts_error_set(err, TS_EINPUT,
@@ -504,6 +505,7 @@ static ts_status merge_job(job *j, const char *out_path, bool force, ts_error *e
         .point_param_names = param_names,
         .point_values = j->pts.values,
         .force = force,
+        .threads = threads,
     };
     ts_output *out = NULL;
     ts_status st = resolved ? ts_output_create(&out, out_path, &spec, err)
@@ -550,7 +552,7 @@ ts_status ts_ensemble_merge(const char *out_path, bool force, ts_ensemble_stats 
     if (st == TS_OK)
         st = job_scan(&j, err);
     if (st == TS_OK)
-        st = merge_job(&j, out_path, force, err);
+        st = merge_job(&j, out_path, force, 0, err);
     if (stats) {
         memset(stats, 0, sizeof *stats);
         stats->runs_total = j.n_tasks;
@@ -614,7 +616,7 @@ ts_status ts_ensemble_run(const ts_scenario *sc, const char *out_path,
         j.n_done = 0;
         st = job_scan(&j, err);
         if (st == TS_OK)
-            st = merge_job(&j, out_path, opt->force, err);
+            st = merge_job(&j, out_path, opt->force, opt->threads, err);
         merged = st == TS_OK;
         merge_seconds = now_seconds() - m0;
     }

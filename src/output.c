@@ -24,7 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <gsl/gsl_sort_double.h>
+#include <omp.h>
+#include <zlib.h>
 #include <gsl/gsl_statistics_double.h>
 #include <hdf5.h>
 #include <hdf5_hl.h>
@@ -39,7 +40,8 @@ enum {
     RUNS_PER_CHUNK = 32,       /* runs sharing a chunk of series and final state */
     FLAGS_PER_CHUNK = 4096,    /* entries of /done sharing a chunk */
     CHUNK_MAX_BYTES = 1 << 20, /* a chunk never exceeds this, whatever the run length */
-    CHUNKS_IN_CACHE = 8,       /* per dataset: runs finishing out of order stay in memory */
+    CHUNKS_IN_CACHE = 8,
+    ZLIB_STRATEGY = Z_RLE, /* as small as the default on these series, twice as fast */       /* per dataset: runs finishing out of order stay in memory */
     CACHE_SLOTS = 1009,        /* prime, well above the chunks that fit in the cache */
     DIAG_SIZE = 512
 };
@@ -48,6 +50,10 @@ enum {
 enum { DIM_POINT, DIM_REPLICATE, DIM_TIME, DIM_ORG, DIM_PARTNER, N_DIMS };
 static const char *const dim_names[N_DIMS] = {"point", "replicate", "time", "organisation",
                                               "partner"};
+
+/* Series up to this size are held in memory and, at the close, summarised without being read
+ * back and compressed on every thread; larger ones stream through HDF5's chunk cache. */
+#define HELD_MAX_BYTES ((size_t)256 << 20)
 
 static const char *const summary_names[] = {"mean", "sd", "q05", "q50", "q95"};
 enum { N_SUMMARIES = sizeof summary_names / sizeof summary_names[0] };
@@ -66,6 +72,10 @@ struct ts_output {
     hid_t space_series, space_pairs, space_orgs, space_done;
     hid_t mem_times, mem_pairs, mem_orgs, mem_one;
     uint8_t *done_mask;   /* [point][replicate], mirrors /done for the summaries */
+    int threads;          /* summarising and compressing at close */
+    /* [n_metrics][point][replicate][time]: the series, held in memory until the close when
+     * they fit in HELD_MAX_BYTES (NULL: written to the file run by run) */
+    double *held;
     char diag[DIAG_SIZE]; /* HDF5's explanation of the first failure, until reported */
 };
 
@@ -507,6 +517,7 @@ static void output_free(ts_output *o)
             free(o->metric_names[m]);
     free(o->metric_names);
     free(o->series);
+    free(o->held);
     free(o->done_mask);
     free(o->part);
     free(o->path);
@@ -529,6 +540,7 @@ static ts_output *output_new(const char *path, const ts_output_spec *s)
     o->dim[DIM_TIME] = (hsize_t)s->n_times;
     o->dim[DIM_ORG] = o->dim[DIM_PARTNER] = (hsize_t)s->n_orgs;
     o->n_metrics = s->n_metrics;
+    o->threads = s->threads > 0 ? s->threads : omp_get_max_threads();
 
     size_t n = strlen(path);
     o->path = strdup(path);
@@ -536,6 +548,11 @@ static ts_output *output_new(const char *path, const ts_output_spec *s)
     o->series = malloc(((size_t)s->n_metrics + 1) * sizeof *o->series);
     o->metric_names = calloc((size_t)s->n_metrics + 1, sizeof *o->metric_names);
     o->done_mask = calloc(s->n_points, s->n_replicates);
+    size_t held = (size_t)s->n_metrics * s->n_points * s->n_replicates * (size_t)s->n_times;
+    if (!s->stream_series && held > 0 && held <= HELD_MAX_BYTES / sizeof(double) &&
+        (o->held = malloc(held * sizeof(double))) != NULL)
+        for (size_t i = 0; i < held; i++)
+            o->held[i] = NAN; /* the fill value: a run not written reads as NaN */
     bool ok = o->path && o->part && o->series && o->metric_names && o->done_mask;
     for (int m = 0; ok && m < s->n_metrics; m++) {
         o->series[m] = H5I_INVALID_HID;
@@ -655,14 +672,26 @@ static ts_status check_run(const ts_output *o, size_t point, size_t replicate,
     return TS_OK;
 }
 
+/* Where run (point, replicate) of metric m starts in the held series. */
+static double *held_run(const ts_output *o, int m, size_t point, size_t replicate)
+{
+    return o->held + (((size_t)m * o->dim[DIM_POINT] + point) * o->dim[DIM_REPLICATE] + replicate) *
+                         o->dim[DIM_TIME];
+}
+
 static ts_status write_run(ts_output *o, size_t point, size_t replicate, const ts_run_result *res,
                            ts_error *err)
 {
     const size_t n_times = (size_t)o->dim[DIM_TIME];
     const uint8_t done = 1;
-    if (o->n_metrics > 0 && failed(o, select_run(o->space_series, point, replicate)))
+    if (o->held) {
+        for (int m = 0; m < o->n_metrics; m++)
+            memcpy(held_run(o, m, point, replicate), res->series + (size_t)m * n_times,
+                   n_times * sizeof(double));
+    } else if (o->n_metrics > 0 && failed(o, select_run(o->space_series, point, replicate))) {
         return fail(o, err, "cannot select run (%zu, %zu)", point, replicate);
-    for (int m = 0; m < o->n_metrics; m++)
+    }
+    for (int m = 0; !o->held && m < o->n_metrics; m++)
         if (failed(o, H5Dwrite(o->series[m], H5T_NATIVE_DOUBLE, o->mem_times, o->space_series,
                                H5P_DEFAULT, res->series + (size_t)m * n_times)))
             return fail(o, err, "cannot write /series/%s for run (%zu, %zu)", o->metric_names[m],
@@ -709,9 +738,22 @@ ts_status ts_output_flush(ts_output *out, ts_error *err)
 
 /* ---- summaries --------------------------------------------------------------------------- */
 
-/* Statistics at one time over the values in col[0..n) (sorted here). NaN where undefined:
- * no value at all, or a single value for the sd. */
-static void summarise(double *col, size_t n, double *stat)
+/* The f-quantile of col[0..n), as gsl_stats_quantile_from_sorted_data defines it: from the
+ * order statistics x_i and x_(i+1), i = floor((n - 1) f). gsl_stats_select finds those two in
+ * linear time (col is reordered) and puts them where that function reads them in `order`;
+ * the rest of `order` is never read. The same value as sorting col first, for less work. */
+static double quantile(double *col, size_t n, double f, double *order)
+{
+    size_t i = (size_t)(f * (double)(n - 1));
+    order[i] = gsl_stats_select(col, 1, n, i);
+    if (i + 1 < n)
+        order[i + 1] = gsl_stats_select(col, 1, n, i + 1);
+    return gsl_stats_quantile_from_sorted_data(order, 1, n, f);
+}
+
+/* Statistics at one time over the values in col[0..n) (reordered here; order is scratch of
+ * n). NaN where undefined: no value at all, or a single value for the sd. */
+static void summarise(double *col, size_t n, double *order, double *stat)
 {
     if (n == 0) {
         for (int k = 0; k < N_SUMMARIES; k++)
@@ -720,16 +762,16 @@ static void summarise(double *col, size_t n, double *stat)
     }
     stat[0] = gsl_stats_mean(col, 1, n);
     stat[1] = n > 1 ? gsl_stats_sd_m(col, 1, n, stat[0]) : NAN;
-    gsl_sort(col, 1, n);
-    stat[2] = gsl_stats_quantile_from_sorted_data(col, 1, n, 0.05);
-    stat[3] = gsl_stats_quantile_from_sorted_data(col, 1, n, 0.50);
-    stat[4] = gsl_stats_quantile_from_sorted_data(col, 1, n, 0.95);
+    stat[2] = quantile(col, n, 0.05, order);
+    stat[3] = quantile(col, n, 0.50, order);
+    stat[4] = quantile(col, n, 0.95, order);
 }
 
 /* Working memory of the summaries: one point's [replicate][time] block of one metric. */
 typedef struct summary_buffers {
     double *block; /* [n_replicates][n_times] */
-    double *col;   /* [n_replicates]: one time's values over the done replicates */
+    double *col;   /* [threads][2][n_replicates]: one time's values over the done replicates,
+                    * and scratch */
     double *rows;  /* [N_SUMMARIES][n_times] */
     hid_t mem_block, mem_row, space_row;
 } summary_buffers;
@@ -762,21 +804,29 @@ static ts_status summarise_metric(ts_output *o, int m, hid_t summary, summary_bu
         if (!memchr(done, 1, n_reps))
             continue; /* the fill value, NaN, already says "no replicate" */
         hsize_t start[3] = {p, 0, 0}, count[3] = {1, n_reps, n_times};
-        ok = !failed(o, H5Sselect_hyperslab(o->space_series, H5S_SELECT_SET, start, NULL, count,
-                                            NULL)) &&
-             !failed(o, H5Dread(o->series[m], H5T_NATIVE_DOUBLE, b->mem_block, o->space_series,
-                                H5P_DEFAULT, b->block));
-        for (size_t t = 0; ok && t < n_times; t++) {
-            size_t n = 0;
-            for (size_t r = 0; r < n_reps; r++) {
-                double v = b->block[r * n_times + t];
-                if (done[r] && !isnan(v))
-                    b->col[n++] = v;
+        const double *block = o->held ? held_run(o, m, p, 0) : b->block;
+        ok = o->held ||
+             (!failed(o, H5Sselect_hyperslab(o->space_series, H5S_SELECT_SET, start, NULL, count,
+                                             NULL)) &&
+              !failed(o, H5Dread(o->series[m], H5T_NATIVE_DOUBLE, b->mem_block, o->space_series,
+                                 H5P_DEFAULT, b->block)));
+        /* times are independent: each thread takes a contiguous range of them, and every
+         * statistic is computed the same way whichever thread computes it */
+        if (ok) {
+#pragma omp parallel for num_threads(o->threads) schedule(static) if (n_times > 64)
+            for (size_t t = 0; t < n_times; t++) {
+                double *col = b->col + (size_t)omp_get_thread_num() * 2 * n_reps;
+                size_t n = 0;
+                for (size_t r = 0; r < n_reps; r++) {
+                    double v = block[r * n_times + t];
+                    if (done[r] && !isnan(v))
+                        col[n++] = v;
+                }
+                double s[N_SUMMARIES];
+                summarise(col, n, col + n_reps, s);
+                for (int k = 0; k < N_SUMMARIES; k++)
+                    b->rows[(size_t)k * n_times + t] = s[k];
             }
-            double s[N_SUMMARIES];
-            summarise(b->col, n, s);
-            for (int k = 0; k < N_SUMMARIES; k++)
-                b->rows[(size_t)k * n_times + t] = s[k];
         }
         hsize_t row_start[2] = {p, 0}, row_count[2] = {1, n_times};
         ok = ok && !failed(o, H5Sselect_hyperslab(b->space_row, H5S_SELECT_SET, row_start, NULL,
@@ -799,15 +849,15 @@ static ts_status write_summaries(ts_output *o, ts_error *err)
         return TS_OK;
     const size_t n_reps = (size_t)o->dim[DIM_REPLICATE], n_times = (size_t)o->dim[DIM_TIME];
     hsize_t block = n_reps * n_times, rows[2] = {o->dim[DIM_POINT], n_times};
-    summary_buffers b = {malloc(block * sizeof(double)),
-                         malloc(n_reps * sizeof(double)),
+    summary_buffers b = {o->held ? NULL : malloc(block * sizeof(double)),
+                         malloc((size_t)o->threads * 2 * n_reps * sizeof(double)),
                          malloc(N_SUMMARIES * n_times * sizeof(double)),
                          H5Screate_simple(1, &block, NULL),
                          H5Screate_simple(1, &rows[1], NULL),
                          H5Screate_simple(2, rows, NULL)};
     hid_t summary = H5I_INVALID_HID;
     ts_status st = TS_OK;
-    if (!b.block || !b.col || !b.rows)
+    if ((!o->held && !b.block) || !b.col || !b.rows)
         st = ts_error_set(err, TS_ERUNTIME, "%s: out of memory for the summaries", o->path);
     else if (failed(o, b.mem_block) || failed(o, b.mem_row) || failed(o, b.space_row) ||
              failed(o, summary =
@@ -825,11 +875,107 @@ static ts_status write_summaries(ts_output *o, ts_error *err)
     return st;
 }
 
+/* ---- held series: compressed on every thread, written chunk by chunk ----------------------- */
+
+/* The byte order of HDF5's shuffle filter: byte j of element i goes to j * n + i. */
+static void shuffle8(const unsigned char *restrict in, size_t n, unsigned char *restrict out)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < sizeof(double); j++)
+            out[j * n + i] = in[i * sizeof(double) + j];
+}
+
+/* One chunk of a held metric, as HDF5's shuffle and deflate filters would store it: the
+ * chunk's values in row-major order, shuffled, then a zlib stream. Returns its size, or 0. */
+static size_t compress_chunk(const ts_output *o, int m, const hsize_t *at, const hsize_t *chunk,
+                             z_stream *z, double *values, unsigned char *shuffled,
+                             unsigned char *out, size_t out_cap)
+{
+    size_t n = 0;
+    for (hsize_t p = 0; p < chunk[0]; p++)
+        for (hsize_t r = 0; r < chunk[1]; r++) {
+            memcpy(values + n, held_run(o, m, at[0] + p, at[1] + r) + at[2],
+                   chunk[2] * sizeof(double));
+            n += chunk[2];
+        }
+    shuffle8((const unsigned char *)values, n, shuffled);
+    if (deflateReset(z) != Z_OK)
+        return 0;
+    z->next_in = shuffled;
+    z->avail_in = (uInt)(n * sizeof(double));
+    z->next_out = out;
+    z->avail_out = (uInt)out_cap;
+    return deflate(z, Z_FINISH) == Z_STREAM_END ? out_cap - z->avail_out : 0;
+}
+
+/* Every chunk of metric m's dataset, compressed on o->threads threads into bufs (one of
+ * `cap` bytes per chunk, in order point, replicate, time), then written in that order. The
+ * bytes are the same whatever the number of threads. */
+static ts_status write_held_metric(ts_output *o, int m, const hsize_t *chunk, unsigned char *bufs,
+                                   size_t cap, size_t *sizes, ts_error *err)
+{
+    const hsize_t per[3] = {o->dim[DIM_POINT] / chunk[0], o->dim[DIM_REPLICATE] / chunk[1],
+                            o->dim[DIM_TIME] / chunk[2]};
+    const size_t n_chunks = (size_t)(per[0] * per[1] * per[2]);
+    const size_t values = (size_t)(chunk[0] * chunk[1] * chunk[2]);
+    int bad = 0;
+#pragma omp parallel num_threads(o->threads) reduction(| : bad)
+    {
+        z_stream z;
+        memset(&z, 0, sizeof z);
+        double *v = malloc(values * sizeof *v);
+        unsigned char *sh = malloc(values * sizeof *v);
+        bad = !v || !sh || deflateInit2(&z, DEFLATE_LEVEL, Z_DEFLATED, 15, 8, ZLIB_STRATEGY) != Z_OK;
+#pragma omp for schedule(dynamic, 4)
+        for (size_t c = 0; c < n_chunks; c++) {
+            if (bad) {
+                sizes[c] = 0;
+                continue;
+            }
+            hsize_t at[3] = {c / (per[1] * per[2]) * chunk[0], (c / per[2]) % per[1] * chunk[1],
+                             c % per[2] * chunk[2]};
+            sizes[c] = compress_chunk(o, m, at, chunk, &z, v, sh, bufs + c * cap, cap);
+        }
+        deflateEnd(&z);
+        free(v), free(sh);
+    }
+    for (size_t c = 0; c < n_chunks && !bad; c++) {
+        hsize_t at[3] = {c / (per[1] * per[2]) * chunk[0], (c / per[2]) % per[1] * chunk[1],
+                         c % per[2] * chunk[2]};
+        bad = sizes[c] == 0 || failed(o, H5Dwrite_chunk(o->series[m], H5P_DEFAULT, 0, at,
+                                                        sizes[c], bufs + c * cap));
+    }
+    return bad ? fail(o, err, "cannot write /series/%s", o->metric_names[m]) : TS_OK;
+}
+
+static ts_status write_held(ts_output *o, ts_error *err)
+{
+    hsize_t dims[3] = {o->dim[DIM_POINT], o->dim[DIM_REPLICATE], o->dim[DIM_TIME]}, chunk[3];
+    hid_t dcpl = H5Dget_create_plist(o->series[0]);
+    bool whole = !failed(o, dcpl) && H5Pget_chunk(dcpl, 3, chunk) == 3 &&
+                 dims[0] % chunk[0] == 0 && dims[1] % chunk[1] == 0 && dims[2] % chunk[2] == 0;
+    ts_h5_close(&dcpl);
+    if (!whole) /* choose_chunk tiles every axis exactly */
+        return fail(o, err, "cannot write /series: unexpected chunk shape");
+    size_t n_chunks = (size_t)(dims[0] / chunk[0] * (dims[1] / chunk[1]) * (dims[2] / chunk[2]));
+    size_t cap = compressBound((uLong)(chunk[0] * chunk[1] * chunk[2] * sizeof(double)));
+    unsigned char *bufs = malloc(n_chunks * cap);
+    size_t *sizes = malloc(n_chunks * sizeof *sizes);
+    ts_status st = bufs && sizes ? TS_OK
+                                 : ts_error_set(err, TS_ERUNTIME, "%s: out of memory", o->path);
+    for (int m = 0; m < o->n_metrics && st == TS_OK; m++)
+        st = write_held_metric(o, m, chunk, bufs, cap, sizes, err);
+    free(bufs), free(sizes);
+    return st;
+}
+
 /* ---- closing ----------------------------------------------------------------------------- */
 
 static ts_status close_file(ts_output *o, ts_error *err)
 {
     ts_status st = write_summaries(o, err);
+    if (st == TS_OK && o->held)
+        st = write_held(o, err);
     if (st == TS_OK && failed(o, H5Fflush(o->file, H5F_SCOPE_LOCAL)))
         st = fail(o, err, "cannot flush %s", o->part);
     close_objects(o);

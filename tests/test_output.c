@@ -114,11 +114,13 @@ static char *part_of(const char *path)
     return buf;
 }
 
-/* Write the test file at path: every run but (1, 1). */
-static void write_sample(const char *path, bool force)
+/* Write the test file at path: every run but (1, 1); with stream, the series go to the file
+ * run by run instead of being held until the close. */
+static void write_sample_as(const char *path, bool force, bool stream)
 {
     ts_output_spec spec = make_spec();
     spec.force = force;
+    spec.stream_series = stream;
     ts_output *out = NULL;
     ts_error err = {{0}};
     assert_int_equal(ts_output_create(&out, path, &spec, &err), TS_OK);
@@ -135,6 +137,11 @@ static void write_sample(const char *path, bool force)
     assert_int_equal(ts_output_flush(out, &err), TS_OK);
     assert_int_equal(ts_output_close(out, &err), TS_OK);
     assert_false(exists(part_of(path)));
+}
+
+static void write_sample(const char *path, bool force)
+{
+    write_sample_as(path, force, false);
 }
 
 /* ---- reading back ------------------------------------------------------------------------ */
@@ -411,24 +418,50 @@ static void check_summaries(hid_t file)
     }
 }
 
+/* Every series is chunked and stored through shuffle, then deflate, in that order. */
+static void check_filters(hid_t file)
+{
+    for (int m = 0; m < M; m++) {
+        char name[64];
+        snprintf(name, sizeof name, "/series/%s", metrics[m]);
+        hid_t d = H5Dopen2(file, name, H5P_DEFAULT);
+        assert_true(d >= 0);
+        hid_t dcpl = H5Dget_create_plist(d);
+        assert_int_equal(H5Pget_layout(dcpl), H5D_CHUNKED);
+        assert_int_equal(H5Pget_nfilters(dcpl), 2);
+        unsigned flags;
+        size_t n = 0;
+        assert_int_equal(H5Pget_filter2(dcpl, 0, &flags, &n, NULL, 0, NULL, NULL), H5Z_FILTER_SHUFFLE);
+        n = 0;
+        assert_int_equal(H5Pget_filter2(dcpl, 1, &flags, &n, NULL, 0, NULL, NULL), H5Z_FILTER_DEFLATE);
+        H5Pclose(dcpl);
+        H5Dclose(d);
+    }
+}
+
 /* ---- tests ------------------------------------------------------------------------------- */
 
+/* Series held in memory (compressed by trustsim, chunk by chunk) and series streamed through
+ * HDF5's own filters must read back the same, through the standard shuffle and deflate. */
 static void test_everything_written_reads_back(void **state)
 {
     (void)state;
-    const char *path = ts_test_temp_path("output", ".h5");
-    char file_name[1024];
-    snprintf(file_name, sizeof file_name, "%s", path);
-    write_sample(file_name, false);
+    for (int stream = 0; stream <= 1; stream++) {
+        const char *path = ts_test_temp_path(stream ? "output-streamed" : "output", ".h5");
+        char file_name[1024];
+        snprintf(file_name, sizeof file_name, "%s", path);
+        write_sample_as(file_name, false, stream);
 
-    hid_t file = H5Fopen(file_name, H5F_ACC_RDONLY, H5P_DEFAULT);
-    assert_true(file >= 0);
-    check_header(file);
-    check_scales(file);
-    check_runs(file);
-    check_summaries(file);
-    H5Fclose(file);
-    unlink(file_name);
+        hid_t file = H5Fopen(file_name, H5F_ACC_RDONLY, H5P_DEFAULT);
+        assert_true(file >= 0);
+        check_header(file);
+        check_scales(file);
+        check_runs(file);
+        check_summaries(file);
+        check_filters(file);
+        H5Fclose(file);
+        unlink(file_name);
+    }
 }
 
 static void test_existing_file_is_kept_without_force(void **state)

@@ -59,7 +59,12 @@ typedef struct ts_output_spec {
     int n_point_params;
     const char *const *point_param_names;
     const double *point_values;
-    bool force; /* replace an existing file at path */
+    bool force;  /* replace an existing file at path */
+    int threads; /* threads summarising and compressing when the file is closed (0: every core) */
+    /* Series that fit in 256 MiB are held in memory and, at the close, summarised and
+     * compressed on every thread; larger ones stream to the file run by run. Set to stream
+     * whatever the size (the file's contents are the same). */
+    bool stream_series;
 } ts_output_spec;
 
 typedef struct ts_output ts_output;
