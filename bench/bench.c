@@ -15,6 +15,9 @@
 
 #include <unistd.h>
 
+#include <gsl/gsl_sort_double.h>
+#include <gsl/gsl_statistics_double.h>
+
 #include "../src/beliefs.h"
 #include "trustsim/ensemble.h"
 #include "trustsim/model.h"
@@ -92,10 +95,20 @@ static int bench(const char *label, int n_orgs, int collab_size, int ticks, int 
     ts_run_result res;
     /* one warm-up run: the workspace's stores reach their size, as for every later replicate */
     ts_sim_run(s, ts_seed_hash(1, 0, 999), &res, &err);
+    double *rate = malloc((size_t)runs * sizeof *rate); /* each run's acts per second */
+    if (!rate) {
+        ts_sim_free(s);
+        ts_model_free(m);
+        ts_scenario_destroy(&sc);
+        return 1;
+    }
     double t0 = now();
     for (int r = 0; r < runs; r++) {
+        double r0 = now();
         ts_sim_run(s, ts_seed_hash(1, 0, (uint64_t)r), &res, &err);
+        double r1 = now();
         ts_sim_counters c = ts_sim_get_counters(s);
+        rate[r] = (double)c.acts / (r1 - r0);
         acts += c.acts;
         meetings += c.meetings;
         obs += c.observations;
@@ -112,6 +125,13 @@ static int bench(const char *label, int n_orgs, int collab_size, int ticks, int 
            (double)acts / runs, acts ? (double)obs / (double)acts : 0.0);
     printf("  %.2f million acts per second, %.1f ns per act (one core, everything included)\n",
            (double)acts / el / 1e6, el * 1e9 / (double)acts);
+    /* a machine shared with other work slows some runs down: the median run says more
+     * about the engine than the total does */
+    gsl_sort(rate, 1, (size_t)runs);
+    printf("  per run: median %.2f, slowest %.2f, fastest %.2f million acts per second\n",
+           gsl_stats_median_from_sorted_data(rate, 1, (size_t)runs) / 1e6, rate[0] / 1e6,
+           rate[runs - 1] / 1e6);
+    free(rate);
     printf("  beliefs held at the end of a run: %.0f of %zu possible (%.1f%%), %zu bytes each\n",
            (double)beliefs / runs, m->belief_bound,
            100.0 * (double)beliefs / runs / (double)m->belief_bound, TS_BELIEF_BYTES);
