@@ -249,8 +249,16 @@ static void errors_stop_every_rank_with_the_same_status(void **state)
     /* each would hang a rank in a barrier if the ranks did not agree; timeout would say 124 */
     assert_int_equal(mpi(2, "run %s -o mpi-one.h5 -q 2>/dev/null", scenario_path), 2);
     assert_int_equal(mpi(2, "run --resume mpi-none.h5 -q 2>/dev/null"), 2);
-    assert_int_equal(mpi(2, "run %s -o mpi-x.h5 -q --set ticks=-3 2>/dev/null", scenario_path), 2);
+    /* a bad scenario is read by rank 0 alone: reported once, and every rank exits with 2 */
+    assert_int_equal(mpi(2, "run %s -o mpi-x.h5 -q --set ticks=-3 2>mpi-x.log", scenario_path), 2);
     assert_false(ts_test_exists("mpi-x.h5.parts"));
+    char *bad = ts_test_read_file("mpi-x.log");
+    assert_non_null(bad);
+    const char *first = strstr(bad, "key 'ticks'");
+    assert_non_null(first);
+    assert_null(strstr(first + 1, "key 'ticks'"));
+    free(bad);
+    remove("mpi-x.log");
     /* an unfinished run of the same output is neither joined nor replaced without --resume or
      * --force, and the message says so once, from rank 0 */
     ts_test_remove_output("mpi-x.h5");

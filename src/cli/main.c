@@ -82,8 +82,14 @@ static const char *const schema_usage =
     "\n"
     "Print the reference of every scenario key (type, default, range, meaning) as Markdown.\n";
 
+/* Set on the ranks other than 0 of `mpirun ... trustsim run`: they have the same command line
+ * as rank 0, so rank 0 alone reports what is wrong with it. */
+static bool other_rank;
+
 int usage_error(const char *usage, const char *fmt, const char *arg)
 {
+    if (other_rank)
+        return EXIT_USAGE;
     fprintf(stderr, "trustsim: ");
     fprintf(stderr, fmt, arg);
     fprintf(stderr, "\n\n%s", usage);
@@ -164,6 +170,14 @@ int cmd_run(int argc, char **argv)
         {"block-runs", required_argument, NULL, OPT_BLOCK},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
+    bool mpi = false; /* started by an MPI launcher: the ranks share the job */
+#ifdef TRUSTSIM_HAVE_MPI
+    mpi = ts_cli_mpi_launched();
+    other_rank = mpi && ts_cli_mpi_env_rank() > 0;
+    if (other_rank)
+        opterr = 0; /* getopt's own messages too */
+#endif
+    int failed = 0; /* under MPI: rank 0 could not read the scenario (its exit status) */
     const char *out = NULL;
     char **sets = calloc((size_t)argc, sizeof *sets);
     int n_sets = 0, c, rc = 0;
@@ -268,26 +282,35 @@ int cmd_run(int argc, char **argv)
             rc = usage_error(run_usage, "%s", "missing -o OUT.h5");
             goto done;
         }
-        st = load_scenario(&sc, argv[optind], sets, n_sets, &err);
-        if (st != TS_OK) {
-            fprintf(stderr, "%s\n", err.msg);
-            rc = exit_for(st);
-            goto done;
+        /* under MPI only rank 0 reads the scenario (the others take their tasks from the job
+         * it prepares): a bad one is reported once, and rank 0 passes its exit status on to
+         * every rank */
+        if (!other_rank) {
+            st = load_scenario(&sc, argv[optind], sets, n_sets, &err);
+            if (st != TS_OK) {
+                fprintf(stderr, "%s\n", err.msg);
+                rc = failed = exit_for(st);
+                if (!mpi)
+                    goto done;
+            } else {
+                if (have_seed)
+                    sc.params.seed = seed;
+                if (reps)
+                    sc.params.replicates = (int)reps;
+            }
         }
-        if (have_seed)
-            sc.params.seed = seed;
-        if (reps)
-            sc.params.replicates = (int)reps;
     }
     catch_stop_signals();
 #ifdef TRUSTSIM_HAVE_MPI
-    if (ts_cli_mpi_launched()) { /* mpirun -np K trustsim run ...: the ranks share the job */
-        rc = ts_cli_mpi_run(eo.resume ? NULL : &sc, out, &eo, quiet);
-        if (!eo.resume)
+    if (mpi) { /* mpirun -np K trustsim run ...: the ranks share the job */
+        bool loaded = !eo.resume && !other_rank && !failed;
+        rc = ts_cli_mpi_run(loaded ? &sc : NULL, out, &eo, quiet, failed);
+        if (loaded)
             ts_scenario_destroy(&sc);
         goto done;
     }
 #endif
+    (void)failed; /* set only under MPI */
     ts_ensemble_stats stats;
     st = ts_ensemble_run(eo.resume ? NULL : &sc, out, &eo, &stats, &err);
     if (st == TS_EINTERRUPTED) {

@@ -40,6 +40,17 @@ bool ts_cli_mpi_launched(void)
     return false;
 }
 
+int ts_cli_mpi_env_rank(void)
+{
+    static const char *const vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *v = getenv(vars[i]);
+        if (v && *v)
+            return atoi(v);
+    }
+    return 0;
+}
+
 static double now_seconds(void)
 {
     struct timespec ts;
@@ -183,13 +194,13 @@ static ts_status run_share(const char *out, const ts_ensemble_options *opt, int 
 }
 
 static int run_ranks(const ts_scenario *sc, const char *out, const ts_ensemble_options *opt,
-                     bool quiet, int rank, int ranks)
+                     bool quiet, int failed, int rank, int ranks)
 {
     double t0 = now_seconds();
     ts_ensemble_stats prep = {0};
     long first[2] = {0, 0}; /* exit status of step 1, runs in the job */
     if (rank == 0) {
-        first[0] = prepare(sc, out, opt, &prep);
+        first[0] = failed ? failed : prepare(sc, out, opt, &prep);
         first[1] = (long)prep.runs_total;
     }
     MPI_Bcast(first, 2, MPI_LONG, 0, MPI_COMM_WORLD);
@@ -251,7 +262,7 @@ static int run_ranks(const ts_scenario *sc, const char *out, const ts_ensemble_o
 }
 
 int ts_cli_mpi_run(const ts_scenario *sc, const char *out, const ts_ensemble_options *opt,
-                   bool quiet)
+                   bool quiet, int failed)
 {
     int provided = 0, rank = 0, ranks = 1, rc;
     if (MPI_Init_thread(NULL, NULL, MPI_THREAD_SERIALIZED, &provided) != MPI_SUCCESS) {
@@ -266,7 +277,7 @@ int ts_cli_mpi_run(const ts_scenario *sc, const char *out, const ts_ensemble_opt
                             "threads in turn (MPI_THREAD_SERIALIZED)\n");
         rc = EXIT_RUNTIME;
     } else {
-        rc = run_ranks(sc, out, opt, quiet, rank, ranks);
+        rc = run_ranks(sc, out, opt, quiet, failed, rank, ranks);
     }
     MPI_Finalize();
     return rc;
