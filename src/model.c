@@ -306,6 +306,16 @@ static int setup_events(ts_model *m, const ts_params *p)
         else
             m->event_order[m->n_scheduled++] = i;
     }
+    size_t n_orgs = (size_t)m->n_orgs;
+    if (!NEW(m->rate_event_orgs, (size_t)m->n_rate_events * n_orgs))
+        return -1;
+    for (int r = 0; r < m->n_rate_events; r++) {
+        const ts_event *e = &p->events[m->rate_events[r]];
+        uint8_t *touched = m->rate_event_orgs + (size_t)r * n_orgs;
+        memset(touched, e->n_orgs == 0, n_orgs); /* no list: every organisation */
+        for (int i = 0; i < e->n_orgs; i++)
+            touched[e->orgs[i]] = 1;
+    }
     /* stable insertion sort by tick: events at one tick apply in file order */
     for (int i = 1; i < m->n_scheduled; i++) {
         int e = m->event_order[i], j = i;
@@ -373,6 +383,6 @@ void ts_model_free(ts_model *m)
     free(m->collab_leaders), free(m->pair_begin), free(m->pair_partner), free(m->pair_reverse);
     free(m->pair_collab), free(m->pair_upair), free(m->pair_relation);
     free(m->pair_cultural_distance), free(m->pair_acc_begin), free(m->upair_pair);
-    free(m->event_order), free(m->rate_events), free(m->pair_dense);
+    free(m->event_order), free(m->rate_events), free(m->rate_event_orgs), free(m->pair_dense);
     free(m);
 }

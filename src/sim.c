@@ -273,13 +273,16 @@ static void apply_event(ts_sim *s, const ts_event *e)
     }
 }
 
-static void apply_rate_event(ts_sim *s, const ts_event *e)
+/* Rate event r (of the model's list), for the organisations it touches, in index order. */
+static void apply_rate_event(ts_sim *s, int r)
 {
     const ts_model *m = s->m;
+    const ts_event *e = &s->p->events[m->rate_events[r]];
+    const uint8_t *touched = m->rate_event_orgs + (size_t)r * (size_t)m->n_orgs;
     if (s->t < e->at || (e->until >= 0 && s->t > e->until))
         return;
     for (int o = 0; o < m->n_orgs; o++) {
-        if (!event_touches(e, o) || !s->active[o])
+        if (!touched[o] || !s->active[o])
             continue;
         if (e->type == TS_EVENT_REGULATOR_VISITS) {
             if (gsl_rng_uniform(s->rng) < e->rate)
@@ -311,8 +314,8 @@ static void apply_events(ts_sim *s)
         s->next_event++;
     }
     if (s->t > 0)
-        for (int i = 0; i < m->n_rate_events; i++)
-            apply_rate_event(s, &s->p->events[m->rate_events[i]]);
+        for (int r = 0; r < m->n_rate_events; r++)
+            apply_rate_event(s, r);
 }
 
 /* ---- run -------------------------------------------------------------------------------- */

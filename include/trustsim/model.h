@@ -8,6 +8,7 @@
 #define TRUSTSIM_MODEL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "trustsim/error.h"
 #include "trustsim/params.h"
@@ -68,6 +69,7 @@ typedef struct ts_model {
     int n_scheduled;
     int *rate_events;
     int n_rate_events;
+    uint8_t *rate_event_orgs; /* [n_rate_events][n_orgs]: 1 for each organisation it touches */
 
     size_t belief_bound; /* most beliefs a run can hold: sum over leaders of partner leaders */
 } ts_model;
