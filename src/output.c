@@ -51,9 +51,9 @@ enum { DIM_POINT, DIM_REPLICATE, DIM_TIME, DIM_ORG, DIM_PARTNER, N_DIMS };
 static const char *const dim_names[N_DIMS] = {"point", "replicate", "time", "organisation",
                                               "partner"};
 
-/* Series up to this size are held in memory and, at the close, summarised without being read
- * back and compressed on every thread; larger ones stream through HDF5's chunk cache. */
-#define HELD_MAX_BYTES ((size_t)256 << 20)
+/* Memory for gathering series rows (below), unless the spec says otherwise. */
+#define ROWS_DEFAULT_BYTES ((size_t)256 << 20)
+enum { ROW_NONE = -1, ROW_FILE = -2 }; /* a row not in memory: not begun, or in the file */
 
 static const char *const summary_names[] = {"mean", "sd", "q05", "q50", "q95"};
 enum { N_SUMMARIES = sizeof summary_names / sizeof summary_names[0] };
@@ -72,10 +72,27 @@ struct ts_output {
     hid_t space_series, space_pairs, space_orgs, space_done;
     hid_t mem_times, mem_pairs, mem_orgs, mem_one;
     uint8_t *done_mask;   /* [point][replicate], mirrors /done for the summaries */
-    int threads;          /* summarising and compressing at close */
-    /* [n_metrics][point][replicate][time]: the series, held in memory until the close when
-     * they fit in HELD_MAX_BYTES (NULL: written to the file run by run) */
-    double *held;
+    int threads;          /* summarising and compressing */
+    /* Series rows. A row is the runs of one row of chunks: chunk[0] points x chunk[1]
+     * replicates, every time, every metric. Runs are gathered in memory, row by row; a full
+     * row is compressed on every thread with its fellows and written chunk by chunk, as
+     * HDF5's own filters would store it. When every row fits in memory (keep), the rows stay
+     * until the close and the summaries are computed from them. A run of a row already in the
+     * file, of a row that had to leave memory unfinished, or of any row when not even one
+     * fits (pool NULL) is written through HDF5 run by run. */
+    hsize_t chunk[3];
+    size_t per_r, per_t;                /* chunks along replicates and time */
+    size_t n_rows, row_runs, row_values; /* row_values: n_metrics * row_runs * times */
+    int32_t *row_slot;                  /* [n_rows]: its slot in the pool, or ROW_NONE/FILE */
+    uint32_t *row_count;                /* [n_rows]: runs written */
+    double *pool;                       /* [n_slots][row_values] */
+    int32_t *slot_row;                  /* [n_slots]: the row in each slot, or -1 */
+    size_t n_slots, next_evict;
+    int32_t *ready;                     /* full rows waiting to be written, [n_slots] */
+    size_t n_ready, batch;
+    unsigned char *zbuf;                /* [batch][n_metrics][per_t][zcap] */
+    size_t *zsize, zcap;
+    bool keep;
     char diag[DIAG_SIZE]; /* HDF5's explanation of the first failure, until reported */
 };
 
@@ -517,7 +534,8 @@ static void output_free(ts_output *o)
             free(o->metric_names[m]);
     free(o->metric_names);
     free(o->series);
-    free(o->held);
+    free(o->row_slot), free(o->row_count), free(o->pool), free(o->slot_row), free(o->ready);
+    free(o->zbuf), free(o->zsize);
     free(o->done_mask);
     free(o->part);
     free(o->path);
@@ -548,11 +566,6 @@ static ts_output *output_new(const char *path, const ts_output_spec *s)
     o->series = malloc(((size_t)s->n_metrics + 1) * sizeof *o->series);
     o->metric_names = calloc((size_t)s->n_metrics + 1, sizeof *o->metric_names);
     o->done_mask = calloc(s->n_points, s->n_replicates);
-    size_t held = (size_t)s->n_metrics * s->n_points * s->n_replicates * (size_t)s->n_times;
-    if (!s->stream_series && held > 0 && held <= HELD_MAX_BYTES / sizeof(double) &&
-        (o->held = malloc(held * sizeof(double))) != NULL)
-        for (size_t i = 0; i < held; i++)
-            o->held[i] = NAN; /* the fill value: a run not written reads as NaN */
     bool ok = o->path && o->part && o->series && o->metric_names && o->done_mask;
     for (int m = 0; ok && m < s->n_metrics; m++) {
         o->series[m] = H5I_INVALID_HID;
@@ -583,6 +596,8 @@ static hid_t file_access(const ts_output *o)
     return fapl;
 }
 
+static ts_status rows_init(ts_output *o, size_t bytes, ts_error *err);
+
 static ts_status create_file(ts_output *o, const ts_output_spec *s, ts_error *err)
 {
     if (unlink(o->part) != 0 && errno != ENOENT)
@@ -602,6 +617,8 @@ static ts_status create_file(ts_output *o, const ts_output_spec *s, ts_error *er
         st = write_scales(o, s, err);
     if (st == TS_OK)
         st = create_series(o, s, err);
+    if (st == TS_OK)
+        st = rows_init(o, s->series_memory, err);
     if (st == TS_OK)
         st = create_final(o, err);
     if (st == TS_OK)
@@ -672,30 +689,257 @@ static ts_status check_run(const ts_output *o, size_t point, size_t replicate,
     return TS_OK;
 }
 
-/* Where run (point, replicate) of metric m starts in the held series. */
-static double *held_run(const ts_output *o, int m, size_t point, size_t replicate)
+/* ---- series rows ------------------------------------------------------------------------- */
+
+/* The byte order of HDF5's shuffle filter: byte j of element i goes to j * n + i. */
+static void shuffle8(const unsigned char *restrict in, size_t n, unsigned char *restrict out)
 {
-    return o->held + (((size_t)m * o->dim[DIM_POINT] + point) * o->dim[DIM_REPLICATE] + replicate) *
-                         o->dim[DIM_TIME];
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < sizeof(double); j++)
+            out[j * n + i] = in[i * sizeof(double) + j];
+}
+
+static size_t row_of(const ts_output *o, size_t point, size_t replicate)
+{
+    return point / o->chunk[0] * o->per_r + replicate / o->chunk[1];
+}
+
+/* Where run (point, replicate) of metric m starts in the slot holding its row. */
+static double *row_run(const ts_output *o, int32_t slot, int m, size_t point, size_t replicate)
+{
+    size_t ip = point % o->chunk[0], ir = replicate % o->chunk[1];
+    return o->pool + (size_t)slot * o->row_values +
+           (((size_t)m * o->chunk[0] + ip) * o->chunk[1] + ir) * o->dim[DIM_TIME];
+}
+
+/* Rows for a file whose series datasets exist: as many slots as fit in `bytes` (0: the
+ * default), all of them when every row fits. No slot at all when not even one row fits. */
+static ts_status rows_init(ts_output *o, size_t bytes, ts_error *err)
+{
+    if (o->n_metrics == 0)
+        return TS_OK;
+    hid_t dcpl = H5Dget_create_plist(o->series[0]);
+    bool tiled = !failed(o, dcpl) && H5Pget_chunk(dcpl, 3, o->chunk) == 3 &&
+                 o->dim[DIM_POINT] % o->chunk[0] == 0 && o->dim[DIM_REPLICATE] % o->chunk[1] == 0 &&
+                 o->dim[DIM_TIME] % o->chunk[2] == 0;
+    ts_h5_close(&dcpl);
+    if (!tiled) /* choose_chunk tiles every axis exactly */
+        return fail(o, err, "cannot lay out /series: unexpected chunk shape");
+    o->per_r = (size_t)(o->dim[DIM_REPLICATE] / o->chunk[1]);
+    o->per_t = (size_t)(o->dim[DIM_TIME] / o->chunk[2]);
+    o->n_rows = (size_t)(o->dim[DIM_POINT] / o->chunk[0]) * o->per_r;
+    o->row_runs = (size_t)(o->chunk[0] * o->chunk[1]);
+    o->row_values = (size_t)o->n_metrics * o->row_runs * (size_t)o->dim[DIM_TIME];
+    size_t row_bytes = o->row_values * sizeof(double);
+    size_t fit = (bytes ? bytes : ROWS_DEFAULT_BYTES) / row_bytes;
+    if (fit == 0)
+        return TS_OK; /* run by run through HDF5 */
+    o->keep = fit >= o->n_rows;
+    o->n_slots = o->keep ? o->n_rows : fit;
+    /* rows written together: enough to keep every thread busy, half the slots at most while
+     * others are still being gathered */
+    o->batch = o->keep ? o->n_slots : o->n_slots / 2 > 0 ? o->n_slots / 2 : 1;
+    if (o->batch > (size_t)(4 * o->threads))
+        o->batch = (size_t)(4 * o->threads);
+    o->zcap = compressBound((uLong)(o->row_runs * o->chunk[2] * sizeof(double)));
+    size_t per_row = (size_t)o->n_metrics * o->per_t;
+    o->row_slot = malloc(o->n_rows * sizeof *o->row_slot);
+    o->row_count = calloc(o->n_rows, sizeof *o->row_count);
+    o->pool = malloc(o->n_slots * row_bytes);
+    o->slot_row = malloc(o->n_slots * sizeof *o->slot_row);
+    o->ready = malloc(o->n_slots * sizeof *o->ready);
+    o->zbuf = malloc(o->batch * per_row * o->zcap);
+    o->zsize = malloc(o->batch * per_row * sizeof *o->zsize);
+    if (!o->row_slot || !o->row_count || !o->pool || !o->slot_row || !o->ready || !o->zbuf ||
+        !o->zsize) {
+        free(o->pool), free(o->zbuf);
+        o->pool = NULL, o->zbuf = NULL; /* too big after all: run by run */
+        o->keep = false;
+        return TS_OK;
+    }
+    for (size_t r = 0; r < o->n_rows; r++)
+        o->row_slot[r] = ROW_NONE;
+    for (size_t k = 0; k < o->n_slots; k++)
+        o->slot_row[k] = -1;
+    return TS_OK;
+}
+
+/* One chunk (time piece k of metric m) of the row in `slot`, as HDF5's shuffle and deflate
+ * filters would store it: its values in row-major order, shuffled, then a zlib stream.
+ * Returns its size, or 0. */
+static size_t compress_chunk(const ts_output *o, int32_t slot, int m, size_t k, z_stream *z,
+                             double *values, unsigned char *shuffled, unsigned char *out)
+{
+    const size_t ct = (size_t)o->chunk[2], t0 = k * ct, times = (size_t)o->dim[DIM_TIME];
+    const double *row = o->pool + (size_t)slot * o->row_values +
+                        (size_t)m * o->row_runs * times;
+    for (size_t run = 0; run < o->row_runs; run++)
+        memcpy(values + run * ct, row + run * times + t0, ct * sizeof(double));
+    size_t n = o->row_runs * ct;
+    shuffle8((const unsigned char *)values, n, shuffled);
+    if (deflateReset(z) != Z_OK)
+        return 0;
+    z->next_in = shuffled;
+    z->avail_in = (uInt)(n * sizeof(double));
+    z->next_out = out;
+    z->avail_out = (uInt)o->zcap;
+    return deflate(z, Z_FINISH) == Z_STREAM_END ? o->zcap - z->avail_out : 0;
+}
+
+/* Write the rows in o->ready (at most o->batch): their chunks compressed on every thread, then
+ * written in order. The bytes are the same whatever the number of threads. Their slots are
+ * freed; their runs are in the file from now on. */
+static ts_status flush_ready(ts_output *o, ts_error *err)
+{
+    const size_t per_row = (size_t)o->n_metrics * o->per_t, n_tasks = o->n_ready * per_row;
+    const size_t values = o->row_runs * (size_t)o->chunk[2];
+    int bad = 0;
+#pragma omp parallel num_threads(o->threads) reduction(| : bad) if (n_tasks > 1)
+    {
+        z_stream z;
+        memset(&z, 0, sizeof z);
+        double *v = malloc(values * sizeof *v);
+        unsigned char *sh = malloc(values * sizeof *v);
+        bad = !v || !sh || deflateInit2(&z, DEFLATE_LEVEL, Z_DEFLATED, 15, 8, ZLIB_STRATEGY) != Z_OK;
+#pragma omp for schedule(dynamic, 1)
+        for (size_t i = 0; i < n_tasks; i++) {
+            int32_t slot = o->row_slot[o->ready[i / per_row]];
+            int m = (int)(i % per_row / o->per_t);
+            o->zsize[i] = bad ? 0 : compress_chunk(o, slot, m, i % o->per_t, &z, v, sh,
+                                                   o->zbuf + i * o->zcap);
+        }
+        deflateEnd(&z);
+        free(v), free(sh);
+    }
+    for (size_t i = 0; i < n_tasks && !bad; i++) {
+        size_t row = (size_t)o->ready[i / per_row];
+        int m = (int)(i % per_row / o->per_t);
+        hsize_t at[3] = {row / o->per_r * o->chunk[0], row % o->per_r * o->chunk[1],
+                         i % o->per_t * o->chunk[2]};
+        bad = o->zsize[i] == 0 || failed(o, H5Dwrite_chunk(o->series[m], H5P_DEFAULT, 0, at,
+                                                           o->zsize[i], o->zbuf + i * o->zcap));
+    }
+    for (size_t j = 0; j < o->n_ready; j++) {
+        int32_t row = o->ready[j];
+        o->slot_row[o->row_slot[row]] = -1;
+        o->row_slot[row] = ROW_FILE;
+    }
+    o->n_ready = 0;
+    return bad ? fail(o, err, "cannot write /series") : TS_OK;
+}
+
+/* Run (point, replicate)'s series [n_metrics][times] through HDF5, into its chunks (read,
+ * changed and written back by HDF5 if they hold other runs). */
+static ts_status write_run_series(ts_output *o, size_t point, size_t replicate,
+                                  double *const *series, ts_error *err)
+{
+    if (failed(o, select_run(o->space_series, point, replicate)))
+        return fail(o, err, "cannot select run (%zu, %zu)", point, replicate);
+    for (int m = 0; m < o->n_metrics; m++)
+        if (failed(o, H5Dwrite(o->series[m], H5T_NATIVE_DOUBLE, o->mem_times, o->space_series,
+                               H5P_DEFAULT, series[m])))
+            return fail(o, err, "cannot write /series/%s for run (%zu, %zu)", o->metric_names[m],
+                        point, replicate);
+    return TS_OK;
+}
+
+/* Make room for one more row: write the full rows waiting, or else send an unfinished row to
+ * the file run by run (a sweep whose runs arrive far out of order). Returns the free slot. */
+static ts_status free_slot(ts_output *o, int32_t *slot, ts_error *err)
+{
+    for (size_t k = 0; k < o->n_slots; k++)
+        if (o->slot_row[k] < 0) {
+            *slot = (int32_t)k;
+            return TS_OK;
+        }
+    ts_status st;
+    if (o->n_ready > 0) {
+        if ((st = flush_ready(o, err)) != TS_OK)
+            return st;
+        return free_slot(o, slot, err);
+    }
+    int32_t k = (int32_t)(o->next_evict++ % o->n_slots), row = o->slot_row[k];
+    size_t p0 = (size_t)row / o->per_r * o->chunk[0], r0 = (size_t)row % o->per_r * o->chunk[1];
+    double *series[o->n_metrics > 0 ? o->n_metrics : 1];
+    for (size_t p = p0; p < p0 + o->chunk[0]; p++)
+        for (size_t r = r0; r < r0 + o->chunk[1]; r++) {
+            if (!o->done_mask[p * o->dim[DIM_REPLICATE] + r])
+                continue;
+            for (int m = 0; m < o->n_metrics; m++)
+                series[m] = row_run(o, k, m, p, r);
+            if ((st = write_run_series(o, p, r, series, err)) != TS_OK)
+                return st;
+        }
+    o->row_slot[row] = ROW_FILE;
+    o->slot_row[k] = -1;
+    *slot = k;
+    return TS_OK;
+}
+
+/* Run (point, replicate)'s series into its row, or through HDF5 when the row is not held. */
+static ts_status put_series(ts_output *o, size_t point, size_t replicate, const double *res,
+                            ts_error *err)
+{
+    const size_t times = (size_t)o->dim[DIM_TIME];
+    size_t row = o->pool ? row_of(o, point, replicate) : 0;
+    if (!o->pool || o->row_slot[row] == ROW_FILE) {
+        double *series[o->n_metrics > 0 ? o->n_metrics : 1];
+        for (int m = 0; m < o->n_metrics; m++)
+            series[m] = (double *)res + (size_t)m * times;
+        return write_run_series(o, point, replicate, series, err);
+    }
+    ts_status st;
+    if (o->row_slot[row] == ROW_NONE) {
+        int32_t slot;
+        if ((st = free_slot(o, &slot, err)) != TS_OK)
+            return st;
+        double *v = o->pool + (size_t)slot * o->row_values;
+        for (size_t i = 0; i < o->row_values; i++)
+            v[i] = NAN; /* the fill value: a run never written reads as NaN */
+        o->row_slot[row] = slot;
+        o->slot_row[slot] = (int32_t)row;
+    }
+    for (int m = 0; m < o->n_metrics; m++)
+        memcpy(row_run(o, o->row_slot[row], m, point, replicate), res + (size_t)m * times,
+               times * sizeof(double));
+    if (o->done_mask[point * o->dim[DIM_REPLICATE] + replicate])
+        return TS_OK; /* written again: the row was already counted */
+    if (++o->row_count[row] == o->row_runs && !o->keep) {
+        o->ready[o->n_ready++] = (int32_t)row;
+        if (o->n_ready >= o->batch)
+            return flush_ready(o, err);
+    }
+    return TS_OK;
+}
+
+/* At the close: every row still in memory, full or not (a run never written is NaN, the fill
+ * value), into the file. */
+static ts_status flush_rows(ts_output *o, ts_error *err)
+{
+    ts_status st = TS_OK;
+    for (size_t row = 0; row < o->n_rows && o->pool && st == TS_OK; row++) {
+        if (o->row_slot[row] < 0)
+            continue;
+        bool queued = false;
+        for (size_t j = 0; j < o->n_ready; j++)
+            queued = queued || (size_t)o->ready[j] == row;
+        if (!queued)
+            o->ready[o->n_ready++] = (int32_t)row;
+        if (o->n_ready >= o->batch)
+            st = flush_ready(o, err);
+    }
+    return st == TS_OK && o->n_ready > 0 ? flush_ready(o, err) : st;
 }
 
 static ts_status write_run(ts_output *o, size_t point, size_t replicate, const ts_run_result *res,
                            ts_error *err)
 {
-    const size_t n_times = (size_t)o->dim[DIM_TIME];
     const uint8_t done = 1;
-    if (o->held) {
-        for (int m = 0; m < o->n_metrics; m++)
-            memcpy(held_run(o, m, point, replicate), res->series + (size_t)m * n_times,
-                   n_times * sizeof(double));
-    } else if (o->n_metrics > 0 && failed(o, select_run(o->space_series, point, replicate))) {
-        return fail(o, err, "cannot select run (%zu, %zu)", point, replicate);
+    if (o->n_metrics > 0) {
+        ts_status st = put_series(o, point, replicate, res->series, err);
+        if (st != TS_OK)
+            return st;
     }
-    for (int m = 0; !o->held && m < o->n_metrics; m++)
-        if (failed(o, H5Dwrite(o->series[m], H5T_NATIVE_DOUBLE, o->mem_times, o->space_series,
-                               H5P_DEFAULT, res->series + (size_t)m * n_times)))
-            return fail(o, err, "cannot write /series/%s for run (%zu, %zu)", o->metric_names[m],
-                        point, replicate);
     if (failed(o, select_run(o->space_pairs, point, replicate)) ||
         failed(o, select_run(o->space_orgs, point, replicate)) ||
         failed(o, select_run(o->space_done, point, replicate)) ||
@@ -769,7 +1013,8 @@ static void summarise(double *col, size_t n, double *order, double *stat)
 
 /* Working memory of the summaries: one point's [replicate][time] block of one metric. */
 typedef struct summary_buffers {
-    double *block; /* [n_replicates][n_times] */
+    double *block; /* [n_replicates][n_times], read back (unless the rows are kept) */
+    const double **rep; /* [n_replicates]: each done replicate's series, or NULL */
     double *col;   /* [threads][2][n_replicates]: one time's values over the done replicates,
                     * and scratch */
     double *rows;  /* [N_SUMMARIES][n_times] */
@@ -804,8 +1049,12 @@ static ts_status summarise_metric(ts_output *o, int m, hid_t summary, summary_bu
         if (!memchr(done, 1, n_reps))
             continue; /* the fill value, NaN, already says "no replicate" */
         hsize_t start[3] = {p, 0, 0}, count[3] = {1, n_reps, n_times};
-        const double *block = o->held ? held_run(o, m, p, 0) : b->block;
-        ok = o->held ||
+        /* each done replicate's series: in its row when the rows are kept, else read back */
+        for (size_t r = 0; r < n_reps; r++)
+            b->rep[r] = !done[r]  ? NULL
+                        : o->keep ? row_run(o, o->row_slot[row_of(o, p, r)], m, p, r)
+                                  : b->block + r * n_times;
+        ok = o->keep ||
              (!failed(o, H5Sselect_hyperslab(o->space_series, H5S_SELECT_SET, start, NULL, count,
                                              NULL)) &&
               !failed(o, H5Dread(o->series[m], H5T_NATIVE_DOUBLE, b->mem_block, o->space_series,
@@ -818,8 +1067,8 @@ static ts_status summarise_metric(ts_output *o, int m, hid_t summary, summary_bu
                 double *col = b->col + (size_t)omp_get_thread_num() * 2 * n_reps;
                 size_t n = 0;
                 for (size_t r = 0; r < n_reps; r++) {
-                    double v = block[r * n_times + t];
-                    if (done[r] && !isnan(v))
+                    double v = b->rep[r] ? b->rep[r][t] : NAN;
+                    if (!isnan(v))
                         col[n++] = v;
                 }
                 double s[N_SUMMARIES];
@@ -849,7 +1098,8 @@ static ts_status write_summaries(ts_output *o, ts_error *err)
         return TS_OK;
     const size_t n_reps = (size_t)o->dim[DIM_REPLICATE], n_times = (size_t)o->dim[DIM_TIME];
     hsize_t block = n_reps * n_times, rows[2] = {o->dim[DIM_POINT], n_times};
-    summary_buffers b = {o->held ? NULL : malloc(block * sizeof(double)),
+    summary_buffers b = {o->keep ? NULL : malloc(block * sizeof(double)),
+                         malloc(n_reps * sizeof(const double *)),
                          malloc((size_t)o->threads * 2 * n_reps * sizeof(double)),
                          malloc(N_SUMMARIES * n_times * sizeof(double)),
                          H5Screate_simple(1, &block, NULL),
@@ -857,7 +1107,7 @@ static ts_status write_summaries(ts_output *o, ts_error *err)
                          H5Screate_simple(2, rows, NULL)};
     hid_t summary = H5I_INVALID_HID;
     ts_status st = TS_OK;
-    if ((!o->held && !b.block) || !b.col || !b.rows)
+    if ((!o->keep && !b.block) || !b.rep || !b.col || !b.rows)
         st = ts_error_set(err, TS_ERUNTIME, "%s: out of memory for the summaries", o->path);
     else if (failed(o, b.mem_block) || failed(o, b.mem_row) || failed(o, b.space_row) ||
              failed(o, summary =
@@ -871,101 +1121,8 @@ static ts_status write_summaries(ts_output *o, ts_error *err)
     ts_h5_close(&b.mem_block);
     free(b.rows);
     free(b.col);
+    free(b.rep);
     free(b.block);
-    return st;
-}
-
-/* ---- held series: compressed on every thread, written chunk by chunk ----------------------- */
-
-/* The byte order of HDF5's shuffle filter: byte j of element i goes to j * n + i. */
-static void shuffle8(const unsigned char *restrict in, size_t n, unsigned char *restrict out)
-{
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < sizeof(double); j++)
-            out[j * n + i] = in[i * sizeof(double) + j];
-}
-
-/* One chunk of a held metric, as HDF5's shuffle and deflate filters would store it: the
- * chunk's values in row-major order, shuffled, then a zlib stream. Returns its size, or 0. */
-static size_t compress_chunk(const ts_output *o, int m, const hsize_t *at, const hsize_t *chunk,
-                             z_stream *z, double *values, unsigned char *shuffled,
-                             unsigned char *out, size_t out_cap)
-{
-    size_t n = 0;
-    for (hsize_t p = 0; p < chunk[0]; p++)
-        for (hsize_t r = 0; r < chunk[1]; r++) {
-            memcpy(values + n, held_run(o, m, at[0] + p, at[1] + r) + at[2],
-                   chunk[2] * sizeof(double));
-            n += chunk[2];
-        }
-    shuffle8((const unsigned char *)values, n, shuffled);
-    if (deflateReset(z) != Z_OK)
-        return 0;
-    z->next_in = shuffled;
-    z->avail_in = (uInt)(n * sizeof(double));
-    z->next_out = out;
-    z->avail_out = (uInt)out_cap;
-    return deflate(z, Z_FINISH) == Z_STREAM_END ? out_cap - z->avail_out : 0;
-}
-
-/* Every chunk of metric m's dataset, compressed on o->threads threads into bufs (one of
- * `cap` bytes per chunk, in order point, replicate, time), then written in that order. The
- * bytes are the same whatever the number of threads. */
-static ts_status write_held_metric(ts_output *o, int m, const hsize_t *chunk, unsigned char *bufs,
-                                   size_t cap, size_t *sizes, ts_error *err)
-{
-    const hsize_t per[3] = {o->dim[DIM_POINT] / chunk[0], o->dim[DIM_REPLICATE] / chunk[1],
-                            o->dim[DIM_TIME] / chunk[2]};
-    const size_t n_chunks = (size_t)(per[0] * per[1] * per[2]);
-    const size_t values = (size_t)(chunk[0] * chunk[1] * chunk[2]);
-    int bad = 0;
-#pragma omp parallel num_threads(o->threads) reduction(| : bad)
-    {
-        z_stream z;
-        memset(&z, 0, sizeof z);
-        double *v = malloc(values * sizeof *v);
-        unsigned char *sh = malloc(values * sizeof *v);
-        bad = !v || !sh || deflateInit2(&z, DEFLATE_LEVEL, Z_DEFLATED, 15, 8, ZLIB_STRATEGY) != Z_OK;
-#pragma omp for schedule(dynamic, 4)
-        for (size_t c = 0; c < n_chunks; c++) {
-            if (bad) {
-                sizes[c] = 0;
-                continue;
-            }
-            hsize_t at[3] = {c / (per[1] * per[2]) * chunk[0], (c / per[2]) % per[1] * chunk[1],
-                             c % per[2] * chunk[2]};
-            sizes[c] = compress_chunk(o, m, at, chunk, &z, v, sh, bufs + c * cap, cap);
-        }
-        deflateEnd(&z);
-        free(v), free(sh);
-    }
-    for (size_t c = 0; c < n_chunks && !bad; c++) {
-        hsize_t at[3] = {c / (per[1] * per[2]) * chunk[0], (c / per[2]) % per[1] * chunk[1],
-                         c % per[2] * chunk[2]};
-        bad = sizes[c] == 0 || failed(o, H5Dwrite_chunk(o->series[m], H5P_DEFAULT, 0, at,
-                                                        sizes[c], bufs + c * cap));
-    }
-    return bad ? fail(o, err, "cannot write /series/%s", o->metric_names[m]) : TS_OK;
-}
-
-static ts_status write_held(ts_output *o, ts_error *err)
-{
-    hsize_t dims[3] = {o->dim[DIM_POINT], o->dim[DIM_REPLICATE], o->dim[DIM_TIME]}, chunk[3];
-    hid_t dcpl = H5Dget_create_plist(o->series[0]);
-    bool whole = !failed(o, dcpl) && H5Pget_chunk(dcpl, 3, chunk) == 3 &&
-                 dims[0] % chunk[0] == 0 && dims[1] % chunk[1] == 0 && dims[2] % chunk[2] == 0;
-    ts_h5_close(&dcpl);
-    if (!whole) /* choose_chunk tiles every axis exactly */
-        return fail(o, err, "cannot write /series: unexpected chunk shape");
-    size_t n_chunks = (size_t)(dims[0] / chunk[0] * (dims[1] / chunk[1]) * (dims[2] / chunk[2]));
-    size_t cap = compressBound((uLong)(chunk[0] * chunk[1] * chunk[2] * sizeof(double)));
-    unsigned char *bufs = malloc(n_chunks * cap);
-    size_t *sizes = malloc(n_chunks * sizeof *sizes);
-    ts_status st = bufs && sizes ? TS_OK
-                                 : ts_error_set(err, TS_ERUNTIME, "%s: out of memory", o->path);
-    for (int m = 0; m < o->n_metrics && st == TS_OK; m++)
-        st = write_held_metric(o, m, chunk, bufs, cap, sizes, err);
-    free(bufs), free(sizes);
     return st;
 }
 
@@ -973,9 +1130,12 @@ static ts_status write_held(ts_output *o, ts_error *err)
 
 static ts_status close_file(ts_output *o, ts_error *err)
 {
-    ts_status st = write_summaries(o, err);
-    if (st == TS_OK && o->held)
-        st = write_held(o, err);
+    /* kept rows are summarised in memory, then written; others are written, then read back */
+    ts_status st = o->keep ? TS_OK : flush_rows(o, err);
+    if (st == TS_OK)
+        st = write_summaries(o, err);
+    if (st == TS_OK && o->keep)
+        st = flush_rows(o, err);
     if (st == TS_OK && failed(o, H5Fflush(o->file, H5F_SCOPE_LOCAL)))
         st = fail(o, err, "cannot flush %s", o->part);
     close_objects(o);

@@ -115,12 +115,12 @@ static char *part_of(const char *path)
 }
 
 /* Write the test file at path: every run but (1, 1); with stream, the series go to the file
- * run by run instead of being held until the close. */
+ * run by run instead of being kept until the close. */
 static void write_sample_as(const char *path, bool force, bool stream)
 {
     ts_output_spec spec = make_spec();
     spec.force = force;
-    spec.stream_series = stream;
+    spec.series_memory = stream ? 1 : 0;
     ts_output *out = NULL;
     ts_error err = {{0}};
     assert_int_equal(ts_output_create(&out, path, &spec, &err), TS_OK);
@@ -439,6 +439,96 @@ static void check_filters(hid_t file)
     }
 }
 
+/* ---- series gathered by rows of chunks ---------------------------------------------------- */
+
+/* 3 points x 40 replicates: chunks of 20 replicates, so 6 rows of 20 runs. */
+enum { RP = 3, RR = 40, RT = 7, RM = 8, RO = 2, ROW_RUNS = 20 };
+static const char *const row_metrics[RM] = {"m0", "m1", "m2", "m3", "m4", "m5", "m6", "m7"};
+
+static double row_value(int p, int r, int m, int t)
+{
+    return 1000.0 * p + 10.0 * r + m + 0.01 * t;
+}
+
+static bool row_written(int p, int r)
+{
+    return !(p == 1 && r == 5); /* one run missing: its row is never full */
+}
+
+/* Write every run but (1, 5) in one of three orders: point by point, the reverse, or
+ * replicate by replicate (rows interleaved, the worst case for memory). */
+static void write_rows_file(const char *path, size_t memory, int order)
+{
+    ts_output_spec spec = make_spec();
+    spec.n_points = RP;
+    spec.n_replicates = RR;
+    spec.n_times = RT;
+    spec.metric_names = row_metrics;
+    spec.metric_descriptions = NULL;
+    spec.n_metrics = RM;
+    spec.n_orgs = RO;
+    spec.n_point_params = 0;
+    spec.point_param_names = NULL;
+    spec.point_values = NULL;
+    spec.force = true;
+    spec.series_memory = memory;
+    ts_output *out = NULL;
+    ts_error err = {{0}};
+    assert_int_equal(ts_output_create(&out, path, &spec, &err), TS_OK);
+    double series[RM * RT], trust[RO * RO] = {0}, faith[RO] = {0};
+    int8_t stage[RO * RO] = {0};
+    uint8_t active[RO] = {1, 1};
+    ts_run_result res = {RM, RT, series, RO, trust, stage, faith, active};
+    for (int i = 0; i < RP * RR; i++) {
+        int p = order == 2 ? i % RP : (order == 1 ? RP * RR - 1 - i : i) / RR;
+        int r = order == 2 ? i / RP : (order == 1 ? RP * RR - 1 - i : i) % RR;
+        if (!row_written(p, r))
+            continue;
+        for (int m = 0; m < RM; m++)
+            for (int t = 0; t < RT; t++)
+                series[m * RT + t] = row_value(p, r, m, t);
+        assert_int_equal(ts_output_write_run(out, (size_t)p, (size_t)r, &res, &err), TS_OK);
+    }
+    assert_int_equal(ts_output_close(out, &err), TS_OK);
+}
+
+/* The same file whatever the memory for rows (every row, three, one, none: run by run through
+ * HDF5) and whatever the order the runs arrive in; and the values are the ones written, NaN for
+ * the missing run. */
+static void test_series_rows_whatever_the_memory_and_order(void **state)
+{
+    (void)state;
+    const size_t row_bytes = (size_t)RM * ROW_RUNS * RT * sizeof(double);
+    char ref[1024], other[1024];
+    snprintf(ref, sizeof ref, "%s", ts_test_temp_path("rows-ref", ".h5"));
+    write_rows_file(ref, 1, 0); /* no row fits: every run on its own */
+
+    hid_t f = H5Fopen(ref, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(f >= 0);
+    static double got[RP * RR * RT];
+    for (int m = 0; m < RM; m++) {
+        char name[32];
+        snprintf(name, sizeof name, "/series/%s", row_metrics[m]);
+        read_doubles(f, name, got);
+        for (int p = 0; p < RP; p++)
+            for (int r = 0; r < RR; r++)
+                for (int t = 0; t < RT; t++)
+                    assert_same(row_written(p, r) ? row_value(p, r, m, t) : NAN,
+                                got[(p * RR + r) * RT + t]);
+    }
+    H5Fclose(f);
+
+    const size_t memory[] = {0, 3 * row_bytes, row_bytes, 1};
+    for (size_t k = 0; k < sizeof memory / sizeof memory[0]; k++)
+        for (int order = 0; order < 3; order++) {
+            snprintf(other, sizeof other, "%s", ts_test_temp_path("rows", ".h5"));
+            write_rows_file(other, memory[k], order);
+            ts_test_assert_same_datasets(ref, other);
+            unlink(other);
+        }
+    unlink(ref);
+}
+
 /* ---- tests ------------------------------------------------------------------------------- */
 
 /* Series held in memory (compressed by trustsim, chunk by chunk) and series streamed through
@@ -621,6 +711,7 @@ int main(void)
         cmocka_unit_test(test_unwritable_place_is_reported),
         cmocka_unit_test(test_failed_close_keeps_the_runs),
         cmocka_unit_test(test_single_replicate_has_no_summary),
+        cmocka_unit_test(test_series_rows_whatever_the_memory_and_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -61,10 +61,12 @@ typedef struct ts_output_spec {
     const double *point_values;
     bool force;  /* replace an existing file at path */
     int threads; /* threads summarising and compressing when the file is closed (0: every core) */
-    /* Series that fit in 256 MiB are held in memory and, at the close, summarised and
-     * compressed on every thread; larger ones stream to the file run by run. Set to stream
-     * whatever the size (the file's contents are the same). */
-    bool stream_series;
+    /* Memory for gathering the series of runs that share chunks, so that full chunks are
+     * compressed on every thread and written at once (0: 256 MiB). When every run fits, the
+     * series stay in memory until the close and the summaries come from there. Less than the
+     * runs of one row of chunks: every run goes through HDF5 on its own. The file's contents
+     * are the same whatever it is. */
+    size_t series_memory;
 } ts_output_spec;
 
 typedef struct ts_output ts_output;
