@@ -55,6 +55,40 @@ static const char *const dim_names[N_DIMS] = {"point", "replicate", "time", "org
 #define ROWS_DEFAULT_BYTES ((size_t)256 << 20)
 enum { ROW_NONE = -1, ROW_FILE = -2 }; /* a row not in memory: not begun, or in the file */
 
+/* Rows of runs. Every dataset of one value or array per run ([point][replicate][...]) is
+ * written through rows: a row is the runs of one row of its chunks (chunk[0] points x chunk[1]
+ * replicates, whole along the other axes). Runs are gathered in memory, row by row; a full row
+ * is compressed on every thread with its fellows and written chunk by chunk, as HDF5's own
+ * shuffle and deflate filters would store it. When every row fits in the family's share of
+ * memory (keep), the rows stay until the close (and the series are summarised from there). A
+ * run of a row already in the file, of a row that had to leave memory unfinished, or of any
+ * row when not even one fits (no pool) is written through HDF5 run by run. Datasets of the
+ * same type and shape form a family and share rows. */
+typedef struct family {
+    const char *what;       /* for messages */
+    int n;                  /* datasets, the ids in dset[0..n) */
+    hid_t *dset;            /* owned by ts_output */
+    hid_t mem_type, space, mem; /* element type; file and memory dataspaces (owned by ts_output) */
+    size_t elem, per_run;   /* bytes per element; elements of one run of one dataset */
+    int rank;
+    hsize_t dims[4], chunk[4];
+    size_t per_r, pieces;   /* chunks along replicates; chunks per run along the other axes */
+    size_t n_rows, row_runs, row_bytes;
+    unsigned char fill[8];  /* one element of the fill value */
+    int32_t *row_slot;      /* [n_rows]: its slot in the pool, or ROW_NONE / ROW_FILE */
+    uint32_t *row_count;    /* [n_rows]: runs written */
+    unsigned char *pool;    /* [n_slots][n][row_runs][per_run] elements */
+    int32_t *slot_row;      /* [n_slots]: the row in each slot, or -1 */
+    size_t n_slots, next_evict;
+    int32_t *ready;         /* full rows waiting to be written, [n_slots] */
+    size_t n_ready, batch;
+    unsigned char *zbuf;    /* [batch][n][pieces][zcap] */
+    size_t *zsize, zcap;
+    bool keep;
+} family;
+
+enum { FAM_SERIES, FAM_TRUST, FAM_STAGE, FAM_FAITH, FAM_ACTIVE, FAM_DONE, N_FAMILIES };
+
 static const char *const summary_names[] = {"mean", "sd", "q05", "q50", "q95"};
 enum { N_SUMMARIES = sizeof summary_names / sizeof summary_names[0] };
 
@@ -73,26 +107,7 @@ struct ts_output {
     hid_t mem_times, mem_pairs, mem_orgs, mem_one;
     uint8_t *done_mask;   /* [point][replicate], mirrors /done for the summaries */
     int threads;          /* summarising and compressing */
-    /* Series rows. A row is the runs of one row of chunks: chunk[0] points x chunk[1]
-     * replicates, every time, every metric. Runs are gathered in memory, row by row; a full
-     * row is compressed on every thread with its fellows and written chunk by chunk, as
-     * HDF5's own filters would store it. When every row fits in memory (keep), the rows stay
-     * until the close and the summaries are computed from them. A run of a row already in the
-     * file, of a row that had to leave memory unfinished, or of any row when not even one
-     * fits (pool NULL) is written through HDF5 run by run. */
-    hsize_t chunk[3];
-    size_t per_r, per_t;                /* chunks along replicates and time */
-    size_t n_rows, row_runs, row_values; /* row_values: n_metrics * row_runs * times */
-    int32_t *row_slot;                  /* [n_rows]: its slot in the pool, or ROW_NONE/FILE */
-    uint32_t *row_count;                /* [n_rows]: runs written */
-    double *pool;                       /* [n_slots][row_values] */
-    int32_t *slot_row;                  /* [n_slots]: the row in each slot, or -1 */
-    size_t n_slots, next_evict;
-    int32_t *ready;                     /* full rows waiting to be written, [n_slots] */
-    size_t n_ready, batch;
-    unsigned char *zbuf;                /* [batch][n_metrics][per_t][zcap] */
-    size_t *zsize, zcap;
-    bool keep;
+    family fam[N_FAMILIES];
     char diag[DIAG_SIZE]; /* HDF5's explanation of the first failure, until reported */
 };
 
@@ -534,8 +549,11 @@ static void output_free(ts_output *o)
             free(o->metric_names[m]);
     free(o->metric_names);
     free(o->series);
-    free(o->row_slot), free(o->row_count), free(o->pool), free(o->slot_row), free(o->ready);
-    free(o->zbuf), free(o->zsize);
+    for (int k = 0; k < N_FAMILIES; k++) {
+        family *f = &o->fam[k];
+        free(f->row_slot), free(f->row_count), free(f->pool), free(f->slot_row), free(f->ready);
+        free(f->zbuf), free(f->zsize);
+    }
     free(o->done_mask);
     free(o->part);
     free(o->path);
@@ -617,14 +635,15 @@ static ts_status create_file(ts_output *o, const ts_output_spec *s, ts_error *er
         st = write_scales(o, s, err);
     if (st == TS_OK)
         st = create_series(o, s, err);
-    if (st == TS_OK)
-        st = rows_init(o, s->series_memory, err);
+
     if (st == TS_OK)
         st = create_final(o, err);
     if (st == TS_OK)
         st = write_points(o, s, err);
     if (st == TS_OK)
         st = create_spaces(o, err);
+    if (st == TS_OK)
+        st = rows_init(o, s->row_memory, err);
     return st;
 }
 
@@ -689,273 +708,337 @@ static ts_status check_run(const ts_output *o, size_t point, size_t replicate,
     return TS_OK;
 }
 
-/* ---- series rows ------------------------------------------------------------------------- */
+/* ---- rows of runs ------------------------------------------------------------------------ */
 
-/* The byte order of HDF5's shuffle filter: byte j of element i goes to j * n + i. */
-static void shuffle8(const unsigned char *restrict in, size_t n, unsigned char *restrict out)
+/* The byte order of HDF5's shuffle filter: byte j of element i goes to j * n + i (a no-op for
+ * one-byte elements). */
+static void shuffle(const unsigned char *restrict in, size_t n, size_t elem,
+                    unsigned char *restrict out)
 {
     for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < sizeof(double); j++)
-            out[j * n + i] = in[i * sizeof(double) + j];
+        for (size_t j = 0; j < elem; j++)
+            out[j * n + i] = in[i * elem + j];
 }
 
-static size_t row_of(const ts_output *o, size_t point, size_t replicate)
+static size_t row_of(const family *f, size_t point, size_t replicate)
 {
-    return point / o->chunk[0] * o->per_r + replicate / o->chunk[1];
+    return point / f->chunk[0] * f->per_r + replicate / f->chunk[1];
 }
 
-/* Where run (point, replicate) of metric m starts in the slot holding its row. */
-static double *row_run(const ts_output *o, int32_t slot, int m, size_t point, size_t replicate)
+/* Where run (point, replicate) of dataset d starts in the slot holding its row. */
+static unsigned char *row_run(const family *f, int32_t slot, int d, size_t point,
+                              size_t replicate)
 {
-    size_t ip = point % o->chunk[0], ir = replicate % o->chunk[1];
-    return o->pool + (size_t)slot * o->row_values +
-           (((size_t)m * o->chunk[0] + ip) * o->chunk[1] + ir) * o->dim[DIM_TIME];
+    size_t ip = point % f->chunk[0], ir = replicate % f->chunk[1];
+    return f->pool + (size_t)slot * f->row_bytes +
+           (((size_t)d * f->chunk[0] + ip) * f->chunk[1] + ir) * f->per_run * f->elem;
 }
 
-/* Rows for a file whose series datasets exist: as many slots as fit in `bytes` (0: the
- * default), all of them when every row fits. No slot at all when not even one row fits. */
-static ts_status rows_init(ts_output *o, size_t bytes, ts_error *err)
+/* A family of n datasets (ids in dset, created, with the file dataspace `space` of one and the
+ * memory dataspace `mem` of a run) with as many slots as fit in `bytes`. */
+static ts_status family_init(ts_output *o, family *f, const char *what, int n, hid_t *dset,
+                             hid_t mem_type, hid_t space, hid_t mem, const void *fill,
+                             size_t bytes, ts_error *err)
 {
-    if (o->n_metrics == 0)
+    *f = (family){.what = what, .n = n, .dset = dset, .mem_type = mem_type, .space = space,
+                  .mem = mem, .elem = H5Tget_size(mem_type)};
+    if (n == 0)
         return TS_OK;
-    hid_t dcpl = H5Dget_create_plist(o->series[0]);
-    bool tiled = !failed(o, dcpl) && H5Pget_chunk(dcpl, 3, o->chunk) == 3 &&
-                 o->dim[DIM_POINT] % o->chunk[0] == 0 && o->dim[DIM_REPLICATE] % o->chunk[1] == 0 &&
-                 o->dim[DIM_TIME] % o->chunk[2] == 0;
+    memcpy(f->fill, fill, f->elem);
+    f->rank = H5Sget_simple_extent_ndims(space);
+    hid_t dcpl = H5Dget_create_plist(dset[0]);
+    bool tiled = f->rank >= 2 && f->rank <= 4 && f->elem <= sizeof f->fill &&
+                 H5Sget_simple_extent_dims(space, f->dims, NULL) == f->rank && !failed(o, dcpl) &&
+                 H5Pget_chunk(dcpl, f->rank, f->chunk) == f->rank;
     ts_h5_close(&dcpl);
-    if (!tiled) /* choose_chunk tiles every axis exactly */
-        return fail(o, err, "cannot lay out /series: unexpected chunk shape");
-    o->per_r = (size_t)(o->dim[DIM_REPLICATE] / o->chunk[1]);
-    o->per_t = (size_t)(o->dim[DIM_TIME] / o->chunk[2]);
-    o->n_rows = (size_t)(o->dim[DIM_POINT] / o->chunk[0]) * o->per_r;
-    o->row_runs = (size_t)(o->chunk[0] * o->chunk[1]);
-    o->row_values = (size_t)o->n_metrics * o->row_runs * (size_t)o->dim[DIM_TIME];
-    size_t row_bytes = o->row_values * sizeof(double);
-    size_t fit = (bytes ? bytes : ROWS_DEFAULT_BYTES) / row_bytes;
+    for (int i = 0; tiled && i < f->rank; i++)
+        tiled = f->chunk[i] > 0 && f->dims[i] % f->chunk[i] == 0; /* as choose_chunk makes them */
+    if (!tiled)
+        return fail(o, err, "cannot lay out %s: unexpected chunk shape", what);
+    f->per_run = f->pieces = 1;
+    size_t piece = 1; /* elements of one run in one chunk */
+    for (int i = 2; i < f->rank; i++) {
+        f->per_run *= (size_t)f->dims[i];
+        f->pieces *= (size_t)(f->dims[i] / f->chunk[i]);
+        piece *= (size_t)f->chunk[i];
+    }
+    f->per_r = (size_t)(f->dims[1] / f->chunk[1]);
+    f->n_rows = (size_t)(f->dims[0] / f->chunk[0]) * f->per_r;
+    f->row_runs = (size_t)(f->chunk[0] * f->chunk[1]);
+    f->row_bytes = (size_t)n * f->row_runs * f->per_run * f->elem;
+    size_t fit = bytes / f->row_bytes;
     if (fit == 0)
         return TS_OK; /* run by run through HDF5 */
-    o->keep = fit >= o->n_rows;
-    o->n_slots = o->keep ? o->n_rows : fit;
-    /* rows written together: enough to keep every thread busy, half the slots at most while
-     * others are still being gathered */
-    o->batch = o->keep ? o->n_slots : o->n_slots / 2 > 0 ? o->n_slots / 2 : 1;
-    if (o->batch > (size_t)(4 * o->threads))
-        o->batch = (size_t)(4 * o->threads);
-    o->zcap = compressBound((uLong)(o->row_runs * o->chunk[2] * sizeof(double)));
-    size_t per_row = (size_t)o->n_metrics * o->per_t;
-    o->row_slot = malloc(o->n_rows * sizeof *o->row_slot);
-    o->row_count = calloc(o->n_rows, sizeof *o->row_count);
-    o->pool = malloc(o->n_slots * row_bytes);
-    o->slot_row = malloc(o->n_slots * sizeof *o->slot_row);
-    o->ready = malloc(o->n_slots * sizeof *o->ready);
-    o->zbuf = malloc(o->batch * per_row * o->zcap);
-    o->zsize = malloc(o->batch * per_row * sizeof *o->zsize);
-    if (!o->row_slot || !o->row_count || !o->pool || !o->slot_row || !o->ready || !o->zbuf ||
-        !o->zsize) {
-        free(o->pool), free(o->zbuf);
-        o->pool = NULL, o->zbuf = NULL; /* too big after all: run by run */
-        o->keep = false;
+    f->keep = fit >= f->n_rows;
+    f->n_slots = f->keep ? f->n_rows : fit;
+    /* rows written together: enough to keep every thread busy, and at most half the slots
+     * while others are still being gathered */
+    f->batch = f->keep ? f->n_slots : f->n_slots / 2 > 0 ? f->n_slots / 2 : 1;
+    if (f->batch > (size_t)(4 * o->threads))
+        f->batch = (size_t)(4 * o->threads);
+    f->zcap = compressBound((uLong)(f->row_runs * piece * f->elem));
+    size_t per_row = (size_t)n * f->pieces;
+    f->row_slot = malloc(f->n_rows * sizeof *f->row_slot);
+    f->row_count = calloc(f->n_rows, sizeof *f->row_count);
+    f->pool = malloc(f->n_slots * f->row_bytes);
+    f->slot_row = malloc(f->n_slots * sizeof *f->slot_row);
+    f->ready = malloc(f->n_slots * sizeof *f->ready);
+    f->zbuf = malloc(f->batch * per_row * f->zcap);
+    f->zsize = malloc(f->batch * per_row * sizeof *f->zsize);
+    if (!f->row_slot || !f->row_count || !f->pool || !f->slot_row || !f->ready || !f->zbuf ||
+        !f->zsize) {
+        free(f->pool), free(f->zbuf);
+        f->pool = NULL, f->zbuf = NULL; /* too big after all: run by run */
+        f->keep = false;
         return TS_OK;
     }
-    for (size_t r = 0; r < o->n_rows; r++)
-        o->row_slot[r] = ROW_NONE;
-    for (size_t k = 0; k < o->n_slots; k++)
-        o->slot_row[k] = -1;
+    for (size_t r = 0; r < f->n_rows; r++)
+        f->row_slot[r] = ROW_NONE;
+    for (size_t k = 0; k < f->n_slots; k++)
+        f->slot_row[k] = -1;
     return TS_OK;
 }
 
-/* One chunk (time piece k of metric m) of the row in `slot`, as HDF5's shuffle and deflate
- * filters would store it: its values in row-major order, shuffled, then a zlib stream.
- * Returns its size, or 0. */
-static size_t compress_chunk(const ts_output *o, int32_t slot, int m, size_t k, z_stream *z,
-                             double *values, unsigned char *shuffled, unsigned char *out)
+/* Every family of the file, sharing `bytes` (0: the default) in proportion to what a run of
+ * each holds. */
+static ts_status rows_init(ts_output *o, size_t bytes, ts_error *err)
 {
-    const size_t ct = (size_t)o->chunk[2], t0 = k * ct, times = (size_t)o->dim[DIM_TIME];
-    const double *row = o->pool + (size_t)slot * o->row_values +
-                        (size_t)m * o->row_runs * times;
-    for (size_t run = 0; run < o->row_runs; run++)
-        memcpy(values + run * ct, row + run * times + t0, ct * sizeof(double));
-    size_t n = o->row_runs * ct;
-    shuffle8((const unsigned char *)values, n, shuffled);
+    const double nan = NAN;
+    const int8_t no_stage = -1;
+    const uint8_t zero = 0;
+    size_t pairs = (size_t)(o->dim[DIM_ORG] * o->dim[DIM_PARTNER]), orgs = (size_t)o->dim[DIM_ORG];
+    size_t share[N_FAMILIES] = {(size_t)o->n_metrics * (size_t)o->dim[DIM_TIME] * 8, pairs * 8,
+                                pairs, orgs * 8, orgs, 1};
+    size_t total = 0;
+    for (int k = 0; k < N_FAMILIES; k++)
+        total += share[k];
+    double per_byte = (double)(bytes ? bytes : ROWS_DEFAULT_BYTES) / (double)total;
+#define SHARE(k) ((size_t)(per_byte * (double)share[k]))
+    ts_status st = family_init(o, &o->fam[FAM_SERIES], "/series", o->n_metrics, o->series,
+                               H5T_NATIVE_DOUBLE, o->space_series, o->mem_times, &nan,
+                               SHARE(FAM_SERIES), err);
+    if (st == TS_OK)
+        st = family_init(o, &o->fam[FAM_TRUST], "/final/trust_interorg", 1, &o->trust,
+                         H5T_NATIVE_DOUBLE, o->space_pairs, o->mem_pairs, &nan, SHARE(FAM_TRUST),
+                         err);
+    if (st == TS_OK)
+        st = family_init(o, &o->fam[FAM_STAGE], "/final/stage", 1, &o->stage, H5T_NATIVE_INT8,
+                         o->space_pairs, o->mem_pairs, &no_stage, SHARE(FAM_STAGE), err);
+    if (st == TS_OK)
+        st = family_init(o, &o->fam[FAM_FAITH], "/final/faith", 1, &o->faith, H5T_NATIVE_DOUBLE,
+                         o->space_orgs, o->mem_orgs, &nan, SHARE(FAM_FAITH), err);
+    if (st == TS_OK)
+        st = family_init(o, &o->fam[FAM_ACTIVE], "/final/active", 1, &o->active,
+                         H5T_NATIVE_UINT8, o->space_orgs, o->mem_orgs, &zero, SHARE(FAM_ACTIVE),
+                         err);
+    if (st == TS_OK)
+        st = family_init(o, &o->fam[FAM_DONE], "/done", 1, &o->done, H5T_NATIVE_UINT8,
+                         o->space_done, o->mem_one, &zero, SHARE(FAM_DONE), err);
+#undef SHARE
+    return st;
+}
+
+/* Where piece k of a run starts (elements into it) and how its chunk's other axes are placed
+ * (at[2..rank)). */
+static void piece_at(const family *f, size_t k, hsize_t *at)
+{
+    for (int i = f->rank - 1; i >= 2; i--) {
+        size_t along = (size_t)(f->dims[i] / f->chunk[i]);
+        at[i] = k % along * f->chunk[i];
+        k /= along;
+    }
+}
+
+/* Piece k of dataset d of the row in `slot`, as HDF5's shuffle and deflate filters would
+ * store its chunk: the chunk's values in row-major order, shuffled, then a zlib stream.
+ * Returns its size, or 0. */
+static size_t compress_chunk(const family *f, int32_t slot, int d, size_t k, z_stream *z,
+                             unsigned char *values, unsigned char *shuffled, unsigned char *out)
+{
+    hsize_t at[4] = {0, 0, 0, 0};
+    piece_at(f, k, at);
+    size_t n = 0, e = f->elem;
+    for (size_t run = 0; run < f->row_runs; run++) {
+        const unsigned char *src = f->pool + (size_t)slot * f->row_bytes +
+                                   ((size_t)d * f->row_runs + run) * f->per_run * e;
+        if (f->rank == 2) {
+            memcpy(values + n * e, src, e);
+            n++;
+        } else if (f->rank == 3) {
+            memcpy(values + n * e, src + at[2] * e, f->chunk[2] * e);
+            n += f->chunk[2];
+        } else {
+            for (hsize_t i = at[2]; i < at[2] + f->chunk[2]; i++) {
+                memcpy(values + n * e, src + (i * f->dims[3] + at[3]) * e, f->chunk[3] * e);
+                n += f->chunk[3];
+            }
+        }
+    }
+    shuffle(values, n, e, shuffled);
     if (deflateReset(z) != Z_OK)
         return 0;
     z->next_in = shuffled;
-    z->avail_in = (uInt)(n * sizeof(double));
+    z->avail_in = (uInt)(n * e);
     z->next_out = out;
-    z->avail_out = (uInt)o->zcap;
-    return deflate(z, Z_FINISH) == Z_STREAM_END ? o->zcap - z->avail_out : 0;
+    z->avail_out = (uInt)f->zcap;
+    return deflate(z, Z_FINISH) == Z_STREAM_END ? f->zcap - z->avail_out : 0;
 }
 
-/* Write the rows in o->ready (at most o->batch): their chunks compressed on every thread, then
+/* Write the rows in f->ready (at most f->batch): their chunks compressed on every thread, then
  * written in order. The bytes are the same whatever the number of threads. Their slots are
  * freed; their runs are in the file from now on. */
-static ts_status flush_ready(ts_output *o, ts_error *err)
+static ts_status flush_ready(ts_output *o, family *f, ts_error *err)
 {
-    const size_t per_row = (size_t)o->n_metrics * o->per_t, n_tasks = o->n_ready * per_row;
-    const size_t values = o->row_runs * (size_t)o->chunk[2];
+    const size_t per_row = (size_t)f->n * f->pieces, n_tasks = f->n_ready * per_row;
+    size_t values = f->row_runs * f->per_run / f->pieces; /* of one chunk */
     int bad = 0;
 #pragma omp parallel num_threads(o->threads) reduction(| : bad) if (n_tasks > 1)
     {
         z_stream z;
         memset(&z, 0, sizeof z);
-        double *v = malloc(values * sizeof *v);
-        unsigned char *sh = malloc(values * sizeof *v);
+        unsigned char *v = malloc(values * f->elem), *sh = malloc(values * f->elem);
         bad = !v || !sh || deflateInit2(&z, DEFLATE_LEVEL, Z_DEFLATED, 15, 8, ZLIB_STRATEGY) != Z_OK;
 #pragma omp for schedule(dynamic, 1)
         for (size_t i = 0; i < n_tasks; i++) {
-            int32_t slot = o->row_slot[o->ready[i / per_row]];
-            int m = (int)(i % per_row / o->per_t);
-            o->zsize[i] = bad ? 0 : compress_chunk(o, slot, m, i % o->per_t, &z, v, sh,
-                                                   o->zbuf + i * o->zcap);
+            int32_t slot = f->row_slot[f->ready[i / per_row]];
+            int d = (int)(i % per_row / f->pieces);
+            f->zsize[i] = bad ? 0 : compress_chunk(f, slot, d, i % f->pieces, &z, v, sh,
+                                                   f->zbuf + i * f->zcap);
         }
         deflateEnd(&z);
         free(v), free(sh);
     }
     for (size_t i = 0; i < n_tasks && !bad; i++) {
-        size_t row = (size_t)o->ready[i / per_row];
-        int m = (int)(i % per_row / o->per_t);
-        hsize_t at[3] = {row / o->per_r * o->chunk[0], row % o->per_r * o->chunk[1],
-                         i % o->per_t * o->chunk[2]};
-        bad = o->zsize[i] == 0 || failed(o, H5Dwrite_chunk(o->series[m], H5P_DEFAULT, 0, at,
-                                                           o->zsize[i], o->zbuf + i * o->zcap));
+        size_t row = (size_t)f->ready[i / per_row];
+        int d = (int)(i % per_row / f->pieces);
+        hsize_t at[4] = {row / f->per_r * f->chunk[0], row % f->per_r * f->chunk[1], 0, 0};
+        piece_at(f, i % f->pieces, at);
+        bad = f->zsize[i] == 0 || failed(o, H5Dwrite_chunk(f->dset[d], H5P_DEFAULT, 0, at,
+                                                           f->zsize[i], f->zbuf + i * f->zcap));
     }
-    for (size_t j = 0; j < o->n_ready; j++) {
-        int32_t row = o->ready[j];
-        o->slot_row[o->row_slot[row]] = -1;
-        o->row_slot[row] = ROW_FILE;
+    for (size_t j = 0; j < f->n_ready; j++) {
+        int32_t row = f->ready[j];
+        f->slot_row[f->row_slot[row]] = -1;
+        f->row_slot[row] = ROW_FILE;
     }
-    o->n_ready = 0;
-    return bad ? fail(o, err, "cannot write /series") : TS_OK;
+    f->n_ready = 0;
+    return bad ? fail(o, err, "cannot write %s", f->what) : TS_OK;
 }
 
-/* Run (point, replicate)'s series [n_metrics][times] through HDF5, into its chunks (read,
- * changed and written back by HDF5 if they hold other runs). */
-static ts_status write_run_series(ts_output *o, size_t point, size_t replicate,
-                                  double *const *series, ts_error *err)
+/* Run (point, replicate) of every dataset of the family (data[d]) through HDF5, into its
+ * chunks (read, changed and written back by HDF5 if they hold other runs). */
+static ts_status write_through(ts_output *o, family *f, size_t point, size_t replicate,
+                               const void *const *data, ts_error *err)
 {
-    if (failed(o, select_run(o->space_series, point, replicate)))
+    if (failed(o, select_run(f->space, point, replicate)))
         return fail(o, err, "cannot select run (%zu, %zu)", point, replicate);
-    for (int m = 0; m < o->n_metrics; m++)
-        if (failed(o, H5Dwrite(o->series[m], H5T_NATIVE_DOUBLE, o->mem_times, o->space_series,
-                               H5P_DEFAULT, series[m])))
-            return fail(o, err, "cannot write /series/%s for run (%zu, %zu)", o->metric_names[m],
-                        point, replicate);
+    for (int d = 0; d < f->n; d++)
+        if (failed(o, H5Dwrite(f->dset[d], f->mem_type, f->mem, f->space, H5P_DEFAULT, data[d])))
+            return fail(o, err, "cannot write %s for run (%zu, %zu)", f->what, point, replicate);
     return TS_OK;
 }
 
 /* Make room for one more row: write the full rows waiting, or else send an unfinished row to
- * the file run by run (a sweep whose runs arrive far out of order). Returns the free slot. */
-static ts_status free_slot(ts_output *o, int32_t *slot, ts_error *err)
+ * the file run by run (runs arriving far out of order). Returns the free slot. */
+static ts_status free_slot(ts_output *o, family *f, int32_t *slot, ts_error *err)
 {
-    for (size_t k = 0; k < o->n_slots; k++)
-        if (o->slot_row[k] < 0) {
+    for (size_t k = 0; k < f->n_slots; k++)
+        if (f->slot_row[k] < 0) {
             *slot = (int32_t)k;
             return TS_OK;
         }
     ts_status st;
-    if (o->n_ready > 0) {
-        if ((st = flush_ready(o, err)) != TS_OK)
+    if (f->n_ready > 0) {
+        if ((st = flush_ready(o, f, err)) != TS_OK)
             return st;
-        return free_slot(o, slot, err);
+        return free_slot(o, f, slot, err);
     }
-    int32_t k = (int32_t)(o->next_evict++ % o->n_slots), row = o->slot_row[k];
-    size_t p0 = (size_t)row / o->per_r * o->chunk[0], r0 = (size_t)row % o->per_r * o->chunk[1];
-    double *series[o->n_metrics > 0 ? o->n_metrics : 1];
-    for (size_t p = p0; p < p0 + o->chunk[0]; p++)
-        for (size_t r = r0; r < r0 + o->chunk[1]; r++) {
+    int32_t k = (int32_t)(f->next_evict++ % f->n_slots), row = f->slot_row[k];
+    size_t p0 = (size_t)row / f->per_r * f->chunk[0], r0 = (size_t)row % f->per_r * f->chunk[1];
+    const void *data[f->n];
+    for (size_t p = p0; p < p0 + f->chunk[0]; p++)
+        for (size_t r = r0; r < r0 + f->chunk[1]; r++) {
             if (!o->done_mask[p * o->dim[DIM_REPLICATE] + r])
                 continue;
-            for (int m = 0; m < o->n_metrics; m++)
-                series[m] = row_run(o, k, m, p, r);
-            if ((st = write_run_series(o, p, r, series, err)) != TS_OK)
+            for (int d = 0; d < f->n; d++)
+                data[d] = row_run(f, k, d, p, r);
+            if ((st = write_through(o, f, p, r, data, err)) != TS_OK)
                 return st;
         }
-    o->row_slot[row] = ROW_FILE;
-    o->slot_row[k] = -1;
+    f->row_slot[row] = ROW_FILE;
+    f->slot_row[k] = -1;
     *slot = k;
     return TS_OK;
 }
 
-/* Run (point, replicate)'s series into its row, or through HDF5 when the row is not held. */
-static ts_status put_series(ts_output *o, size_t point, size_t replicate, const double *res,
-                            ts_error *err)
+/* Run (point, replicate) of the family (data[d] for dataset d) into its row, or through HDF5
+ * when the row is not in memory. */
+static ts_status put_run(ts_output *o, family *f, size_t point, size_t replicate,
+                         const void *const *data, ts_error *err)
 {
-    const size_t times = (size_t)o->dim[DIM_TIME];
-    size_t row = o->pool ? row_of(o, point, replicate) : 0;
-    if (!o->pool || o->row_slot[row] == ROW_FILE) {
-        double *series[o->n_metrics > 0 ? o->n_metrics : 1];
-        for (int m = 0; m < o->n_metrics; m++)
-            series[m] = (double *)res + (size_t)m * times;
-        return write_run_series(o, point, replicate, series, err);
-    }
+    if (f->n == 0)
+        return TS_OK;
+    size_t row = f->pool ? row_of(f, point, replicate) : 0;
+    if (!f->pool || f->row_slot[row] == ROW_FILE)
+        return write_through(o, f, point, replicate, data, err);
     ts_status st;
-    if (o->row_slot[row] == ROW_NONE) {
+    if (f->row_slot[row] == ROW_NONE) {
         int32_t slot;
-        if ((st = free_slot(o, &slot, err)) != TS_OK)
+        if ((st = free_slot(o, f, &slot, err)) != TS_OK)
             return st;
-        double *v = o->pool + (size_t)slot * o->row_values;
-        for (size_t i = 0; i < o->row_values; i++)
-            v[i] = NAN; /* the fill value: a run never written reads as NaN */
-        o->row_slot[row] = slot;
-        o->slot_row[slot] = (int32_t)row;
+        unsigned char *v = f->pool + (size_t)slot * f->row_bytes;
+        for (size_t i = 0; i < f->row_bytes; i += f->elem)
+            memcpy(v + i, f->fill, f->elem); /* a run never written reads as the fill value */
+        f->row_slot[row] = slot;
+        f->slot_row[slot] = (int32_t)row;
     }
-    for (int m = 0; m < o->n_metrics; m++)
-        memcpy(row_run(o, o->row_slot[row], m, point, replicate), res + (size_t)m * times,
-               times * sizeof(double));
+    for (int d = 0; d < f->n; d++)
+        memcpy(row_run(f, f->row_slot[row], d, point, replicate), data[d], f->per_run * f->elem);
     if (o->done_mask[point * o->dim[DIM_REPLICATE] + replicate])
         return TS_OK; /* written again: the row was already counted */
-    if (++o->row_count[row] == o->row_runs && !o->keep) {
-        o->ready[o->n_ready++] = (int32_t)row;
-        if (o->n_ready >= o->batch)
-            return flush_ready(o, err);
+    if (++f->row_count[row] == f->row_runs && !f->keep) {
+        f->ready[f->n_ready++] = (int32_t)row;
+        if (f->n_ready >= f->batch)
+            return flush_ready(o, f, err);
     }
     return TS_OK;
 }
 
-/* At the close: every row still in memory, full or not (a run never written is NaN, the fill
- * value), into the file. */
-static ts_status flush_rows(ts_output *o, ts_error *err)
+/* At the close: every row of the family still in memory, full or not (a run never written
+ * holds the fill value), into the file. */
+static ts_status flush_rows(ts_output *o, family *f, ts_error *err)
 {
     ts_status st = TS_OK;
-    for (size_t row = 0; row < o->n_rows && o->pool && st == TS_OK; row++) {
-        if (o->row_slot[row] < 0)
+    for (size_t row = 0; row < f->n_rows && f->pool && st == TS_OK; row++) {
+        if (f->row_slot[row] < 0)
             continue;
         bool queued = false;
-        for (size_t j = 0; j < o->n_ready; j++)
-            queued = queued || (size_t)o->ready[j] == row;
+        for (size_t j = 0; j < f->n_ready; j++)
+            queued = queued || (size_t)f->ready[j] == row;
         if (!queued)
-            o->ready[o->n_ready++] = (int32_t)row;
-        if (o->n_ready >= o->batch)
-            st = flush_ready(o, err);
+            f->ready[f->n_ready++] = (int32_t)row;
+        if (f->n_ready >= f->batch)
+            st = flush_ready(o, f, err);
     }
-    return st == TS_OK && o->n_ready > 0 ? flush_ready(o, err) : st;
+    return st == TS_OK && f->n_ready > 0 ? flush_ready(o, f, err) : st;
 }
 
 static ts_status write_run(ts_output *o, size_t point, size_t replicate, const ts_run_result *res,
                            ts_error *err)
 {
     const uint8_t done = 1;
-    if (o->n_metrics > 0) {
-        ts_status st = put_series(o, point, replicate, res->series, err);
-        if (st != TS_OK)
-            return st;
-    }
-    if (failed(o, select_run(o->space_pairs, point, replicate)) ||
-        failed(o, select_run(o->space_orgs, point, replicate)) ||
-        failed(o, select_run(o->space_done, point, replicate)) ||
-        failed(o, H5Dwrite(o->trust, H5T_NATIVE_DOUBLE, o->mem_pairs, o->space_pairs, H5P_DEFAULT,
-                           res->trust_interorg)) ||
-        failed(o, H5Dwrite(o->stage, H5T_NATIVE_INT8, o->mem_pairs, o->space_pairs, H5P_DEFAULT,
-                           res->stage)) ||
-        failed(o, H5Dwrite(o->faith, H5T_NATIVE_DOUBLE, o->mem_orgs, o->space_orgs, H5P_DEFAULT,
-                           res->faith)) ||
-        failed(o, H5Dwrite(o->active, H5T_NATIVE_UINT8, o->mem_orgs, o->space_orgs, H5P_DEFAULT,
-                           res->active)) ||
-        failed(o,
-               H5Dwrite(o->done, H5T_NATIVE_UINT8, o->mem_one, o->space_done, H5P_DEFAULT, &done)))
-        return fail(o, err, "cannot write the final state of run (%zu, %zu)", point, replicate);
-    o->done_mask[point * o->dim[DIM_REPLICATE] + replicate] = 1;
-    return TS_OK;
+    const size_t times = (size_t)o->dim[DIM_TIME];
+    const void *series[o->n_metrics > 0 ? o->n_metrics : 1];
+    for (int m = 0; m < o->n_metrics; m++)
+        series[m] = res->series + (size_t)m * times;
+    const void *const data[N_FAMILIES][1] = {{NULL},          {res->trust_interorg}, {res->stage},
+                                             {res->faith},    {res->active},         {&done}};
+    ts_status st = TS_OK;
+    for (int k = 0; k < N_FAMILIES && st == TS_OK; k++)
+        st = put_run(o, &o->fam[k], point, replicate, k == FAM_SERIES ? series : data[k], err);
+    if (st == TS_OK)
+        o->done_mask[point * o->dim[DIM_REPLICATE] + replicate] = 1;
+    return st;
 }
 
 ts_status ts_output_write_run(ts_output *out, size_t point, size_t replicate,
@@ -1050,11 +1133,13 @@ static ts_status summarise_metric(ts_output *o, int m, hid_t summary, summary_bu
             continue; /* the fill value, NaN, already says "no replicate" */
         hsize_t start[3] = {p, 0, 0}, count[3] = {1, n_reps, n_times};
         /* each done replicate's series: in its row when the rows are kept, else read back */
+        const family *f = &o->fam[FAM_SERIES];
         for (size_t r = 0; r < n_reps; r++)
-            b->rep[r] = !done[r]  ? NULL
-                        : o->keep ? row_run(o, o->row_slot[row_of(o, p, r)], m, p, r)
-                                  : b->block + r * n_times;
-        ok = o->keep ||
+            b->rep[r] = !done[r] ? NULL
+                        : f->keep
+                            ? (const double *)row_run(f, f->row_slot[row_of(f, p, r)], m, p, r)
+                            : b->block + r * n_times;
+        ok = f->keep ||
              (!failed(o, H5Sselect_hyperslab(o->space_series, H5S_SELECT_SET, start, NULL, count,
                                              NULL)) &&
               !failed(o, H5Dread(o->series[m], H5T_NATIVE_DOUBLE, b->mem_block, o->space_series,
@@ -1098,7 +1183,8 @@ static ts_status write_summaries(ts_output *o, ts_error *err)
         return TS_OK;
     const size_t n_reps = (size_t)o->dim[DIM_REPLICATE], n_times = (size_t)o->dim[DIM_TIME];
     hsize_t block = n_reps * n_times, rows[2] = {o->dim[DIM_POINT], n_times};
-    summary_buffers b = {o->keep ? NULL : malloc(block * sizeof(double)),
+    const bool kept = o->fam[FAM_SERIES].keep;
+    summary_buffers b = {kept ? NULL : malloc(block * sizeof(double)),
                          malloc(n_reps * sizeof(const double *)),
                          malloc((size_t)o->threads * 2 * n_reps * sizeof(double)),
                          malloc(N_SUMMARIES * n_times * sizeof(double)),
@@ -1107,7 +1193,7 @@ static ts_status write_summaries(ts_output *o, ts_error *err)
                          H5Screate_simple(2, rows, NULL)};
     hid_t summary = H5I_INVALID_HID;
     ts_status st = TS_OK;
-    if ((!o->keep && !b.block) || !b.rep || !b.col || !b.rows)
+    if ((!kept && !b.block) || !b.rep || !b.col || !b.rows)
         st = ts_error_set(err, TS_ERUNTIME, "%s: out of memory for the summaries", o->path);
     else if (failed(o, b.mem_block) || failed(o, b.mem_row) || failed(o, b.space_row) ||
              failed(o, summary =
@@ -1130,12 +1216,16 @@ static ts_status write_summaries(ts_output *o, ts_error *err)
 
 static ts_status close_file(ts_output *o, ts_error *err)
 {
-    /* kept rows are summarised in memory, then written; others are written, then read back */
-    ts_status st = o->keep ? TS_OK : flush_rows(o, err);
+    /* kept series are summarised in memory, then written; others are written, then read back */
+    const bool kept = o->fam[FAM_SERIES].keep;
+    ts_status st = TS_OK;
+    for (int k = 0; k < N_FAMILIES && st == TS_OK; k++)
+        if (k != FAM_SERIES || !kept)
+            st = flush_rows(o, &o->fam[k], err);
     if (st == TS_OK)
         st = write_summaries(o, err);
-    if (st == TS_OK && o->keep)
-        st = flush_rows(o, err);
+    if (st == TS_OK && kept)
+        st = flush_rows(o, &o->fam[FAM_SERIES], err);
     if (st == TS_OK && failed(o, H5Fflush(o->file, H5F_SCOPE_LOCAL)))
         st = fail(o, err, "cannot flush %s", o->part);
     close_objects(o);

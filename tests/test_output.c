@@ -120,7 +120,7 @@ static void write_sample_as(const char *path, bool force, bool stream)
 {
     ts_output_spec spec = make_spec();
     spec.force = force;
-    spec.series_memory = stream ? 1 : 0;
+    spec.row_memory = stream ? 1 : 0;
     ts_output *out = NULL;
     ts_error err = {{0}};
     assert_int_equal(ts_output_create(&out, path, &spec, &err), TS_OK);
@@ -471,7 +471,7 @@ static void write_rows_file(const char *path, size_t memory, int order)
     spec.point_param_names = NULL;
     spec.point_values = NULL;
     spec.force = true;
-    spec.series_memory = memory;
+    spec.row_memory = memory;
     ts_output *out = NULL;
     ts_error err = {{0}};
     assert_int_equal(ts_output_create(&out, path, &spec, &err), TS_OK);
@@ -487,18 +487,29 @@ static void write_rows_file(const char *path, size_t memory, int order)
         for (int m = 0; m < RM; m++)
             for (int t = 0; t < RT; t++)
                 series[m * RT + t] = row_value(p, r, m, t);
+        for (int j = 0; j < RO * RO; j++) {
+            trust[j] = p + 0.01 * r + 0.001 * j;
+            stage[j] = (int8_t)((p + r + j) % 4);
+        }
+        for (int j = 0; j < RO; j++) {
+            faith[j] = 0.5 * p + 0.001 * r + j;
+            active[j] = (uint8_t)((p + r + j) % 2);
+        }
         assert_int_equal(ts_output_write_run(out, (size_t)p, (size_t)r, &res, &err), TS_OK);
     }
     assert_int_equal(ts_output_close(out, &err), TS_OK);
 }
 
 /* The same file whatever the memory for rows (every row, three, one, none: run by run through
- * HDF5) and whatever the order the runs arrive in; and the values are the ones written, NaN for
+ * HDF5) and whatever the order the runs arrive in; and the series are the ones written, NaN for
  * the missing run. */
 static void test_series_rows_whatever_the_memory_and_order(void **state)
 {
     (void)state;
-    const size_t row_bytes = (size_t)RM * ROW_RUNS * RT * sizeof(double);
+    /* memory is shared in proportion to what a run holds: this much gives the series k rows
+     * and a half */
+    const size_t run_bytes = RM * RT * 8 + RO * RO * 9 + RO * 9 + 1;
+#define ROWS(k) ((size_t)(2 * (k) + 1) * ROW_RUNS * run_bytes / 2)
     char ref[1024], other[1024];
     snprintf(ref, sizeof ref, "%s", ts_test_temp_path("rows-ref", ".h5"));
     write_rows_file(ref, 1, 0); /* no row fits: every run on its own */
@@ -518,7 +529,8 @@ static void test_series_rows_whatever_the_memory_and_order(void **state)
     }
     H5Fclose(f);
 
-    const size_t memory[] = {0, 3 * row_bytes, row_bytes, 1};
+    const size_t memory[] = {0, ROWS(3), ROWS(1), 1};
+#undef ROWS
     for (size_t k = 0; k < sizeof memory / sizeof memory[0]; k++)
         for (int order = 0; order < 3; order++) {
             snprintf(other, sizeof other, "%s", ts_test_temp_path("rows", ".h5"));

@@ -61,12 +61,12 @@ typedef struct ts_output_spec {
     const double *point_values;
     bool force;  /* replace an existing file at path */
     int threads; /* threads summarising and compressing when the file is closed (0: every core) */
-    /* Memory for gathering the series of runs that share chunks, so that full chunks are
-     * compressed on every thread and written at once (0: 256 MiB). When every run fits, the
-     * series stay in memory until the close and the summaries come from there. Less than the
-     * runs of one row of chunks: every run goes through HDF5 on its own. The file's contents
+    /* Memory for gathering the runs that share chunks (series and final state), so that full
+     * chunks are compressed on every thread and written at once (0: 256 MiB). When every run
+     * fits, they stay in memory until the close and the summaries come from there; with less
+     * than one row of chunks, every run goes through HDF5 on its own. The file's datasets
      * are the same whatever it is. */
-    size_t series_memory;
+    size_t row_memory;
 } ts_output_spec;
 
 typedef struct ts_output ts_output;
