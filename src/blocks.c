@@ -65,26 +65,21 @@ void ts_block_run(const ts_block *b, int i, ts_run_result *res)
     res->active = b->active + (size_t)i * o;
 }
 
-/* A dataset of n rows of `row` elements, chunked by row and compressed. */
+/* A dataset of n rows of `row` elements, contiguous and uncompressed: blocks are short-lived,
+ * written once and read once, whole, so writing them must be cheap. */
 static herr_t write_rows(hid_t file, const char *name, hid_t type, int rank, const hsize_t *dims,
                          const void *data)
 {
-    hsize_t chunk[3] = {1, rank > 1 ? dims[1] : 1, rank > 2 ? dims[2] : 1};
     hid_t space = H5Screate_simple(rank, dims, NULL);
-    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     herr_t st = -1;
-    if (space >= 0 && dcpl >= 0 && H5Pset_chunk(dcpl, rank, chunk) >= 0 &&
-        true) { /* uncompressed: blocks are short-lived, and writing them must be cheap */
-        hid_t ds = H5Dcreate2(file, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    if (space >= 0) {
+        hid_t ds = H5Dcreate2(file, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
         if (ds >= 0) {
             st = dims[0] > 0 ? H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) : 0;
             H5Dclose(ds);
         }
-    }
-    if (dcpl >= 0)
-        H5Pclose(dcpl);
-    if (space >= 0)
         H5Sclose(space);
+    }
     return st;
 }
 
