@@ -346,6 +346,8 @@ typedef struct writer {
     double seconds;
     ts_status st;
     ts_error err;
+    char last[128]; /* the block saved last, still in `block` (its runs: last_n) until reused */
+    int last_n;
 } writer;
 
 static void writer_save(writer *w, const job *j)
@@ -356,8 +358,11 @@ static void writer_save(writer *w, const job *j)
     char name[128];
     snprintf(name, sizeof name, "block-%s-%06d.h5", w->prefix, w->seq++);
     w->st = ts_block_write(&w->block, j->part, name, &w->err);
-    if (w->st == TS_OK)
+    if (w->st == TS_OK) {
         w->saved += (size_t)w->block.n;
+        snprintf(w->last, sizeof w->last, "%s", name);
+        w->last_n = w->block.n;
+    }
     w->block.n = 0;
     w->block_started = now_seconds();
     w->seconds += w->block_started - t0;
@@ -447,7 +452,7 @@ static ts_status run_tasks(job *j, const ts_ensemble_options *opt, writer *wr, t
         worker_clear(&w);
     }
     writer_save(wr, j); /* whatever finished, even when stopped */
-    ts_block_destroy(&wr->block);
+    wr->block.n = wr->last_n; /* the last block, for the merge; the caller frees it */
     free(todo);
     if (wr->st != TS_OK) {
         *err = wr->err;
@@ -460,8 +465,10 @@ static ts_status run_tasks(job *j, const ts_ensemble_options *opt, writer *wr, t
 
 /* ---- merging ---------------------------------------------------------------------------- */
 
-/* threads: computing the summaries (0: every core) */
-static ts_status merge_job(job *j, const char *out_path, bool force, int threads, ts_error *err)
+/* threads: computing the summaries (0: every core). mem: a block still in memory, saved as
+ * block file mem_name, used instead of reading that file back (or NULL). */
+static ts_status merge_job(job *j, const char *out_path, bool force, int threads,
+                           const ts_block *mem, const char *mem_name, ts_error *err)
 {
     if (j->n_done < j->n_tasks)
         return ts_error_set(err, TS_EINPUT,
@@ -518,15 +525,20 @@ static ts_status merge_job(job *j, const char *out_path, bool force, int threads
     for (size_t i = 0; i < n_files && st == TS_OK; i++) {
         char path[4400];
         snprintf(path, sizeof path, "%s/%s", j->part, names[i]);
-        st = ts_block_read(path, &b, err);
-        for (int r = 0; st == TS_OK && r < b.n; r++) {
-            if (b.n_metrics != j->n_metrics || b.n_times != j->n_times) {
+        const ts_block *src = &b;
+        if (mem && strcmp(names[i], mem_name) == 0)
+            src = mem; /* just saved: the same runs */
+        else
+            st = ts_block_read(path, &b, err);
+        for (int r = 0; st == TS_OK && r < src->n; r++) {
+            if (src->n_metrics != j->n_metrics || src->n_times != j->n_times) {
                 st = ts_error_set(err, TS_EINPUT, "%s: block does not match the scenario", path);
                 break;
             }
             ts_run_result res;
-            ts_block_run(&b, r, &res);
-            st = ts_output_write_run(out, b.task[r] / j->n_reps, b.task[r] % j->n_reps, &res, err);
+            ts_block_run(src, r, &res);
+            st = ts_output_write_run(out, src->task[r] / j->n_reps, src->task[r] % j->n_reps,
+                                     &res, err);
         }
     }
     ts_block_destroy(&b);
@@ -552,7 +564,7 @@ ts_status ts_ensemble_merge(const char *out_path, bool force, ts_ensemble_stats 
     if (st == TS_OK)
         st = job_scan(&j, err);
     if (st == TS_OK)
-        st = merge_job(&j, out_path, force, 0, err);
+        st = merge_job(&j, out_path, force, 0, NULL, NULL, err);
     if (stats) {
         memset(stats, 0, sizeof *stats);
         stats->runs_total = j.n_tasks;
@@ -616,7 +628,8 @@ ts_status ts_ensemble_run(const ts_scenario *sc, const char *out_path,
         j.n_done = 0;
         st = job_scan(&j, err);
         if (st == TS_OK)
-            st = merge_job(&j, out_path, opt->force, opt->threads, err);
+            st = merge_job(&j, out_path, opt->force, opt->threads, wr.last[0] ? &wr.block : NULL,
+                           wr.last, err);
         merged = st == TS_OK;
         merge_seconds = now_seconds() - m0;
     }
@@ -628,6 +641,7 @@ ts_status ts_ensemble_run(const ts_scenario *sc, const char *out_path,
         stats->seconds_saving = wr.seconds + merge_seconds;
         stats->merged = merged;
     }
+    ts_block_destroy(&wr.block);
     job_destroy(&j);
     return st;
 }
