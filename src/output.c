@@ -1104,18 +1104,14 @@ typedef struct summary_buffers {
     hid_t mem_block, mem_row, space_row;
 } summary_buffers;
 
-/* /summary/<metric>/{mean,...}[point, time] of one metric, point by point. */
-static ts_status summarise_metric(ts_output *o, int m, hid_t summary, summary_buffers *b,
-                                  ts_error *err)
+/* /summary/<metric m>/{mean,...}[point, time], created (filled with NaN); their ids in stat. */
+static bool create_summary(ts_output *o, hid_t summary, int m, hid_t stat[N_SUMMARIES])
 {
     static const int axes[] = {DIM_POINT, DIM_TIME};
     const double nan = NAN;
     const char *name = o->metric_names[m];
-    const size_t n_reps = (size_t)o->dim[DIM_REPLICATE], n_times = (size_t)o->dim[DIM_TIME];
-    hid_t stat[N_SUMMARIES];
     for (int k = 0; k < N_SUMMARIES; k++)
         stat[k] = H5I_INVALID_HID;
-
     hid_t group = create_group(o, summary, name, 2, axes);
     bool ok = !failed(o, group);
     for (int k = 0; ok && k < N_SUMMARIES; k++) {
@@ -1127,6 +1123,18 @@ static ts_status summarise_metric(ts_output *o, int m, hid_t summary, summary_bu
                                             H5T_NATIVE_DOUBLE, &nan, 2, axes, 1, RUNS_PER_CHUNK)) &&
              write_string_attr(o, stat[k], "long_name", long_name) >= 0;
     }
+    ts_h5_close(&group);
+    return ok;
+}
+
+/* /summary/<metric>/{mean,...}[point, time] of one metric, point by point. */
+static ts_status summarise_metric(ts_output *o, int m, hid_t summary, summary_buffers *b,
+                                  ts_error *err)
+{
+    const char *name = o->metric_names[m];
+    const size_t n_reps = (size_t)o->dim[DIM_REPLICATE], n_times = (size_t)o->dim[DIM_TIME];
+    hid_t stat[N_SUMMARIES];
+    bool ok = create_summary(o, summary, m, stat);
     for (size_t p = 0; ok && p < o->dim[DIM_POINT]; p++) {
         const uint8_t *done = o->done_mask + p * n_reps;
         if (!memchr(done, 1, n_reps))
@@ -1171,7 +1179,6 @@ static ts_status summarise_metric(ts_output *o, int m, hid_t summary, summary_bu
     }
     for (int k = 0; k < N_SUMMARIES; k++)
         ts_h5_close(&stat[k]);
-    ts_h5_close(&group);
     return ok ? TS_OK : fail(o, err, "cannot write /summary/%s", name);
 }
 
@@ -1212,6 +1219,134 @@ static ts_status write_summaries(ts_output *o, ts_error *err)
     return st;
 }
 
+/* ---- closing kept series ---------------------------------------------------------------- */
+
+/* Up to this much memory, kept series are closed in one parallel pass (below). */
+#define KEPT_PASS_MAX_BYTES ((size_t)64 << 20)
+
+/* Statistics of metric m at point p over its done replicates, at every time, into
+ * out[k * stride + t] for summary k; scratch: col and order [n_reps], rep [n_reps]. */
+static void point_stats(const ts_output *o, int m, size_t p, double *col, double *order,
+                        const double **rep, double *out, size_t stride)
+{
+    const family *f = &o->fam[FAM_SERIES];
+    const size_t n_reps = (size_t)o->dim[DIM_REPLICATE], n_times = (size_t)o->dim[DIM_TIME];
+    const uint8_t *done = o->done_mask + p * n_reps;
+    for (size_t r = 0; r < n_reps; r++)
+        rep[r] = done[r] ? (const double *)row_run(f, f->row_slot[row_of(f, p, r)], m, p, r) : NULL;
+    for (size_t t = 0; t < n_times; t++) {
+        size_t n = 0;
+        for (size_t r = 0; r < n_reps; r++)
+            if (rep[r] && !isnan(rep[r][t]))
+                col[n++] = rep[r][t];
+        double st[N_SUMMARIES];
+        summarise(col, n, order, st);
+        for (int k = 0; k < N_SUMMARIES; k++)
+            out[(size_t)k * stride + t] = st[k];
+    }
+}
+
+/* Kept series, closed in one parallel pass when they are small enough: one thread creates the
+ * summary datasets while every other computes statistics and compresses chunks; then the
+ * statistics (one write per dataset) and the chunks are written. Returns false, having done
+ * nothing, when the pass would need more than KEPT_PASS_MAX_BYTES; *st is the outcome
+ * otherwise. */
+static bool close_kept_in_one_pass(ts_output *o, ts_status *st, ts_error *err)
+{
+    family *f = &o->fam[FAM_SERIES];
+    const size_t P = (size_t)o->dim[DIM_POINT], R = (size_t)o->dim[DIM_REPLICATE];
+    const size_t T = (size_t)o->dim[DIM_TIME], M = (size_t)o->n_metrics;
+    const bool summaries = M > 0 && R >= 2;
+    size_t n_full = 0; /* rows holding runs */
+    for (size_t row = 0; row < f->n_rows; row++)
+        n_full += f->row_slot[row] >= 0;
+    const size_t per_row = M * f->pieces, n_chunks = n_full * per_row;
+    const size_t stats_bytes = summaries ? M * N_SUMMARIES * P * T * sizeof(double) : 0;
+    if (stats_bytes + n_chunks * f->zcap > KEPT_PASS_MAX_BYTES)
+        return false;
+    double *stats = stats_bytes ? malloc(stats_bytes) : NULL;
+    unsigned char *z = malloc(n_chunks * f->zcap + 1);
+    size_t *zsize = malloc((n_chunks + 1) * sizeof *zsize);
+    int32_t *rows = malloc((n_full + 1) * sizeof *rows);
+    hid_t *ids = malloc((M * N_SUMMARIES + 1) * sizeof *ids);
+    if ((stats_bytes && !stats) || !z || !zsize || !rows || !ids) {
+        free(stats), free(z), free(zsize), free(rows), free(ids);
+        return false;
+    }
+    n_full = 0;
+    for (size_t row = 0; row < f->n_rows; row++)
+        if (f->row_slot[row] >= 0)
+            rows[n_full++] = (int32_t)row;
+    for (size_t i = 0; i < M * N_SUMMARIES; i++)
+        ids[i] = H5I_INVALID_HID;
+    const size_t n_stats = summaries ? M * P : 0, values = f->row_runs * f->per_run / f->pieces;
+    hid_t summary = H5I_INVALID_HID;
+    bool created = true;
+    int bad = 0;
+#pragma omp parallel num_threads(o->threads) reduction(| : bad)
+    {
+        /* HDF5 on this one thread only, while the others start on the work below */
+#pragma omp single nowait
+        if (summaries) {
+            created = !failed(o, summary = H5Gcreate2(o->file, "summary", H5P_DEFAULT,
+                                                      H5P_DEFAULT, H5P_DEFAULT));
+            for (size_t m = 0; created && m < M; m++)
+                created = create_summary(o, summary, (int)m, ids + m * N_SUMMARIES);
+        }
+        z_stream zs;
+        memset(&zs, 0, sizeof zs);
+        double *col = malloc(2 * R * sizeof *col);
+        const double **rep = malloc(R * sizeof *rep);
+        unsigned char *v = malloc(values * sizeof(double)), *sh = malloc(values * sizeof(double));
+        bad = !col || !rep || !v || !sh ||
+              deflateInit2(&zs, DEFLATE_LEVEL, Z_DEFLATED, 15, 8, ZLIB_STRATEGY) != Z_OK;
+#pragma omp for schedule(dynamic, 1)
+        for (size_t i = 0; i < n_stats + n_chunks; i++) {
+            if (bad)
+                continue;
+            if (i < n_stats) { /* metric m at point p, every summary at every time */
+                size_t m = i / P, p = i % P;
+                double *out = stats + m * N_SUMMARIES * P * T + p * T;
+                if (memchr(o->done_mask + p * R, 1, R))
+                    point_stats(o, (int)m, p, col, col + R, rep, out, P * T);
+                else
+                    for (int k = 0; k < N_SUMMARIES; k++)
+                        for (size_t t = 0; t < T; t++)
+                            out[(size_t)k * P * T + t] = NAN; /* no replicate: the fill value */
+            } else {
+                size_t c = i - n_stats;
+                int32_t slot = f->row_slot[rows[c / per_row]];
+                zsize[c] = compress_chunk(f, slot, (int)(c % per_row / f->pieces), c % f->pieces,
+                                          &zs, v, sh, z + c * f->zcap);
+                bad |= zsize[c] == 0;
+            }
+        }
+        deflateEnd(&zs);
+        free(col), free(rep), free(v), free(sh);
+    }
+    bool ok = !bad && created;
+    for (size_t i = 0; ok && i < M * N_SUMMARIES && summaries; i++)
+        ok = !failed(o, H5Dwrite(ids[i], H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                                 stats + i * P * T));
+    for (size_t c = 0; ok && c < n_chunks; c++) {
+        size_t row = (size_t)rows[c / per_row];
+        hsize_t at[4] = {row / f->per_r * f->chunk[0], row % f->per_r * f->chunk[1], 0, 0};
+        piece_at(f, c % f->pieces, at);
+        ok = !failed(o, H5Dwrite_chunk(f->dset[c % per_row / f->pieces], H5P_DEFAULT, 0, at,
+                                       zsize[c], z + c * f->zcap));
+    }
+    for (size_t i = 0; i < M * N_SUMMARIES; i++)
+        ts_h5_close(&ids[i]);
+    ts_h5_close(&summary);
+    for (size_t j = 0; j < n_full; j++) { /* the rows are in the file now */
+        f->slot_row[f->row_slot[rows[j]]] = -1;
+        f->row_slot[rows[j]] = ROW_FILE;
+    }
+    free(stats), free(z), free(zsize), free(rows), free(ids);
+    *st = ok ? TS_OK : fail(o, err, "cannot write /series and /summary");
+    return true;
+}
+
 /* ---- closing ----------------------------------------------------------------------------- */
 
 static ts_status close_file(ts_output *o, ts_error *err)
@@ -1222,10 +1357,11 @@ static ts_status close_file(ts_output *o, ts_error *err)
     for (int k = 0; k < N_FAMILIES && st == TS_OK; k++)
         if (k != FAM_SERIES || !kept)
             st = flush_rows(o, &o->fam[k], err);
-    if (st == TS_OK)
+    if (st == TS_OK && !(kept && close_kept_in_one_pass(o, &st, err))) {
         st = write_summaries(o, err);
-    if (st == TS_OK && kept)
-        st = flush_rows(o, &o->fam[FAM_SERIES], err);
+        if (st == TS_OK && kept)
+            st = flush_rows(o, &o->fam[FAM_SERIES], err);
+    }
     if (st == TS_OK && failed(o, H5Fflush(o->file, H5F_SCOPE_LOCAL)))
         st = fail(o, err, "cannot flush %s", o->part);
     close_objects(o);
