@@ -40,8 +40,8 @@ enum {
     RUNS_PER_CHUNK = 32,       /* runs sharing a chunk of series and final state */
     FLAGS_PER_CHUNK = 4096,    /* entries of /done sharing a chunk */
     CHUNK_MAX_BYTES = 1 << 20, /* a chunk never exceeds this, whatever the run length */
-    CHUNKS_IN_CACHE = 8,
-    ZLIB_STRATEGY = Z_RLE, /* as small as the default on these series, twice as fast */       /* per dataset: runs finishing out of order stay in memory */
+    CHUNKS_IN_CACHE = 8,       /* per dataset: runs finishing out of order stay in memory */
+    ZLIB_STRATEGY = Z_RLE,     /* as small as the default on these series, twice as fast */
     CACHE_SLOTS = 1009,        /* prime, well above the chunks that fit in the cache */
     DIAG_SIZE = 512
 };
@@ -87,7 +87,8 @@ typedef struct family {
     bool keep;
 } family;
 
-enum { FAM_SERIES, FAM_TRUST, FAM_STAGE, FAM_FAITH, FAM_ACTIVE, FAM_DONE, N_FAMILIES };
+/* (/done is not a family: it is written whole from done_mask, after the runs it flags) */
+enum { FAM_SERIES, FAM_TRUST, FAM_STAGE, FAM_FAITH, FAM_ACTIVE, N_FAMILIES };
 
 static const char *const summary_names[] = {"mean", "sd", "q05", "q50", "q95"};
 enum { N_SUMMARIES = sizeof summary_names / sizeof summary_names[0] };
@@ -744,7 +745,6 @@ static ts_status family_init(ts_output *o, family *f, const char *what, int n, h
                   .mem = mem, .elem = H5Tget_size(mem_type)};
     if (n == 0)
         return TS_OK;
-    memcpy(f->fill, fill, f->elem);
     f->rank = H5Sget_simple_extent_ndims(space);
     hid_t dcpl = H5Dget_create_plist(dset[0]);
     bool tiled = f->rank >= 2 && f->rank <= 4 && f->elem <= sizeof f->fill &&
@@ -755,6 +755,7 @@ static ts_status family_init(ts_output *o, family *f, const char *what, int n, h
         tiled = f->chunk[i] > 0 && f->dims[i] % f->chunk[i] == 0; /* as choose_chunk makes them */
     if (!tiled)
         return fail(o, err, "cannot lay out %s: unexpected chunk shape", what);
+    memcpy(f->fill, fill, f->elem);
     f->per_run = f->pieces = 1;
     size_t piece = 1; /* elements of one run in one chunk */
     for (int i = 2; i < f->rank; i++) {
@@ -766,7 +767,9 @@ static ts_status family_init(ts_output *o, family *f, const char *what, int n, h
     f->n_rows = (size_t)(f->dims[0] / f->chunk[0]) * f->per_r;
     f->row_runs = (size_t)(f->chunk[0] * f->chunk[1]);
     f->row_bytes = (size_t)n * f->row_runs * f->per_run * f->elem;
-    size_t fit = bytes / f->row_bytes;
+    f->zcap = compressBound((uLong)(f->row_runs * piece * f->elem));
+    /* a slot in memory is a row and, when it is written, its compressed chunks */
+    size_t fit = bytes / (f->row_bytes + (size_t)n * f->pieces * f->zcap);
     if (fit == 0)
         return TS_OK; /* run by run through HDF5 */
     f->keep = fit >= f->n_rows;
@@ -776,19 +779,14 @@ static ts_status family_init(ts_output *o, family *f, const char *what, int n, h
     f->batch = f->keep ? f->n_slots : f->n_slots / 2 > 0 ? f->n_slots / 2 : 1;
     if (f->batch > (size_t)(4 * o->threads))
         f->batch = (size_t)(4 * o->threads);
-    f->zcap = compressBound((uLong)(f->row_runs * piece * f->elem));
-    size_t per_row = (size_t)n * f->pieces;
     f->row_slot = malloc(f->n_rows * sizeof *f->row_slot);
     f->row_count = calloc(f->n_rows, sizeof *f->row_count);
     f->pool = malloc(f->n_slots * f->row_bytes);
     f->slot_row = malloc(f->n_slots * sizeof *f->slot_row);
     f->ready = malloc(f->n_slots * sizeof *f->ready);
-    f->zbuf = malloc(f->batch * per_row * f->zcap);
-    f->zsize = malloc(f->batch * per_row * sizeof *f->zsize);
-    if (!f->row_slot || !f->row_count || !f->pool || !f->slot_row || !f->ready || !f->zbuf ||
-        !f->zsize) {
-        free(f->pool), free(f->zbuf);
-        f->pool = NULL, f->zbuf = NULL; /* too big after all: run by run */
+    if (!f->row_slot || !f->row_count || !f->pool || !f->slot_row || !f->ready) {
+        free(f->pool);
+        f->pool = NULL; /* too big after all: run by run */
         f->keep = false;
         return TS_OK;
     }
@@ -808,7 +806,7 @@ static ts_status rows_init(ts_output *o, size_t bytes, ts_error *err)
     const uint8_t zero = 0;
     size_t pairs = (size_t)(o->dim[DIM_ORG] * o->dim[DIM_PARTNER]), orgs = (size_t)o->dim[DIM_ORG];
     size_t share[N_FAMILIES] = {(size_t)o->n_metrics * (size_t)o->dim[DIM_TIME] * 8, pairs * 8,
-                                pairs, orgs * 8, orgs, 1};
+                                pairs, orgs * 8, orgs};
     size_t total = 0;
     for (int k = 0; k < N_FAMILIES; k++)
         total += share[k];
@@ -831,9 +829,6 @@ static ts_status rows_init(ts_output *o, size_t bytes, ts_error *err)
         st = family_init(o, &o->fam[FAM_ACTIVE], "/final/active", 1, &o->active,
                          H5T_NATIVE_UINT8, o->space_orgs, o->mem_orgs, &zero, SHARE(FAM_ACTIVE),
                          err);
-    if (st == TS_OK)
-        st = family_init(o, &o->fam[FAM_DONE], "/done", 1, &o->done, H5T_NATIVE_UINT8,
-                         o->space_done, o->mem_one, &zero, SHARE(FAM_DONE), err);
 #undef SHARE
     return st;
 }
@@ -891,6 +886,13 @@ static ts_status flush_ready(ts_output *o, family *f, ts_error *err)
 {
     const size_t per_row = (size_t)f->n * f->pieces, n_tasks = f->n_ready * per_row;
     size_t values = f->row_runs * f->per_run / f->pieces; /* of one chunk */
+    if (!f->zbuf) { /* at the first write: kept rows are written otherwise (close_kept_...) */
+        f->zbuf = malloc(f->batch * per_row * f->zcap);
+        f->zsize = malloc(f->batch * per_row * sizeof *f->zsize);
+        if (!f->zbuf || !f->zsize)
+            return ts_error_set(err, TS_ERUNTIME, "%s: out of memory writing %s", o->path,
+                                f->what);
+    }
     int bad = 0;
 #pragma omp parallel num_threads(o->threads) reduction(| : bad) if (n_tasks > 1)
     {
@@ -1023,16 +1025,25 @@ static ts_status flush_rows(ts_output *o, family *f, ts_error *err)
     return st == TS_OK && f->n_ready > 0 ? flush_ready(o, f, err) : st;
 }
 
+/* /done, whole, from done_mask: written after the runs it flags, so that the file never says a
+ * run is done before its data is there. */
+static ts_status write_done(ts_output *o, ts_error *err)
+{
+    return failed(o, H5Dwrite(o->done, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                              o->done_mask))
+               ? fail(o, err, "cannot write /done")
+               : TS_OK;
+}
+
 static ts_status write_run(ts_output *o, size_t point, size_t replicate, const ts_run_result *res,
                            ts_error *err)
 {
-    const uint8_t done = 1;
     const size_t times = (size_t)o->dim[DIM_TIME];
     const void *series[o->n_metrics > 0 ? o->n_metrics : 1];
     for (int m = 0; m < o->n_metrics; m++)
         series[m] = res->series + (size_t)m * times;
-    const void *const data[N_FAMILIES][1] = {{NULL},          {res->trust_interorg}, {res->stage},
-                                             {res->faith},    {res->active},         {&done}};
+    const void *const data[N_FAMILIES][1] = {
+        {NULL}, {res->trust_interorg}, {res->stage}, {res->faith}, {res->active}};
     ts_status st = TS_OK;
     for (int k = 0; k < N_FAMILIES && st == TS_OK; k++)
         st = put_run(o, &o->fam[k], point, replicate, k == FAM_SERIES ? series : data[k], err);
@@ -1055,10 +1066,18 @@ ts_status ts_output_write_run(ts_output *out, size_t point, size_t replicate,
 
 ts_status ts_output_flush(ts_output *out, ts_error *err)
 {
+    /* every row gathered so far goes to the file (the series will be summarised from there),
+     * then /done, then HDF5's own buffers */
     ts_h5_quiet q = ts_h5_quiet_begin();
-    ts_status st = failed(out, H5Fflush(out->file, H5F_SCOPE_LOCAL))
-                       ? fail(out, err, "cannot flush %s", out->part)
-                       : TS_OK;
+    ts_status st = TS_OK;
+    for (int k = 0; k < N_FAMILIES && st == TS_OK; k++) {
+        st = flush_rows(out, &out->fam[k], err);
+        out->fam[k].keep = false;
+    }
+    if (st == TS_OK)
+        st = write_done(out, err);
+    if (st == TS_OK && failed(out, H5Fflush(out->file, H5F_SCOPE_LOCAL)))
+        st = fail(out, err, "cannot flush %s", out->part);
     ts_h5_quiet_end(q);
     return st;
 }
@@ -1221,7 +1240,8 @@ static ts_status write_summaries(ts_output *o, ts_error *err)
 
 /* ---- closing kept series ---------------------------------------------------------------- */
 
-/* Up to this much memory, kept series are closed in one parallel pass (below). */
+/* Kept series are closed in one parallel pass (below) when their statistics take no more than
+ * this; their compressed chunks fit in the memory counted for the rows. */
 #define KEPT_PASS_MAX_BYTES ((size_t)64 << 20)
 
 /* Statistics of metric m at point p over its done replicates, at every time, into
@@ -1249,7 +1269,7 @@ static void point_stats(const ts_output *o, int m, size_t p, double *col, double
 /* Kept series, closed in one parallel pass when they are small enough: one thread creates the
  * summary datasets while every other computes statistics and compresses chunks; then the
  * statistics (one write per dataset) and the chunks are written. Returns false, having done
- * nothing, when the pass would need more than KEPT_PASS_MAX_BYTES; *st is the outcome
+ * nothing, when the statistics would need more than KEPT_PASS_MAX_BYTES; *st is the outcome
  * otherwise. */
 static bool close_kept_in_one_pass(ts_output *o, ts_status *st, ts_error *err)
 {
@@ -1262,7 +1282,7 @@ static bool close_kept_in_one_pass(ts_output *o, ts_status *st, ts_error *err)
         n_full += f->row_slot[row] >= 0;
     const size_t per_row = M * f->pieces, n_chunks = n_full * per_row;
     const size_t stats_bytes = summaries ? M * N_SUMMARIES * P * T * sizeof(double) : 0;
-    if (stats_bytes + n_chunks * f->zcap > KEPT_PASS_MAX_BYTES)
+    if (stats_bytes > KEPT_PASS_MAX_BYTES)
         return false;
     double *stats = stats_bytes ? malloc(stats_bytes) : NULL;
     unsigned char *z = malloc(n_chunks * f->zcap + 1);
@@ -1285,8 +1305,9 @@ static bool close_kept_in_one_pass(ts_output *o, ts_status *st, ts_error *err)
     int bad = 0;
 #pragma omp parallel num_threads(o->threads) reduction(| : bad)
     {
-        /* HDF5 on this one thread only, while the others start on the work below */
-#pragma omp single nowait
+        /* HDF5 on the calling thread only (whose error printing is off), while the others
+         * start on the work below */
+#pragma omp master
         if (summaries) {
             created = !failed(o, summary = H5Gcreate2(o->file, "summary", H5P_DEFAULT,
                                                       H5P_DEFAULT, H5P_DEFAULT));
@@ -1362,6 +1383,8 @@ static ts_status close_file(ts_output *o, ts_error *err)
         if (st == TS_OK && kept)
             st = flush_rows(o, &o->fam[FAM_SERIES], err);
     }
+    if (st == TS_OK)
+        st = write_done(o, err);
     if (st == TS_OK && failed(o, H5Fflush(o->file, H5F_SCOPE_LOCAL)))
         st = fail(o, err, "cannot flush %s", o->part);
     close_objects(o);

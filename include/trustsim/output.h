@@ -61,11 +61,12 @@ typedef struct ts_output_spec {
     const double *point_values;
     bool force;  /* replace an existing file at path */
     int threads; /* threads summarising and compressing when the file is closed (0: every core) */
-    /* Memory for gathering the runs that share chunks (series and final state), so that full
-     * chunks are compressed on every thread and written at once (0: 256 MiB). When every run
-     * fits, they stay in memory until the close and the summaries come from there; with less
-     * than one row of chunks, every run goes through HDF5 on its own. The file's datasets
-     * are the same whatever it is. */
+    /* Memory for gathering the runs that share chunks (series and final state) and for their
+     * compressed chunks, so that full chunks are compressed on every thread and written at
+     * once (0: 256 MiB). When every run fits, they stay in memory until the close and the
+     * summaries come from there (their statistics take at most 64 MiB more); with less than
+     * one row of chunks, every run goes through HDF5 on its own. The file's datasets are the
+     * same whatever it is. */
     size_t row_memory;
 } ts_output_spec;
 
@@ -77,8 +78,8 @@ ts_status ts_output_create(ts_output **out, const char *path, const ts_output_sp
                            ts_error *err);
 ts_status ts_output_write_run(ts_output *out, size_t point, size_t replicate,
                               const ts_run_result *res, ts_error *err);
-/* Push what has been written to disk (e.g. every few minutes of a long sweep); the file stays
- * under its temporary name. */
+/* Push what has been written to disk (e.g. every few minutes of a long sweep), the runs
+ * gathered in memory included; the file stays under its temporary name. */
 ts_status ts_output_flush(ts_output *out, ts_error *err);
 /* Write the summaries, close and move the file into place. Frees out whatever happens; on
  * failure the temporary file is kept (the message names it) and the target is untouched. */
