@@ -636,7 +636,6 @@ static ts_status create_file(ts_output *o, const ts_output_spec *s, ts_error *er
         st = write_scales(o, s, err);
     if (st == TS_OK)
         st = create_series(o, s, err);
-
     if (st == TS_OK)
         st = create_final(o, err);
     if (st == TS_OK)
@@ -1007,18 +1006,14 @@ static ts_status put_run(ts_output *o, family *f, size_t point, size_t replicate
 }
 
 /* At the close: every row of the family still in memory, full or not (a run never written
- * holds the fill value), into the file. */
+ * holds the fill value), into the file: the full rows already waiting first. */
 static ts_status flush_rows(ts_output *o, family *f, ts_error *err)
 {
-    ts_status st = TS_OK;
+    ts_status st = f->n_ready > 0 ? flush_ready(o, f, err) : TS_OK;
     for (size_t row = 0; row < f->n_rows && f->pool && st == TS_OK; row++) {
         if (f->row_slot[row] < 0)
             continue;
-        bool queued = false;
-        for (size_t j = 0; j < f->n_ready; j++)
-            queued = queued || (size_t)f->ready[j] == row;
-        if (!queued)
-            f->ready[f->n_ready++] = (int32_t)row;
+        f->ready[f->n_ready++] = (int32_t)row;
         if (f->n_ready >= f->batch)
             st = flush_ready(o, f, err);
     }

@@ -243,6 +243,18 @@ static void ranks_can_share_one_shard(void **state)
     ts_test_assert_same_datasets("mpi-one.h5", "mpi-shard.h5");
 }
 
+/* The log file says what exactly once (all ranks together); the log is removed. */
+static void assert_said_once(const char *log_path, const char *what)
+{
+    char *log = ts_test_read_file(log_path);
+    assert_non_null(log);
+    const char *first = strstr(log, what);
+    assert_non_null(first);
+    assert_null(strstr(first + 1, what));
+    free(log);
+    remove(log_path);
+}
+
 static void errors_stop_every_rank_with_the_same_status(void **state)
 {
     (void)state;
@@ -252,25 +264,13 @@ static void errors_stop_every_rank_with_the_same_status(void **state)
     /* a bad scenario is read by rank 0 alone: reported once, and every rank exits with 2 */
     assert_int_equal(mpi(2, "run %s -o mpi-x.h5 -q --set ticks=-3 2>mpi-x.log", scenario_path), 2);
     assert_false(ts_test_exists("mpi-x.h5.parts"));
-    char *bad = ts_test_read_file("mpi-x.log");
-    assert_non_null(bad);
-    const char *first = strstr(bad, "key 'ticks'");
-    assert_non_null(first);
-    assert_null(strstr(first + 1, "key 'ticks'"));
-    free(bad);
-    remove("mpi-x.log");
+    assert_said_once("mpi-x.log", "key 'ticks'");
     /* an unfinished run of the same output is neither joined nor replaced without --resume or
      * --force, and the message says so once, from rank 0 */
     ts_test_remove_output("mpi-x.h5");
     assert_int_equal(ts_test_run("run %s -o mpi-x.h5 -q --shard 0/2", scenario_path), 0);
     assert_int_equal(mpi(2, "run %s -o mpi-x.h5 -q 2>mpi-x.log", scenario_path), 2);
-    char *log = ts_test_read_file("mpi-x.log");
-    assert_non_null(log);
-    const char *msg = strstr(log, "holds an unfinished run");
-    assert_non_null(msg);
-    assert_null(strstr(msg + 1, "holds an unfinished run"));
-    free(log);
-    remove("mpi-x.log");
+    assert_said_once("mpi-x.log", "holds an unfinished run");
     /* ... and --resume under mpirun finishes the other shard's half */
     assert_int_equal(mpi(2, "run --resume mpi-x.h5 -q -j 1"), 0);
     ts_test_assert_same_datasets("mpi-one.h5", "mpi-x.h5");
