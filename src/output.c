@@ -1108,6 +1108,31 @@ static void summarise(double *col, size_t n, double *order, double *stat)
     stat[4] = quantile(col, n, 0.95, order);
 }
 
+/* Statistics at time t over the replicates' series rep[r] (NULL: not done), into
+ * out[k * stride] for summary k; col and order are scratch of n_reps. */
+static void stats_at(const double *const *rep, size_t n_reps, size_t t, double *col,
+                     double *order, double *out, size_t stride)
+{
+    size_t n = 0;
+    for (size_t r = 0; r < n_reps; r++)
+        if (rep[r] && !isnan(rep[r][t]))
+            col[n++] = rep[r][t];
+    double st[N_SUMMARIES];
+    summarise(col, n, order, st);
+    for (int k = 0; k < N_SUMMARIES; k++)
+        out[(size_t)k * stride] = st[k];
+}
+
+/* Each done replicate's series of metric m at point p in the kept rows, or NULL. */
+static void kept_series(const ts_output *o, int m, size_t p, const double **rep)
+{
+    const family *f = &o->fam[FAM_SERIES];
+    const size_t n_reps = (size_t)o->dim[DIM_REPLICATE];
+    const uint8_t *done = o->done_mask + p * n_reps;
+    for (size_t r = 0; r < n_reps; r++)
+        rep[r] = done[r] ? (const double *)row_run(f, f->row_slot[row_of(f, p, r)], m, p, r) : NULL;
+}
+
 /* Working memory of the summaries: one point's [replicate][time] block of one metric. */
 typedef struct summary_buffers {
     double *block; /* [n_replicates][n_times], read back (unless the rows are kept) */
@@ -1155,13 +1180,13 @@ static ts_status summarise_metric(ts_output *o, int m, hid_t summary, summary_bu
             continue; /* the fill value, NaN, already says "no replicate" */
         hsize_t start[3] = {p, 0, 0}, count[3] = {1, n_reps, n_times};
         /* each done replicate's series: in its row when the rows are kept, else read back */
-        const family *f = &o->fam[FAM_SERIES];
-        for (size_t r = 0; r < n_reps; r++)
-            b->rep[r] = !done[r] ? NULL
-                        : f->keep
-                            ? (const double *)row_run(f, f->row_slot[row_of(f, p, r)], m, p, r)
-                            : b->block + r * n_times;
-        ok = f->keep ||
+        const bool kept = o->fam[FAM_SERIES].keep;
+        if (kept)
+            kept_series(o, m, p, b->rep);
+        else
+            for (size_t r = 0; r < n_reps; r++)
+                b->rep[r] = done[r] ? b->block + r * n_times : NULL;
+        ok = kept ||
              (!failed(o, H5Sselect_hyperslab(o->space_series, H5S_SELECT_SET, start, NULL, count,
                                              NULL)) &&
               !failed(o, H5Dread(o->series[m], H5T_NATIVE_DOUBLE, b->mem_block, o->space_series,
@@ -1172,16 +1197,7 @@ static ts_status summarise_metric(ts_output *o, int m, hid_t summary, summary_bu
 #pragma omp parallel for num_threads(o->threads) schedule(static) if (n_times > 64)
             for (size_t t = 0; t < n_times; t++) {
                 double *col = b->col + (size_t)omp_get_thread_num() * 2 * n_reps;
-                size_t n = 0;
-                for (size_t r = 0; r < n_reps; r++) {
-                    double v = b->rep[r] ? b->rep[r][t] : NAN;
-                    if (!isnan(v))
-                        col[n++] = v;
-                }
-                double s[N_SUMMARIES];
-                summarise(col, n, col + n_reps, s);
-                for (int k = 0; k < N_SUMMARIES; k++)
-                    b->rows[(size_t)k * n_times + t] = s[k];
+                stats_at(b->rep, n_reps, t, col, col + n_reps, b->rows + t, n_times);
             }
         }
         hsize_t row_start[2] = {p, 0}, row_count[2] = {1, n_times};
@@ -1238,28 +1254,6 @@ static ts_status write_summaries(ts_output *o, ts_error *err)
 /* Kept series are closed in one parallel pass (below) when their statistics take no more than
  * this; their compressed chunks fit in the memory counted for the rows. */
 #define KEPT_PASS_MAX_BYTES ((size_t)64 << 20)
-
-/* Statistics of metric m at point p over its done replicates, at every time, into
- * out[k * stride + t] for summary k; scratch: col and order [n_reps], rep [n_reps]. */
-static void point_stats(const ts_output *o, int m, size_t p, double *col, double *order,
-                        const double **rep, double *out, size_t stride)
-{
-    const family *f = &o->fam[FAM_SERIES];
-    const size_t n_reps = (size_t)o->dim[DIM_REPLICATE], n_times = (size_t)o->dim[DIM_TIME];
-    const uint8_t *done = o->done_mask + p * n_reps;
-    for (size_t r = 0; r < n_reps; r++)
-        rep[r] = done[r] ? (const double *)row_run(f, f->row_slot[row_of(f, p, r)], m, p, r) : NULL;
-    for (size_t t = 0; t < n_times; t++) {
-        size_t n = 0;
-        for (size_t r = 0; r < n_reps; r++)
-            if (rep[r] && !isnan(rep[r][t]))
-                col[n++] = rep[r][t];
-        double st[N_SUMMARIES];
-        summarise(col, n, order, st);
-        for (int k = 0; k < N_SUMMARIES; k++)
-            out[(size_t)k * stride + t] = st[k];
-    }
-}
 
 /* Kept series, closed in one parallel pass when they are small enough: one thread creates the
  * summary datasets while every other computes statistics and compresses chunks; then the
@@ -1323,9 +1317,11 @@ static bool close_kept_in_one_pass(ts_output *o, ts_status *st, ts_error *err)
             if (i < n_stats) { /* metric m at point p, every summary at every time */
                 size_t m = i / P, p = i % P;
                 double *out = stats + m * N_SUMMARIES * P * T + p * T;
-                if (memchr(o->done_mask + p * R, 1, R))
-                    point_stats(o, (int)m, p, col, col + R, rep, out, P * T);
-                else
+                if (memchr(o->done_mask + p * R, 1, R)) {
+                    kept_series(o, (int)m, p, rep);
+                    for (size_t t = 0; t < T; t++)
+                        stats_at(rep, R, t, col, col + R, out + t, P * T);
+                } else
                     for (int k = 0; k < N_SUMMARIES; k++)
                         for (size_t t = 0; t < T; t++)
                             out[(size_t)k * P * T + t] = NAN; /* no replicate: the fill value */
