@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "blocks.h"
+#include "h5util.h"
 #include "textfile.h"
 #include "trustsim/design.h"
 #include "trustsim/metrics.h"
@@ -554,6 +555,37 @@ static ts_status merge_job(job *j, const char *out_path, bool force, int threads
     return st;
 }
 
+/* Whether out_path already holds this job, merged: every run is saved in the part directory,
+ * and the file has the resolved scenario a merge would write and every run flagged done. A
+ * kill after a merge has renamed its file into place, while it removes the part directory,
+ * leaves exactly this; the runs being deterministic, the file is what merging again would
+ * write. */
+static bool already_merged(const job *j, const char *out_path)
+{
+    if (j->n_done < j->n_tasks)
+        return false;
+    char *ours = ts_params_to_yaml(&j->base.params);
+    uint8_t *done = malloc(j->n_tasks > 0 ? j->n_tasks : 1);
+    ts_h5_quiet q = ts_h5_quiet_begin();
+    hid_t file = H5Fopen(out_path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t d = H5I_INVALID_HID, space = H5I_INVALID_HID;
+    char *theirs = file >= 0 ? ts_h5_read_string(file, "scenario", "resolved") : NULL;
+    bool same = ours && theirs && done && strcmp(ours, theirs) == 0 &&
+                H5Lexists(file, "done", H5P_DEFAULT) > 0 &&
+                (d = H5Dopen2(file, "done", H5P_DEFAULT)) >= 0 &&
+                (space = H5Dget_space(d)) >= 0 &&
+                H5Sget_simple_extent_npoints(space) == (hssize_t)j->n_tasks &&
+                H5Dread(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, done) >= 0;
+    for (size_t t = 0; same && t < j->n_tasks; t++)
+        same = done[t] != 0;
+    ts_h5_close(&space);
+    ts_h5_close(&d);
+    ts_h5_close(&file);
+    ts_h5_quiet_end(q);
+    free(ours), free(theirs), free(done);
+    return same;
+}
+
 ts_status ts_ensemble_merge(const char *out_path, bool force, ts_ensemble_stats *stats,
                             ts_error *err)
 {
@@ -563,7 +595,9 @@ ts_status ts_ensemble_merge(const char *out_path, bool force, ts_ensemble_stats 
     ts_status st = job_load_part(&j, out_path, err);
     if (st == TS_OK)
         st = job_scan(&j, err);
-    if (st == TS_OK)
+    if (st == TS_OK && !force && path_exists(out_path) && already_merged(&j, out_path))
+        remove_part(j.part); /* killed while removing it after the merge */
+    else if (st == TS_OK)
         st = merge_job(&j, out_path, force, 0, NULL, NULL, err);
     if (stats) {
         memset(stats, 0, sizeof *stats);
@@ -589,19 +623,25 @@ ts_status ts_ensemble_run(const ts_scenario *sc, const char *out_path,
     if (opt->shard_count > 1 && (opt->shard_index < 0 || opt->shard_index >= opt->shard_count))
         return ts_error_set(err, TS_EINPUT, "shard %d/%d does not exist", opt->shard_index,
                             opt->shard_count);
+    bool finished = false; /* merged already, but the part directory was left behind */
     if (opt->resume) {
         st = job_load_part(&j, out_path, err);
-        if (st == TS_OK && path_exists(out_path) && !opt->force)
-            st = ts_error_set(err, TS_EINPUT, "%s: exists (use --force to replace it)", out_path);
+        if (st == TS_OK && path_exists(out_path) && !opt->force) {
+            st = job_scan(&j, err);
+            finished = st == TS_OK && already_merged(&j, out_path);
+            if (st == TS_OK && !finished)
+                st = ts_error_set(err, TS_EINPUT, "%s: exists (use --force to replace it)",
+                                  out_path);
+        }
     } else if (!sc) {
         st = ts_error_set(err, TS_EINPUT, "no scenario to run");
     } else {
         st = job_start(&j, sc, out_path, opt, err);
     }
-    if (st == TS_OK)
+    if (st == TS_OK && !finished)
         st = job_scan(&j, err);
     size_t before = j.n_done;
-    if (st == TS_OK) {
+    if (st == TS_OK && !finished) {
         /* a name unique to this process, so shards and resumed runs never collide */
         uint64_t tag = ts_seed_hash((uint64_t)time(NULL), (uint64_t)getpid(), (uint64_t)clock());
         if (opt->block_tag)
@@ -614,9 +654,11 @@ ts_status ts_ensemble_run(const ts_scenario *sc, const char *out_path,
         j.n_done += wr.saved;
     }
     bool stopped = st == TS_OK && opt->stop && *opt->stop && j.n_done < j.n_tasks;
-    bool merged = false;
+    bool merged = finished;
     double merge_seconds = 0;
-    if (st == TS_OK && stopped) {
+    if (finished) {
+        remove_part(j.part);
+    } else if (st == TS_OK && stopped) {
         st = ts_error_set(err, TS_EINTERRUPTED,
                           "interrupted: %zu of %zu runs are saved in %s; continue with "
                           "trustsim run --resume %s",

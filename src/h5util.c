@@ -2,6 +2,7 @@
 #include "h5util.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -68,4 +69,23 @@ ts_status ts_h5_open(const char *path, bool write, hid_t *file, ts_error *err)
         return ts_error_set(err, TS_EINPUT, "%s: cannot open as HDF5%s", path,
                             write ? " for writing" : "");
     return TS_OK;
+}
+
+char *ts_h5_read_string(hid_t loc, const char *group, const char *name)
+{
+    if (H5Lexists(loc, group, H5P_DEFAULT) <= 0)
+        return NULL;
+    hid_t g = H5Gopen2(loc, group, H5P_DEFAULT), d = H5I_INVALID_HID, t = H5Tcopy(H5T_C_S1);
+    char *s = NULL, *copy = NULL;
+    if (g >= 0 && H5Lexists(g, name, H5P_DEFAULT) > 0 &&
+        (d = H5Dopen2(g, name, H5P_DEFAULT)) >= 0 && t >= 0 &&
+        H5Tset_size(t, H5T_VARIABLE) >= 0 && H5Tset_cset(t, H5T_CSET_UTF8) >= 0 &&
+        H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, &s) >= 0 && s) {
+        copy = strdup(s);
+        H5free_memory(s);
+    }
+    ts_h5_close(&t);
+    ts_h5_close(&d);
+    ts_h5_close(&g);
+    return copy;
 }

@@ -28,4 +28,8 @@ void ts_h5_close(hid_t *id);
  * HDF5". Call inside a quiet section. */
 ts_status ts_h5_open(const char *path, bool write, hid_t *file, ts_error *err);
 
+/* The scalar variable-length string dataset group/name under loc, as a malloc'd copy; NULL when
+ * it is missing or unreadable. Call inside a quiet section. */
+char *ts_h5_read_string(hid_t loc, const char *group, const char *name);
+
 #endif

@@ -26,6 +26,7 @@
 
 #include <omp.h>
 #include <zlib.h>
+#include <gsl/gsl_sort_double.h>
 #include <gsl/gsl_statistics_double.h>
 #include <hdf5.h>
 #include <hdf5_hl.h>
@@ -1079,16 +1080,46 @@ ts_status ts_output_flush(ts_output *out, ts_error *err)
 
 /* ---- summaries --------------------------------------------------------------------------- */
 
+/* The order statistic after x_i = v in col[0..n): v again if more than i + 1 values are at
+ * most v, else the least value above v. One pass, no reordering. */
+static double next_order_statistic(const double *col, size_t n, size_t i, double v)
+{
+    size_t at_most = 0;
+    double above = INFINITY;
+    for (size_t k = 0; k < n; k++) {
+        at_most += col[k] <= v;
+        above = col[k] > v && col[k] < above ? col[k] : above;
+    }
+    return at_most > i + 1 ? v : above;
+}
+
+/* Up to this many values from one end, gsl_sort_smallest and gsl_sort_largest (one pass that
+ * keeps the extreme values in order) find order statistics faster than a selection. */
+enum { FEW_EXTREMES = 32 };
+
 /* The f-quantile of col[0..n), as gsl_stats_quantile_from_sorted_data defines it: from the
- * order statistics x_i and x_(i+1), i = floor((n - 1) f). gsl_stats_select finds those two in
- * linear time (col is reordered) and puts them where that function reads them in `order`;
- * the rest of `order` is never read. The same value as sorting col first, for less work. */
+ * order statistics x_i and x_(i+1), i = floor((n - 1) f), which are found here and put where
+ * that function reads them in `order` (scratch of n; the rest of it is never read). Near
+ * either end they come from the few smallest or largest values; elsewhere gsl_stats_select
+ * finds x_i in linear time (col is reordered) and one more pass x_(i+1). The same value as
+ * sorting col first, for less work. */
 static double quantile(double *col, size_t n, double f, double *order)
 {
     size_t i = (size_t)(f * (double)(n - 1));
-    order[i] = gsl_stats_select(col, 1, n, i);
-    if (i + 1 < n)
-        order[i + 1] = gsl_stats_select(col, 1, n, i + 1);
+    if (i + 2 <= FEW_EXTREMES) {
+        gsl_sort_smallest(order, i + 2 < n ? i + 2 : n, col, 1, n); /* x_0 .. x_(i+1) */
+    } else if (n - i <= FEW_EXTREMES) {
+        size_t k = n - i; /* x_(n-1) .. x_i, descending */
+        gsl_sort_largest(order, k, col, 1, n);
+        double xi = order[k - 1], next = k > 1 ? order[k - 2] : xi;
+        order[i] = xi;
+        if (i + 1 < n)
+            order[i + 1] = next;
+    } else {
+        order[i] = gsl_stats_select(col, 1, n, i);
+        if (i + 1 < n)
+            order[i + 1] = next_order_statistic(col, n, i, order[i]);
+    }
     return gsl_stats_quantile_from_sorted_data(order, 1, n, f);
 }
 

@@ -184,23 +184,6 @@ static ts_status open_output(const char *path, bool write, hid_t *file, ts_error
 }
 
 /* A scalar variable-length string dataset, malloc'd; NULL when absent or unreadable. */
-static char *read_string_dataset(hid_t file, const char *name)
-{
-    if (!link_exists(file, "/scenario") || !link_exists(file, name))
-        return NULL;
-    hid_t d = H5Dopen2(file, name, H5P_DEFAULT), t = H5Tcopy(H5T_C_S1);
-    char *s = NULL, *copy = NULL;
-    if (d >= 0 && t >= 0 && H5Tset_size(t, H5T_VARIABLE) >= 0 &&
-        H5Tset_cset(t, H5T_CSET_UTF8) >= 0 &&
-        H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, &s) >= 0 && s) {
-        copy = strdup(s);
-        H5free_memory(s);
-    }
-    ts_h5_close(&t);
-    ts_h5_close(&d);
-    return copy;
-}
-
 static uint64_t read_u64_attr(hid_t loc, const char *name)
 {
     uint64_t v = 0;
@@ -218,7 +201,7 @@ static uint64_t read_u64_attr(hid_t loc, const char *name)
 static ts_status read_design(ts_sensitivity_input *in, hid_t file, const char *path,
                              size_t n_points, ts_error *err)
 {
-    char *text = read_string_dataset(file, "/scenario/resolved");
+    char *text = ts_h5_read_string(file, "/scenario", "resolved");
     if (!text)
         return ts_error_set(err, TS_EINPUT, "%s: no readable /scenario/resolved", path);
     char name[300];

@@ -282,6 +282,39 @@ static void killed_at_any_moment_then_resumed_equals_uninterrupted(void **state)
     ts_test_assert_same_datasets("ens-ref.h5", "ens-kill.h5");
 }
 
+/* A kill after the merge has renamed the file into place, while it removes the part
+ * directory, leaves both: resuming or merging again finishes the job (the file is already
+ * the result), and a file that is not this job's result is still never replaced. */
+static void killed_while_cleaning_up_then_resumed(void **state)
+{
+    (void)state;
+    ts_test_remove_output("ens-left.h5");
+    assert_int_equal(system("rm -rf ens-left.kept ens-other.h5.parts ens-other.h5"), 0);
+    assert_int_equal(ts_test_run("run %s -o ens-left.h5 -q --shard 0/2", sweep_path), 0);
+    assert_int_equal(ts_test_run("run %s -o ens-left.h5 -q --shard 1/2", sweep_path), 0);
+    assert_int_equal(system("cp -r ens-left.h5.parts ens-left.kept"), 0);
+    assert_int_equal(ts_test_run("merge ens-left.h5"), 0);
+    assert_false(ts_test_exists("ens-left.h5.parts"));
+    ts_test_assert_same_datasets("ens-j1.h5", "ens-left.h5");
+
+    for (int how = 0; how < 2; how++) { /* resume, then merge */
+        assert_int_equal(system("cp -r ens-left.kept ens-left.h5.parts"), 0);
+        assert_int_equal(
+            ts_test_run(how == 0 ? "run --resume ens-left.h5 -q" : "merge ens-left.h5"), 0);
+        assert_false(ts_test_exists("ens-left.h5.parts"));
+        ts_test_assert_same_datasets("ens-j1.h5", "ens-left.h5");
+    }
+
+    /* the same part directory next to another job's file: refused, nothing touched */
+    assert_int_equal(system("cp -r ens-left.kept ens-other.h5.parts"), 0);
+    assert_int_equal(system("cp ens-ref.h5 ens-other.h5"), 0);
+    assert_int_equal(ts_test_run("run --resume ens-other.h5 -q 2>/dev/null"), 2);
+    assert_int_equal(ts_test_run("merge ens-other.h5 2>/dev/null"), 2);
+    assert_true(ts_test_exists("ens-other.h5.parts"));
+    ts_test_assert_same_datasets("ens-ref.h5", "ens-other.h5");
+    assert_int_equal(system("rm -rf ens-left.kept ens-other.h5.parts ens-other.h5"), 0);
+}
+
 int main(void)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -292,6 +325,7 @@ int main(void)
         cmocka_unit_test(shards_merge_into_the_same_file),
         cmocka_unit_test(interrupted_then_resumed_equals_uninterrupted),
         cmocka_unit_test(killed_at_any_moment_then_resumed_equals_uninterrupted),
+        cmocka_unit_test(killed_while_cleaning_up_then_resumed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

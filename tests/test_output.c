@@ -366,8 +366,11 @@ static void check_runs(hid_t file)
 
 /* Sample statistics written out longhand: the sd divides by n - 1, quantile f interpolates
  * linearly between the sorted values at ranks floor and ceil of f * (n - 1). */
+enum { BY_HAND_MAX = 256 };
+
 static double by_hand(const double *v, int n, const char *stat)
 {
+    assert_true(n <= BY_HAND_MAX);
     if (n == 0 || (n == 1 && strcmp(stat, "sd") == 0))
         return NAN;
     double sum = 0;
@@ -382,7 +385,7 @@ static double by_hand(const double *v, int n, const char *stat)
             ss += (v[i] - mean) * (v[i] - mean);
         return sqrt(ss / (n - 1));
     }
-    double s[R];
+    double s[BY_HAND_MAX];
     for (int i = 0; i < n; i++) {
         int j = i;
         for (; j > 0 && s[j - 1] > v[i]; j--)
@@ -437,6 +440,77 @@ static void check_filters(hid_t file)
         H5Pclose(dcpl);
         H5Dclose(d);
     }
+}
+
+/* Quantiles are found three ways depending on where they fall (the few smallest values, the
+ * few largest, a selection in between): enough replicates to use all three, with many ties,
+ * with none, and with gaps (NaN) left out of the count. */
+enum { QR = 150, QT = 3, QM = 3 };
+static const char *const q_metrics[QM] = {"ties", "distinct", "gaps"};
+
+static double q_value(int r, int m, int t)
+{
+    switch (m) {
+    case 0:
+        return (double)((r * 7 + t) % 5);
+    case 1:
+        return (double)((r * 7919 + t * 104729) % 1009) / 7.0;
+    default:
+        return r % 3 == 0 ? NAN : (double)((r + t) % 11);
+    }
+}
+
+static void test_summaries_of_many_replicates(void **state)
+{
+    (void)state;
+    ts_output_spec spec = make_spec();
+    spec.n_points = 1;
+    spec.n_replicates = QR;
+    spec.n_times = QT;
+    spec.metric_names = q_metrics;
+    spec.metric_descriptions = NULL;
+    spec.n_metrics = QM;
+    spec.n_point_params = 0;
+    spec.point_param_names = NULL;
+    spec.point_values = NULL;
+    spec.force = true;
+    char path[1024];
+    snprintf(path, sizeof path, "%s", ts_test_temp_path("quantiles", ".h5"));
+    ts_output *out = NULL;
+    ts_error err = {{0}};
+    assert_int_equal(ts_output_create(&out, path, &spec, &err), TS_OK);
+    run_buffers b;
+    memset(&b, 0, sizeof b);
+    double series[QM * QT];
+    b.res = (ts_run_result){QM, QT, series, O, b.trust, b.stage, b.faith, b.active};
+    for (int r = QR - 1; r >= 0; r--) {
+        for (int m = 0; m < QM; m++)
+            for (int t = 0; t < QT; t++)
+                series[m * QT + t] = q_value(r, m, t);
+        assert_int_equal(ts_output_write_run(out, 0, (size_t)r, &b.res, &err), TS_OK);
+    }
+    assert_int_equal(ts_output_close(out, &err), TS_OK);
+
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(file >= 0);
+    static const char *const stats[] = {"mean", "sd", "q05", "q50", "q95"};
+    for (int m = 0; m < QM; m++)
+        for (int k = 0; k < 5; k++) {
+            char name[64];
+            double got[QT];
+            snprintf(name, sizeof name, "/summary/%s/%s", q_metrics[m], stats[k]);
+            read_doubles(file, name, got);
+            for (int t = 0; t < QT; t++) {
+                double v[QR];
+                int n = 0;
+                for (int r = 0; r < QR; r++)
+                    if (!isnan(q_value(r, m, t)))
+                        v[n++] = q_value(r, m, t);
+                assert_same(by_hand(v, n, stats[k]), got[t]);
+            }
+        }
+    H5Fclose(file);
+    unlink(path);
 }
 
 /* ---- series gathered by rows of chunks ---------------------------------------------------- */
@@ -723,6 +797,7 @@ int main(void)
         cmocka_unit_test(test_unwritable_place_is_reported),
         cmocka_unit_test(test_failed_close_keeps_the_runs),
         cmocka_unit_test(test_single_replicate_has_no_summary),
+        cmocka_unit_test(test_summaries_of_many_replicates),
         cmocka_unit_test(test_series_rows_whatever_the_memory_and_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
