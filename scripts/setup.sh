@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   gcc make cmake pkg-config          # toolchain
   libgsl-dev libhdf5-dev hdf5-tools  # GSL, HDF5 with the high-level library, h5dump
-  zlib1g-dev                         # deflate, to compress series on every thread
+  libdeflate-dev                     # deflate (zlib format), to compress series on every thread
   libyaml-dev libcmocka-dev          # scenario parser, test framework
   libopenmpi-dev openmpi-bin         # the optional MPI build (TRUSTSIM_MPI, on in the ci preset)
   valgrind                           # memory checks of the test suite
