@@ -56,8 +56,6 @@ static int alloc_pool(ts_belief_store *b, size_t n)
         if (resize_float(&b->pos[p], n) || resize_float(&b->neg[p], n) ||
             resize_float(&b->prior[p], n))
             return -1;
-    if (resize_float(&b->live, n) || resize_float(&b->trust, n))
-        return -1;
     int32_t *acc = realloc(b->acc, n * sizeof *acc);
     if (!acc)
         return -1;
@@ -94,7 +92,7 @@ void ts_beliefs_destroy(ts_belief_store *b)
     free(b->keys), free(b->index), free(b->meta);
     for (int p = 0; p < TS_PILLARS; p++)
         free(b->pos[p]), free(b->neg[p]), free(b->prior[p]);
-    free(b->live), free(b->trust), free(b->acc), free(b->head_x), free(b->head_y);
+    free(b->acc), free(b->head_x), free(b->head_y);
     free(b->acc_live);
     memset(b, 0, sizeof *b);
 }
@@ -106,6 +104,7 @@ void ts_beliefs_clear(ts_belief_store *b)
     memset(b->head_y, 0xff, b->n_leaders * sizeof *b->head_y);
     memset(b->acc_live, 0, b->n_acc * sizeof *b->acc_live);
     b->count = 0;
+    b->n_live = 0;
     b->grows = 0;
     b->unit = 1.0;
 }
@@ -181,7 +180,6 @@ long ts_beliefs_insert(ts_belief_store *b, uint32_t x, uint32_t y, int *added)
     b->head_y[y] = (int32_t)r;
     for (int p = 0; p < TS_PILLARS; p++)
         b->pos[p][r] = b->neg[p][r] = b->prior[p][r] = 0;
-    b->live[r] = 0;
     b->acc[r] = 0;
     *added = 1;
     return (long)r;
@@ -189,19 +187,24 @@ long ts_beliefs_insert(ts_belief_store *b, uint32_t x, uint32_t y, int *added)
 
 void ts_beliefs_set_live(ts_belief_store *b, long r, int32_t acc)
 {
-    if (b->live[r] != 0)
+    if (b->meta[r].live)
         b->acc_live[b->acc[r]]--;
+    else
+        b->n_live++;
     b->acc[r] = acc;
-    b->live[r] = 1;
+    b->meta[r].live = 1;
     b->acc_live[acc]++;
 }
 
 static void retire(ts_belief_store *b, int32_t r)
 {
-    if (b->live[r] != 0) {
-        b->live[r] = 0;
+    if (b->meta[r].live) {
+        b->meta[r].live = 0;
         b->acc_live[b->acc[r]]--;
+        b->n_live--;
     }
+    for (int p = 0; p < TS_PILLARS; p++)
+        b->pos[p][r] = b->neg[p][r] = b->prior[p][r] = 0;
 }
 
 void ts_beliefs_retire_leader(ts_belief_store *b, uint32_t x)

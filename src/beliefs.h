@@ -5,8 +5,9 @@
  * out as a structure of arrays: bookkeeping in `meta`, and one float array per pillar for
  * positive and negative evidence and the prior, so the end-of-tick pass over every belief is
  * a vectorisable loop. Records are never removed: a record whose trustor or trustee slot has
- * changed hands is marked not live, and is re-formed in place when next touched. Internal to
- * the engine. */
+ * changed hands, or whose organisation left, is retired (marked not live, its counts and prior
+ * set to zero, so that it adds exactly nothing to the pass's sums without being tested), and is
+ * re-formed in place when next touched. Internal to the engine. */
 #ifndef TS_BELIEFS_H
 #define TS_BELIEFS_H
 
@@ -19,7 +20,8 @@ typedef struct ts_belief_meta {
     uint32_t x, y;          /* trustor and trustee leader slots */
     uint32_t gen_x, gen_y;  /* who held the slots when the belief formed */
     uint32_t last_act;      /* sequence number of y's latest judged act x saw (0: none) */
-    int32_t last_good;      /* x's judgement of that act: 1 good, 0 bad */
+    uint8_t last_good;      /* x's judgement of that act: 1 good, 0 bad */
+    uint8_t live;           /* 1 from formation until retired */
     int32_t next_x, next_y; /* next record with the same trustor / trustee slot, or -1 */
 } ts_belief_meta;
 
@@ -30,14 +32,13 @@ typedef struct ts_belief_store {
     ts_belief_meta *meta;
     /* evidence counts in units of `unit` (the true count is pos * unit), and priors */
     float *pos[TS_PILLARS], *neg[TS_PILLARS], *prior[TS_PILLARS];
-    float *live;              /* 1 while the belief counts in metrics, 0 once stale */
     int32_t *acc;             /* accumulator of (x, organisation of y) in the end-of-tick pass */
     int32_t *acc_live;        /* per accumulator: how many live beliefs it has, [n_acc] */
     size_t n_acc;
     int32_t *head_x, *head_y; /* per leader slot: first record held by / about it */
     size_t n_leaders;
-    float *trust; /* scratch of the end-of-tick pass: each belief's trust this tick */
     size_t count, pool_cap;
+    size_t n_live; /* live records */
     uint64_t grows;
     /* Forgetting multiplies every count by the same factor each tick; instead of touching
      * every record, the store keeps that common factor here (true = stored * unit) and new
@@ -47,7 +48,7 @@ typedef struct ts_belief_store {
 
 /* Bytes a belief occupies in the pool (the hash table adds 12 bytes per slot, at most two
  * slots per belief). */
-#define TS_BELIEF_BYTES (sizeof(ts_belief_meta) + (3 * TS_PILLARS + 3) * sizeof(float))
+#define TS_BELIEF_BYTES (sizeof(ts_belief_meta) + 3 * TS_PILLARS * sizeof(float) + sizeof(int32_t))
 
 int ts_beliefs_init(ts_belief_store *b, size_t expected, size_t n_leaders, size_t n_acc);
 void ts_beliefs_destroy(ts_belief_store *b);
@@ -62,8 +63,9 @@ long ts_beliefs_find(const ts_belief_store *b, uint32_t x, uint32_t y);
 long ts_beliefs_insert(ts_belief_store *b, uint32_t x, uint32_t y, int *added);
 /* Make record r live, counted in accumulator acc (set when it is formed or re-formed). */
 void ts_beliefs_set_live(ts_belief_store *b, long r, int32_t acc);
-/* Mark every belief held by or about leader slot x as not live (its holder changed, or its
- * organisation left). Costs the number of beliefs that ever involved the slot. */
+/* Retire every belief held by or about leader slot x (its holder changed, or its organisation
+ * left): not live, counts and prior zero. Costs the number of beliefs that ever involved the
+ * slot. */
 void ts_beliefs_retire_leader(ts_belief_store *b, uint32_t x);
 
 #endif

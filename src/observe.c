@@ -49,7 +49,7 @@ long ts_current_belief(const ts_sim *s, int x, int y)
     if (i < 0)
         return -1;
     const ts_belief_meta *b = &s->beliefs.meta[i];
-    return b->gen_x == s->gen[x] && b->gen_y == s->gen[y] ? i : -1;
+    return b->live && b->gen_x == s->gen[x] && b->gen_y == s->gen[y] ? i : -1;
 }
 
 double ts_trust_of(const ts_sim *s, int x, int y, int pair)
@@ -93,7 +93,7 @@ static long belief_for_update(ts_sim *s, int x, int y, int pair)
     if (i < 0)
         return -1;
     ts_belief_meta *b = &st->meta[i];
-    if (added || b->gen_x != s->gen[x] || b->gen_y != s->gen[y]) {
+    if (added || !b->live || b->gen_x != s->gen[x] || b->gen_y != s->gen[y]) {
         const ts_model *m = s->m;
         b->gen_x = s->gen[x];
         b->gen_y = s->gen[y];

@@ -21,22 +21,24 @@ typedef struct tick_sums {
  * for the metrics; then all evidence fades at once through the store's common unit.
  *
  * This runs over every belief every tick, so it is written for the vector unit (GCC/Clang
- * vector extensions, eight beliefs at a time): a structure of arrays, no branches (stale
- * beliefs weigh 0), sums in float lanes over blocks of BLOCK beliefs folded into doubles
- * after each block. The summation order is fixed by the code, so results are the same on
- * every x86-64 or other machine with IEEE single precision. */
+ * vector extensions, eight beliefs at a time): a structure of arrays, no branches (a retired
+ * belief has zero counts and prior, so its pillar means and trust are exactly 0), sums in
+ * float lanes over blocks of BLOCK beliefs folded into doubles after each block, and each
+ * belief's trust added to its accumulator as soon as it is known, in the order of the store.
+ * The summation order is fixed by the code, so results are the same on every x86-64 or other
+ * machine with IEEE single precision. */
 typedef float v8sf __attribute__((vector_size(32)));
 enum { BLOCK = 256, LANES = 8 };
 
 /* v = the eight floats at p (unaligned) */
 #define LOAD8(v, p) memcpy(&(v), (p), sizeof(v))
 
-/* Eight beliefs' pillar means and trust (weighted by live: 0 for stale beliefs), added to the
- * lanes; their trust times live is stored in trust[0..7]. v_p = A_p / B_p for the four
- * pillars with one division, multiplying through by the product of the denominators. */
+/* Eight beliefs' pillar means, added to the lanes, and their trust, into t[0..7].
+ * v_p = A_p / B_p for the four pillars with one division, multiplying through by the product
+ * of the denominators. */
 static inline void group8(const float *const pos[TS_PILLARS], const float *const neg[TS_PILLARS],
-                          const float *const prior[TS_PILLARS], const float *live, v8sf u, v8sf m0,
-                          const float w[TS_PILLARS], v8sf lane[6], float *trust)
+                          const float *const prior[TS_PILLARS], v8sf u, v8sf m0,
+                          const float w[TS_PILLARS], v8sf lane[5], float *t)
 {
     v8sf a[TS_PILLARS], b[TS_PILLARS];
     for (int p = 0; p < TS_PILLARS; p++) {
@@ -51,14 +53,11 @@ static inline void group8(const float *const pos[TS_PILLARS], const float *const
     v8sf inv = 1.0f / (b01 * b23);
     v8sf v[TS_PILLARS] = {a[0] * b[1] * b23 * inv, a[1] * b[0] * b23 * inv, a[2] * b[3] * b01 * inv,
                           a[3] * b[2] * b01 * inv};
-    v8sf on;
-    LOAD8(on, live);
-    v8sf t = (w[0] * v[0] + w[1] * v[1] + w[2] * v[2] + w[3] * v[3]) * on;
+    v8sf trust = w[0] * v[0] + w[1] * v[1] + w[2] * v[2] + w[3] * v[3];
     for (int p = 0; p < TS_PILLARS; p++)
-        lane[p] += on * v[p];
-    lane[4] += t;
-    lane[5] += on;
-    memcpy(trust, &t, sizeof t);
+        lane[p] += v[p];
+    lane[4] += trust;
+    memcpy(t, &trust, sizeof trust);
 }
 
 /* Built twice, for AVX2 and for any x86-64, and chosen at load time; the code fixes the
@@ -71,27 +70,26 @@ __attribute__((target_clones("avx2", "default"))) static void pass_beliefs(ts_si
     for (int p = 0; p < TS_PILLARS; p++)
         w[p] = (float)s->m->weights[p];
     const v8sf vu = {u, u, u, u, u, u, u, u}, vm0 = {m0, m0, m0, m0, m0, m0, m0, m0};
-    double sum[6] = {0}; /* four pillars, trust, live count */
+    const int32_t *acc = st->acc;
+    double *restrict acc_sum = s->acc_sum;
+    double sum[5] = {0}; /* four pillars, trust */
     size_t n = st->count;
     for (size_t start = 0; start < n; start += BLOCK) {
         size_t end = start + BLOCK < n ? start + BLOCK : n;
-        v8sf lane[6] = {{0}};
+        v8sf lane[5] = {{0}};
         for (size_t i = start; i < end; i += LANES) {
-            const float *pos[TS_PILLARS], *neg[TS_PILLARS], *prior[TS_PILLARS], *live;
-            float *trust;
+            const float *pos[TS_PILLARS], *neg[TS_PILLARS], *prior[TS_PILLARS];
             /* a last, partial group is padded with beliefs that weigh nothing */
-            float pad[3 * TS_PILLARS + 2][LANES];
-            if (i + LANES <= end) {
+            float pad[3 * TS_PILLARS][LANES];
+            size_t k = end - i < LANES ? end - i : LANES;
+            if (k == LANES) {
                 for (int p = 0; p < TS_PILLARS; p++) {
                     pos[p] = st->pos[p] + i;
                     neg[p] = st->neg[p] + i;
                     prior[p] = st->prior[p] + i;
                 }
-                live = st->live + i;
-                trust = st->trust + i;
             } else {
                 memset(pad, 0, sizeof pad);
-                size_t k = end - i;
                 for (int p = 0; p < TS_PILLARS; p++) {
                     memcpy(pad[p], st->pos[p] + i, k * sizeof(float));
                     memcpy(pad[TS_PILLARS + p], st->neg[p] + i, k * sizeof(float));
@@ -100,29 +98,20 @@ __attribute__((target_clones("avx2", "default"))) static void pass_beliefs(ts_si
                     neg[p] = pad[TS_PILLARS + p];
                     prior[p] = pad[2 * TS_PILLARS + p];
                 }
-                memcpy(pad[3 * TS_PILLARS], st->live + i, k * sizeof(float));
-                live = pad[3 * TS_PILLARS];
-                trust = pad[3 * TS_PILLARS + 1];
             }
-            group8(pos, neg, prior, live, vu, vm0, w, lane, trust);
-            if (i + LANES > end)
-                memcpy(st->trust + i, trust, (end - i) * sizeof(float));
+            float t[LANES];
+            group8(pos, neg, prior, vu, vm0, w, lane, t);
+            for (size_t l = 0; l < k; l++)
+                acc_sum[acc[i + l]] += t[l];
         }
-        for (int q = 0; q < 6; q++)
+        for (int q = 0; q < 5; q++)
             for (int l = 0; l < LANES; l++)
                 sum[q] += lane[q][l];
     }
-    /* scatter into the (trustor, partner organisation) sums; stale beliefs add zeros, and how
-     * many live beliefs each accumulator has is kept up to date by the store */
-    const int32_t *acc = st->acc;
-    const float *trust = st->trust;
-    double *restrict acc_sum = s->acc_sum;
-    for (size_t i = 0; i < n; i++)
-        acc_sum[acc[i]] += trust[i];
     for (int p = 0; p < TS_PILLARS; p++)
         ts->pillar[p] = sum[p];
     ts->trust = sum[4];
-    ts->known = (long)sum[5];
+    ts->known = (long)st->n_live;
     ts_beliefs_fade(&s->beliefs, 1.0 - s->p->beliefs.forget);
 }
 
