@@ -78,9 +78,9 @@ static ts_status write_text(const char *dir, const char *name, const char *text,
     return TS_OK;
 }
 
-static void remove_part(const char *part)
+static void remove_dir(const char *dir)
 {
-    DIR *d = opendir(part);
+    DIR *d = opendir(dir);
     if (!d)
         return;
     struct dirent *e;
@@ -88,11 +88,25 @@ static void remove_part(const char *part)
     while ((e = readdir(d)) != NULL) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
-        snprintf(path, sizeof path, "%s/%s", part, e->d_name);
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         remove(path);
     }
     closedir(d);
-    rmdir(part);
+    rmdir(dir);
+}
+
+/* Remove a part directory whose runs are in the final file. It is first renamed away in one
+ * step, so that a kill at any moment leaves it whole or gone, never half removed; what a kill
+ * leaves under the other name is removed next time. */
+static void remove_part(const char *part)
+{
+    char old[4416];
+    snprintf(old, sizeof old, "%s.old", part);
+    remove_dir(old);
+    if (rename(part, old) == 0)
+        remove_dir(old);
+    else
+        remove_dir(part);
 }
 
 static bool is_block_name(const char *name)
@@ -555,6 +569,16 @@ static ts_status merge_job(job *j, const char *out_path, bool force, int threads
     return st;
 }
 
+/* Whether a resume or merge at out_path has nothing left to do: the file is there (a final
+ * file is only ever there complete) and no part directory is (a kill after the merge removed
+ * it, or a second resume). */
+static bool nothing_left(const char *out_path)
+{
+    char part[4200];
+    snprintf(part, sizeof part, "%s%s", out_path, PART_SUFFIX);
+    return path_exists(out_path) && !path_exists(part);
+}
+
 /* Whether out_path already holds this job, merged: every run is saved in the part directory,
  * and the file has the resolved scenario a merge would write and every run flagged done. A
  * kill after a merge has renamed its file into place, while it removes the part directory,
@@ -592,18 +616,23 @@ ts_status ts_ensemble_merge(const char *out_path, bool force, ts_ensemble_stats 
     double t0 = now_seconds();
     job j;
     memset(&j, 0, sizeof j);
-    ts_status st = job_load_part(&j, out_path, err);
-    if (st == TS_OK)
+    bool complete = nothing_left(out_path);
+    ts_status st = complete ? TS_OK : job_load_part(&j, out_path, err);
+    if (st == TS_OK && !complete)
         st = job_scan(&j, err);
-    if (st == TS_OK && !force && path_exists(out_path) && already_merged(&j, out_path))
+    if (st == TS_OK && !complete && !force && path_exists(out_path) &&
+        already_merged(&j, out_path)) {
         remove_part(j.part); /* killed while removing it after the merge */
-    else if (st == TS_OK)
+        complete = true;
+    } else if (st == TS_OK && !complete) {
         st = merge_job(&j, out_path, force, 0, NULL, NULL, err);
+    }
     if (stats) {
         memset(stats, 0, sizeof *stats);
         stats->runs_total = j.n_tasks;
         stats->runs_before = j.n_done;
         stats->merged = st == TS_OK;
+        stats->complete = complete;
         stats->seconds = stats->seconds_saving = now_seconds() - t0;
     }
     job_destroy(&j);
@@ -623,8 +652,11 @@ ts_status ts_ensemble_run(const ts_scenario *sc, const char *out_path,
     if (opt->shard_count > 1 && (opt->shard_index < 0 || opt->shard_index >= opt->shard_count))
         return ts_error_set(err, TS_EINPUT, "shard %d/%d does not exist", opt->shard_index,
                             opt->shard_count);
-    bool finished = false; /* merged already, but the part directory was left behind */
-    if (opt->resume) {
+    /* complete: a resume with nothing left to do, the part directory gone or left behind */
+    bool complete = opt->resume && nothing_left(out_path), finished = complete;
+    if (complete) {
+        st = TS_OK;
+    } else if (opt->resume) {
         st = job_load_part(&j, out_path, err);
         if (st == TS_OK && path_exists(out_path) && !opt->force) {
             st = job_scan(&j, err);
@@ -657,7 +689,9 @@ ts_status ts_ensemble_run(const ts_scenario *sc, const char *out_path,
     bool merged = finished;
     double merge_seconds = 0;
     if (finished) {
-        remove_part(j.part);
+        if (!complete)
+            remove_part(j.part);
+        complete = true;
     } else if (st == TS_OK && stopped) {
         st = ts_error_set(err, TS_EINTERRUPTED,
                           "interrupted: %zu of %zu runs are saved in %s; continue with "
@@ -682,6 +716,7 @@ ts_status ts_ensemble_run(const ts_scenario *sc, const char *out_path,
         stats->seconds = now_seconds() - t0;
         stats->seconds_saving = wr.seconds + merge_seconds;
         stats->merged = merged;
+        stats->complete = complete;
     }
     ts_block_destroy(&wr.block);
     job_destroy(&j);

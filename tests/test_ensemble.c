@@ -282,7 +282,7 @@ static void killed_at_any_moment_then_resumed_equals_uninterrupted(void **state)
     ts_test_assert_same_datasets("ens-ref.h5", "ens-kill.h5");
 }
 
-/* A kill after the merge has renamed the file into place, while it removes the part
+/* A kill after the merge has renamed the file into place, before it has removed the part
  * directory, leaves both: resuming or merging again finishes the job (the file is already
  * the result), and a file that is not this job's result is still never replaced. */
 static void killed_while_cleaning_up_then_resumed(void **state)
@@ -304,6 +304,18 @@ static void killed_while_cleaning_up_then_resumed(void **state)
         assert_false(ts_test_exists("ens-left.h5.parts"));
         ts_test_assert_same_datasets("ens-j1.h5", "ens-left.h5");
     }
+
+    /* nothing left at all: the file is complete; a part directory a kill left half removed
+     * under its other name goes at the next cleanup */
+    assert_int_equal(ts_test_run("run --resume ens-left.h5 -q"), 0);
+    assert_int_equal(ts_test_run("merge ens-left.h5 2>/dev/null"), 0);
+    assert_int_equal(
+        system("cp -r ens-left.kept ens-left.h5.parts.old && rm ens-left.h5.parts.old/*.yaml"), 0);
+    assert_int_equal(system("cp -r ens-left.kept ens-left.h5.parts"), 0);
+    assert_int_equal(ts_test_run("run --resume ens-left.h5 -q"), 0);
+    assert_false(ts_test_exists("ens-left.h5.parts"));
+    assert_false(ts_test_exists("ens-left.h5.parts.old"));
+    ts_test_assert_same_datasets("ens-j1.h5", "ens-left.h5");
 
     /* the same part directory next to another job's file: refused, nothing touched */
     assert_int_equal(system("cp -r ens-left.kept ens-other.h5.parts"), 0);

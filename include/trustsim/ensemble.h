@@ -54,7 +54,8 @@ typedef struct ts_ensemble_stats {
     size_t runs_now;      /* run and saved by this call */
     double seconds;       /* wall time of the call */
     double seconds_saving; /* of which writing blocks and the final file */
-    bool merged;          /* the final file was written */
+    bool merged;          /* the final file was written (or was complete already) */
+    bool complete;        /* resume or merge found the final file complete: nothing to do */
 } ts_ensemble_stats;
 
 /* Run a scenario (or, with opt->resume, the unfinished run at out_path: sc may be NULL) and

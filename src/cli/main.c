@@ -320,7 +320,9 @@ int cmd_run(int argc, char **argv)
         fprintf(stderr, "trustsim: %s\n", err.msg);
         rc = exit_for(st);
     } else if (!quiet) {
-        if (stats.merged)
+        if (stats.complete)
+            fprintf(stderr, "%s is complete: nothing to resume\n", out);
+        else if (stats.merged)
             fprintf(stderr, "wrote %s (%zu runs, %.1f s)\n", out, stats.runs_total,
                     stats.seconds);
         else
@@ -371,7 +373,10 @@ int cmd_merge(int argc, char **argv)
         fprintf(stderr, "trustsim: %s\n", err.msg);
         return exit_for(st);
     }
-    fprintf(stderr, "wrote %s (%zu runs)\n", argv[optind], stats.runs_total);
+    if (stats.complete)
+        fprintf(stderr, "%s is complete: nothing to merge\n", argv[optind]);
+    else
+        fprintf(stderr, "wrote %s (%zu runs)\n", argv[optind], stats.runs_total);
     return 0;
 }
 

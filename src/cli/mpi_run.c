@@ -198,14 +198,20 @@ static int run_ranks(const ts_scenario *sc, const char *out, const ts_ensemble_o
 {
     double t0 = now_seconds();
     ts_ensemble_stats prep = {0};
-    long first[2] = {0, 0}; /* exit status of step 1, runs in the job */
+    long first[3] = {0, 0, 0}; /* exit status of step 1, runs in the job, nothing left to do */
     if (rank == 0) {
         first[0] = failed ? failed : prepare(sc, out, opt, &prep);
         first[1] = (long)prep.runs_total;
+        first[2] = prep.complete;
     }
-    MPI_Bcast(first, 2, MPI_LONG, 0, MPI_COMM_WORLD);
+    MPI_Bcast(first, 3, MPI_LONG, 0, MPI_COMM_WORLD);
     if (first[0] != 0)
         return (int)first[0];
+    if (first[2]) { /* a resume of a job whose file is complete */
+        if (rank == 0 && !quiet)
+            fprintf(stderr, "%s is complete: nothing to resume\n", out);
+        return 0;
+    }
 
     long *counter = NULL;
     shared_counter c = {.ranks = ranks,
