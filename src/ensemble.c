@@ -363,6 +363,7 @@ typedef struct writer {
     ts_error err;
     char last[128]; /* the block saved last, still in `block` (its runs: last_n) until reused */
     int last_n;
+    bool unsaved; /* after the runs: `block` holds runs saved in no block file */
 } writer;
 
 static void writer_save(writer *w, const job *j)
@@ -402,7 +403,10 @@ static int default_block_runs(const job *j)
     return runs < 1 ? 1 : runs > 256 ? 256 : (int)runs;
 }
 
-static ts_status run_tasks(job *j, const ts_ensemble_options *opt, writer *wr, ts_error *err)
+/* Run this process's tasks. The last block is saved unless keep_last (the caller merges at
+ * once, from memory, and saves it only if the merge fails) and the run was not stopped. */
+static ts_status run_tasks(job *j, const ts_ensemble_options *opt, writer *wr, bool keep_last,
+                           ts_error *err)
 {
     int shards = opt->shard_count > 1 ? opt->shard_count : 1;
     size_t n_todo = 0;
@@ -466,8 +470,11 @@ static ts_status run_tasks(job *j, const ts_ensemble_options *opt, writer *wr, t
         }
         worker_clear(&w);
     }
-    writer_save(wr, j); /* whatever finished, even when stopped */
-    wr->block.n = wr->last_n; /* the last block, for the merge; the caller frees it */
+    wr->unsaved = keep_last && !(opt->stop && *opt->stop) && wr->st == TS_OK && wr->block.n > 0;
+    if (!wr->unsaved) {
+        writer_save(wr, j); /* whatever finished, even when stopped */
+        wr->block.n = wr->last_n; /* the last block, for the merge; the caller frees it */
+    }
     free(todo);
     if (wr->st != TS_OK) {
         *err = wr->err;
@@ -480,11 +487,18 @@ static ts_status run_tasks(job *j, const ts_ensemble_options *opt, writer *wr, t
 
 /* ---- merging ---------------------------------------------------------------------------- */
 
-/* threads: computing the summaries (0: every core). mem: a block still in memory, saved as
- * block file mem_name, used instead of reading that file back (or NULL). */
+/* threads: computing the summaries (0: every core). mem: a block still in memory (or NULL),
+ * saved as block file mem_name, used instead of reading that file back, or not saved at all
+ * (mem_name NULL): runs in no block file. */
 static ts_status merge_job(job *j, const char *out_path, bool force, int threads,
                            const ts_block *mem, const char *mem_name, ts_error *err)
 {
+    const bool unsaved = mem && !mem_name;
+    for (int r = 0; unsaved && r < mem->n; r++)
+        if (mem->task[r] < j->n_tasks && !j->done[mem->task[r]]) {
+            j->done[mem->task[r]] = 1;
+            j->n_done++;
+        }
     if (j->n_done < j->n_tasks)
         return ts_error_set(err, TS_EINPUT,
                             "%s: %zu of %zu runs are not done yet (run the remaining shards, or "
@@ -537,14 +551,18 @@ static ts_status merge_job(job *j, const char *out_path, bool force, int threads
     ts_block b;
     memset(&b, 0, sizeof b);
     b.n_orgs = j->n_orgs;
-    for (size_t i = 0; i < n_files && st == TS_OK; i++) {
-        char path[4400];
-        snprintf(path, sizeof path, "%s/%s", j->part, names[i]);
+    for (size_t i = 0; i < n_files + unsaved && st == TS_OK; i++) {
+        char path[4400] = "the runs in memory";
         const ts_block *src = &b;
-        if (mem && strcmp(names[i], mem_name) == 0)
-            src = mem; /* just saved: the same runs */
-        else
-            st = ts_block_read(path, &b, err);
+        if (i == n_files) {
+            src = mem; /* not saved: the caller merges at once */
+        } else {
+            snprintf(path, sizeof path, "%s/%s", j->part, names[i]);
+            if (mem && mem_name && strcmp(names[i], mem_name) == 0)
+                src = mem; /* just saved: the same runs */
+            else
+                st = ts_block_read(path, &b, err);
+        }
         for (int r = 0; st == TS_OK && r < src->n; r++) {
             if (src->n_metrics != j->n_metrics || src->n_times != j->n_times) {
                 st = ts_error_set(err, TS_EINPUT, "%s: block does not match the scenario", path);
@@ -682,10 +700,15 @@ ts_status ts_ensemble_run(const ts_scenario *sc, const char *out_path,
         else
             snprintf(wr.prefix, sizeof wr.prefix, "s%d-%08llx", opt->shard_index,
                      (unsigned long long)(tag & 0xffffffffULL));
-        st = run_tasks(&j, opt, &wr, err);
+        /* A job this process merges at once keeps its last block in memory for the merge,
+         * and saves it only if the merge fails: a kill during the merge loses at most that
+         * block, as a kill during the runs would. */
+        bool merge_now = opt->shard_count <= 1 && !opt->no_merge;
+        st = run_tasks(&j, opt, &wr, merge_now, err);
         j.n_done += wr.saved;
     }
-    bool stopped = st == TS_OK && opt->stop && *opt->stop && j.n_done < j.n_tasks;
+    size_t in_memory = wr.unsaved ? (size_t)wr.block.n : 0;
+    bool stopped = st == TS_OK && opt->stop && *opt->stop && j.n_done + in_memory < j.n_tasks;
     bool merged = finished;
     double merge_seconds = 0;
     if (finished) {
@@ -703,9 +726,14 @@ ts_status ts_ensemble_run(const ts_scenario *sc, const char *out_path,
         memset(j.done, 0, j.n_tasks);
         j.n_done = 0;
         st = job_scan(&j, err);
+        const ts_block *mem = wr.unsaved || wr.last[0] ? &wr.block : NULL;
         if (st == TS_OK)
-            st = merge_job(&j, out_path, opt->force, opt->threads, wr.last[0] ? &wr.block : NULL,
-                           wr.last, err);
+            st = merge_job(&j, out_path, opt->force, opt->threads, mem,
+                           wr.unsaved ? NULL : wr.last, err);
+        if (st != TS_OK && wr.unsaved) { /* keep its runs for a resume */
+            wr.st = TS_OK;
+            writer_save(&wr, &j);
+        }
         merged = st == TS_OK;
         merge_seconds = now_seconds() - m0;
     }

@@ -327,6 +327,23 @@ static void killed_while_cleaning_up_then_resumed(void **state)
     assert_int_equal(system("rm -rf ens-left.kept ens-other.h5.parts ens-other.h5"), 0);
 }
 
+/* The runs of the last block wait in memory for the merge that follows them; when that merge
+ * fails (here: a directory where its temporary file must go), they are saved, and a resume
+ * finishes the job. */
+static void failed_merge_keeps_the_runs(void **state)
+{
+    (void)state;
+    ts_test_remove_output("ens-fail.h5");
+    assert_int_equal(system("rm -rf ens-fail.h5.part && mkdir ens-fail.h5.part"), 0);
+    assert_int_equal(ts_test_run("run %s -o ens-fail.h5 -q 2>/dev/null", sweep_path), 1);
+    assert_false(ts_test_exists("ens-fail.h5"));
+    assert_int_equal(system("ls ens-fail.h5.parts/block-*.h5 >/dev/null"), 0); /* the runs */
+    assert_int_equal(system("rmdir ens-fail.h5.part"), 0);
+    assert_int_equal(ts_test_run("run --resume ens-fail.h5 -q"), 0);
+    assert_false(ts_test_exists("ens-fail.h5.parts"));
+    ts_test_assert_same_datasets("ens-j1.h5", "ens-fail.h5");
+}
+
 int main(void)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -338,6 +355,7 @@ int main(void)
         cmocka_unit_test(interrupted_then_resumed_equals_uninterrupted),
         cmocka_unit_test(killed_at_any_moment_then_resumed_equals_uninterrupted),
         cmocka_unit_test(killed_while_cleaning_up_then_resumed),
+        cmocka_unit_test(failed_merge_keeps_the_runs),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
