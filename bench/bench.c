@@ -91,7 +91,7 @@ static int bench(const char *label, int n_orgs, int collab_size, int ticks, int 
     }
     ts_sim *s = ts_sim_alloc(m);
     long rss_before = max_rss_kb();
-    uint64_t acts = 0, meetings = 0, obs = 0, beliefs = 0, grows = 0;
+    uint64_t acts = 0, meetings = 0, obs = 0, beliefs = 0, grows = 0, store_bytes = 0;
     ts_run_result res;
     /* one warm-up run: the workspace's stores reach their size, as for every later replicate */
     ts_sim_run(s, ts_seed_hash(1, 0, 999), &res, &err);
@@ -114,6 +114,7 @@ static int bench(const char *label, int n_orgs, int collab_size, int ticks, int 
         obs += c.observations;
         beliefs += c.beliefs;
         grows += c.grows;
+        store_bytes = c.belief_bytes;
     }
     double el = now() - t0;
     printf("%s: %d organisations x 5 leaders (%d leaders), collaborations of %d, %d ticks, "
@@ -132,9 +133,11 @@ static int bench(const char *label, int n_orgs, int collab_size, int ticks, int 
            gsl_stats_median_from_sorted_data(rate, 1, (size_t)runs) / 1e6, rate[0] / 1e6,
            rate[runs - 1] / 1e6);
     free(rate);
-    printf("  beliefs held at the end of a run: %.0f of %zu possible (%.1f%%), %zu bytes each\n",
+    printf("  beliefs held at the end of a run: %.0f of %zu possible (%.1f%%), %zu bytes each;\n"
+           "  the store with its index: %.1f MB, %.0f bytes per belief held\n",
            (double)beliefs / runs, m->belief_bound,
-           100.0 * (double)beliefs / runs / (double)m->belief_bound, TS_BELIEF_BYTES);
+           100.0 * (double)beliefs / runs / (double)m->belief_bound, TS_BELIEF_BYTES,
+           (double)store_bytes / 1e6, (double)store_bytes / ((double)beliefs / runs));
     printf("  store growth inside the tick loop after warm-up: %llu times\n",
            (unsigned long long)grows);
     printf("  peak resident memory grew by %.1f MB during the timed runs (max RSS %.1f MB)\n",

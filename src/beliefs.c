@@ -5,37 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EMPTY UINT64_MAX
-
-static uint64_t key_of(uint32_t x, uint32_t y)
-{
-    return ((uint64_t)x << 32) | y;
-}
-
-static size_t hash_of(uint64_t k)
-{
-    k ^= k >> 33;
-    k *= 0xff51afd7ed558ccdULL;
-    k ^= k >> 33;
-    return (size_t)k;
-}
-
-static int alloc_table(ts_belief_store *b, size_t cap)
-{
-    uint64_t *keys = malloc(cap * sizeof *keys);
-    uint32_t *index = malloc(cap * sizeof *index);
-    if (!keys || !index) {
-        free(keys), free(index);
-        return -1;
-    }
-    memset(keys, 0xff, cap * sizeof *keys);
-    free(b->keys), free(b->index);
-    b->keys = keys;
-    b->index = index;
-    b->table_cap = cap;
-    return 0;
-}
-
 static int resize_float(float **a, size_t n)
 {
     float *p = realloc(*a, n * sizeof *p);
@@ -71,25 +40,24 @@ int ts_beliefs_init(ts_belief_store *b, size_t expected, size_t n_leaders, size_
     b->n_leaders = n_leaders;
     b->n_acc = n_acc;
     b->acc_live = calloc(n_acc ? n_acc : 1, sizeof *b->acc_live);
+    b->acc_base = malloc((n_acc ? n_acc : 1) * sizeof *b->acc_base);
     b->head_x = malloc((n_leaders ? n_leaders : 1) * sizeof *b->head_x);
     b->head_y = malloc((n_leaders ? n_leaders : 1) * sizeof *b->head_y);
-    if (!b->head_x || !b->head_y || !b->acc_live) {
+    size_t cap = expected > 64 ? expected : 64;
+    b->slots = malloc(cap * sizeof *b->slots);
+    b->slot_cap = cap;
+    if (!b->head_x || !b->head_y || !b->acc_live || !b->acc_base || !b->slots ||
+        alloc_pool(b, cap) != 0) {
         ts_beliefs_destroy(b);
         return -1;
     }
-    size_t cap = 64;
-    while (cap < 2 * expected)
-        cap *= 2;
-    if (alloc_pool(b, cap / 2) != 0 || alloc_table(b, cap) != 0) {
-        ts_beliefs_destroy(b);
-        return -1;
-    }
+    ts_beliefs_clear(b);
     return 0;
 }
 
 void ts_beliefs_destroy(ts_belief_store *b)
 {
-    free(b->keys), free(b->index), free(b->meta);
+    free(b->acc_base), free(b->slots), free(b->meta);
     for (int p = 0; p < TS_PILLARS; p++)
         free(b->pos[p]), free(b->neg[p]), free(b->prior[p]);
     free(b->acc), free(b->head_x), free(b->head_y);
@@ -99,7 +67,8 @@ void ts_beliefs_destroy(ts_belief_store *b)
 
 void ts_beliefs_clear(ts_belief_store *b)
 {
-    memset(b->keys, 0xff, b->table_cap * sizeof *b->keys);
+    memset(b->acc_base, 0xff, b->n_acc * sizeof *b->acc_base);
+    b->slot_count = 0;
     memset(b->head_x, 0xff, b->n_leaders * sizeof *b->head_x);
     memset(b->head_y, 0xff, b->n_leaders * sizeof *b->head_y);
     memset(b->acc_live, 0, b->n_acc * sizeof *b->acc_live);
@@ -124,53 +93,45 @@ void ts_beliefs_fade(ts_belief_store *b, double keep)
     b->unit = 1.0;
 }
 
-long ts_beliefs_find(const ts_belief_store *b, uint32_t x, uint32_t y)
+long ts_beliefs_find(const ts_belief_store *b, ts_belief_key k)
 {
-    uint64_t k = key_of(x, y);
-    size_t mask = b->table_cap - 1;
-    for (size_t i = hash_of(k) & mask;; i = (i + 1) & mask) {
-        if (b->keys[i] == k)
-            return (long)b->index[i];
-        if (b->keys[i] == EMPTY)
-            return -1;
-    }
+    int32_t base = b->acc_base[k.acc];
+    return base < 0 ? -1 : (long)b->slots[(size_t)base + k.j];
 }
 
-/* Double the table and the pool (keeps the load factor at most one half). */
-static int grow(ts_belief_store *b)
+/* Slots for accumulator k.acc, its first time: taken from the pool, which doubles when full. */
+static int open_accumulator(ts_belief_store *b, ts_belief_key k)
 {
-    size_t cap = b->table_cap * 2;
-    if (alloc_pool(b, cap / 2) != 0 || alloc_table(b, cap) != 0)
-        return -1;
-    size_t mask = cap - 1;
-    for (size_t r = 0; r < b->count; r++) {
-        uint64_t k = key_of(b->meta[r].x, b->meta[r].y);
-        size_t i = hash_of(k) & mask;
-        while (b->keys[i] != EMPTY)
-            i = (i + 1) & mask;
-        b->keys[i] = k;
-        b->index[i] = (uint32_t)r;
+    if (b->slot_count + k.n > b->slot_cap) {
+        size_t cap = 2 * b->slot_cap > b->slot_count + k.n ? 2 * b->slot_cap : b->slot_count + k.n;
+        int32_t *slots = realloc(b->slots, cap * sizeof *slots);
+        if (!slots)
+            return -1;
+        b->slots = slots;
+        b->slot_cap = cap;
+        b->grows++;
     }
-    b->grows++;
+    b->acc_base[k.acc] = (int32_t)b->slot_count;
+    memset(b->slots + b->slot_count, 0xff, k.n * sizeof *b->slots);
+    b->slot_count += k.n;
     return 0;
 }
 
-long ts_beliefs_insert(ts_belief_store *b, uint32_t x, uint32_t y, int *added)
+long ts_beliefs_insert(ts_belief_store *b, ts_belief_key k, uint32_t x, uint32_t y, int *added)
 {
     *added = 0;
-    long found = ts_beliefs_find(b, x, y);
-    if (found >= 0)
-        return found;
-    if (b->count + 1 > b->pool_cap && grow(b) != 0)
+    if (b->acc_base[k.acc] < 0 && open_accumulator(b, k) != 0)
         return -1;
-    uint64_t k = key_of(x, y);
-    size_t mask = b->table_cap - 1;
-    size_t i = hash_of(k) & mask;
-    while (b->keys[i] != EMPTY)
-        i = (i + 1) & mask;
+    int32_t *slot = &b->slots[(size_t)b->acc_base[k.acc] + k.j];
+    if (*slot >= 0)
+        return *slot;
+    if (b->count + 1 > b->pool_cap) {
+        if (alloc_pool(b, 2 * b->pool_cap) != 0)
+            return -1;
+        b->grows++;
+    }
     size_t r = b->count++;
-    b->keys[i] = k;
-    b->index[i] = (uint32_t)r;
+    *slot = (int32_t)r;
     memset(&b->meta[r], 0, sizeof b->meta[r]);
     b->meta[r].x = x;
     b->meta[r].y = y;
@@ -180,9 +141,16 @@ long ts_beliefs_insert(ts_belief_store *b, uint32_t x, uint32_t y, int *added)
     b->head_y[y] = (int32_t)r;
     for (int p = 0; p < TS_PILLARS; p++)
         b->pos[p][r] = b->neg[p][r] = b->prior[p][r] = 0;
-    b->acc[r] = 0;
+    b->acc[r] = k.acc;
     *added = 1;
     return (long)r;
+}
+
+size_t ts_beliefs_bytes(const ts_belief_store *b)
+{
+    return b->pool_cap * TS_BELIEF_BYTES + b->slot_cap * sizeof *b->slots +
+           b->n_acc * (sizeof *b->acc_base + sizeof *b->acc_live) +
+           2 * b->n_leaders * sizeof *b->head_x;
 }
 
 void ts_beliefs_set_live(ts_belief_store *b, long r, int32_t acc)

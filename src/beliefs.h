@@ -1,8 +1,12 @@
 /* Sparse store of leader-to-leader beliefs (MODEL.md 2.3): only pairs that met or observed
  * each other hold one, so memory grows with relationships, not with leaders squared.
  *
- * An open-addressing hash table maps (trustor, trustee) to a record index. Records are laid
- * out as a structure of arrays: bookkeeping in `meta`, and one float array per pillar for
+ * The index is by accumulator: the pair (trustor x, organisation p of the trustee), which the
+ * engine already numbers for the end-of-tick pass. The first time x comes to know someone in
+ * p, the accumulator gets one slot per leader slot of p, taken from a growing pool, each
+ * holding a record index or -1; finding a belief is two array reads, and the index costs
+ * 4 bytes per leader of the organisations each trustor knows someone in, never leaders
+ * squared. Records are laid out as a structure of arrays: bookkeeping in `meta`, and one float array per pillar for
  * positive and negative evidence and the prior, so the end-of-tick pass over every belief is
  * a vectorisable loop. Records are never removed: a record whose trustor or trustee slot has
  * changed hands, or whose organisation left, is retired (marked not live, its counts and prior
@@ -26,9 +30,9 @@ typedef struct ts_belief_meta {
 } ts_belief_meta;
 
 typedef struct ts_belief_store {
-    uint64_t *keys; /* UINT64_MAX marks an empty slot */
-    uint32_t *index;
-    size_t table_cap; /* power of two */
+    int32_t *acc_base;  /* per accumulator: its first slot, or -1 [n_acc] */
+    int32_t *slots;     /* record index per (accumulator, leader of p), or -1 */
+    size_t slot_count, slot_cap;
     ts_belief_meta *meta;
     /* evidence counts in units of `unit` (the true count is pos * unit), and priors */
     float *pos[TS_PILLARS], *neg[TS_PILLARS], *prior[TS_PILLARS];
@@ -46,21 +50,30 @@ typedef struct ts_belief_store {
     double unit;
 } ts_belief_store;
 
-/* Bytes a belief occupies in the pool (the hash table adds 12 bytes per slot, at most two
- * slots per belief). */
+/* Bytes a belief occupies in the pool (the index adds 4 bytes per slot). */
 #define TS_BELIEF_BYTES (sizeof(ts_belief_meta) + 3 * TS_PILLARS * sizeof(float) + sizeof(int32_t))
 
+/* Room for `expected` records and index slots to start with (both grow when needed). */
 int ts_beliefs_init(ts_belief_store *b, size_t expected, size_t n_leaders, size_t n_acc);
 void ts_beliefs_destroy(ts_belief_store *b);
 /* Forget every belief, keeping the memory. */
 void ts_beliefs_clear(ts_belief_store *b);
 /* Multiply every evidence count by keep (forgetting), in O(1) but for rare renormalisation. */
 void ts_beliefs_fade(ts_belief_store *b, double keep);
-/* Index of the record for (x, y), or -1. */
-long ts_beliefs_find(const ts_belief_store *b, uint32_t x, uint32_t y);
-/* Index of the record for (x, y), adding one (x, y set, the rest zero) if absent; -1 when
- * out of memory. */
-long ts_beliefs_insert(ts_belief_store *b, uint32_t x, uint32_t y, int *added);
+/* Where a belief of x about y is indexed: x's accumulator for y's organisation, the number of
+ * leader slots of that organisation, and y's place among them. */
+typedef struct ts_belief_key {
+    int32_t acc;
+    uint32_t n, j;
+} ts_belief_key;
+
+/* Index of the record at key k, or -1. */
+long ts_beliefs_find(const ts_belief_store *b, ts_belief_key k);
+/* Index of the record at key k for (x, y), adding one (x, y and acc set, the rest zero) if
+ * absent; -1 when out of memory. */
+long ts_beliefs_insert(ts_belief_store *b, ts_belief_key k, uint32_t x, uint32_t y, int *added);
+/* Bytes allocated: records, index and lists. */
+size_t ts_beliefs_bytes(const ts_belief_store *b);
 /* Make record r live, counted in accumulator acc (set when it is formed or re-formed). */
 void ts_beliefs_set_live(ts_belief_store *b, long r, int32_t acc);
 /* Retire every belief held by or about leader slot x (its holder changed, or its organisation

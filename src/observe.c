@@ -43,18 +43,35 @@ double ts_belief_trust(const ts_sim *s, long i)
     return t;
 }
 
-long ts_current_belief(const ts_sim *s, int x, int y)
+/* Where x's belief about y is indexed; pair is (organisation of x, organisation of y). */
+static ts_belief_key belief_key(const ts_sim *s, int x, int y, int pair)
 {
-    long i = ts_beliefs_find(&s->beliefs, (uint32_t)x, (uint32_t)y);
+    const ts_model *m = s->m;
+    int q = m->pair_partner[pair];
+    ts_belief_key k = {m->pair_acc_begin[pair] + (x - m->org_leader_begin[m->leader_org[x]]),
+                       (uint32_t)m->org_n_leaders[q], (uint32_t)(y - m->org_leader_begin[q])};
+    return k;
+}
+
+static long current_belief_at(const ts_sim *s, int x, int y, int pair)
+{
+    long i = ts_beliefs_find(&s->beliefs, belief_key(s, x, y, pair));
     if (i < 0)
         return -1;
     const ts_belief_meta *b = &s->beliefs.meta[i];
     return b->live && b->gen_x == s->gen[x] && b->gen_y == s->gen[y] ? i : -1;
 }
 
+long ts_current_belief(const ts_sim *s, int x, int y)
+{
+    const ts_model *m = s->m;
+    int pair = ts_model_pair(m, m->leader_org[x], m->leader_org[y]);
+    return pair < 0 ? -1 : current_belief_at(s, x, y, pair);
+}
+
 double ts_trust_of(const ts_sim *s, int x, int y, int pair)
 {
-    long i = ts_current_belief(s, x, y);
+    long i = current_belief_at(s, x, y, pair);
     if (i >= 0)
         return ts_belief_trust(s, i);
     double t = 0;
@@ -89,12 +106,12 @@ static long belief_for_update(ts_sim *s, int x, int y, int pair)
 {
     int added;
     ts_belief_store *st = &s->beliefs;
-    long i = ts_beliefs_insert(st, (uint32_t)x, (uint32_t)y, &added);
+    ts_belief_key key = belief_key(s, x, y, pair);
+    long i = ts_beliefs_insert(st, key, (uint32_t)x, (uint32_t)y, &added);
     if (i < 0)
         return -1;
     ts_belief_meta *b = &st->meta[i];
     if (added || !b->live || b->gen_x != s->gen[x] || b->gen_y != s->gen[y]) {
-        const ts_model *m = s->m;
         b->gen_x = s->gen[x];
         b->gen_y = s->gen[y];
         b->last_act = 0;
@@ -103,8 +120,7 @@ static long belief_for_update(ts_sim *s, int x, int y, int pair)
             st->pos[p][i] = st->neg[p][i] = 0;
             st->prior[p][i] = (float)ts_prior_pillar(s, x, pair, p);
         }
-        ts_beliefs_set_live(st, i,
-                            m->pair_acc_begin[pair] + (x - m->org_leader_begin[m->leader_org[x]]));
+        ts_beliefs_set_live(st, i, key.acc);
     }
     return i;
 }
@@ -373,7 +389,7 @@ void ts_observe_resolve_conflicts(ts_sim *s)
         }
         if (s->gen[r.a] != r.gen_a || s->gen[r.b] != r.gen_b)
             continue;
-        long bi = ts_beliefs_find(&s->beliefs, r.a, r.b);
+        long bi = ts_current_belief(s, (int)r.a, (int)r.b);
         if (bi < 0)
             continue;
         const ts_belief_meta *b = &s->beliefs.meta[bi];

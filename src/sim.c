@@ -546,6 +546,7 @@ ts_sim_counters ts_sim_get_counters(const ts_sim *s)
 {
     ts_sim_counters c = s->counters;
     c.beliefs = s->beliefs.count;
+    c.belief_bytes = ts_beliefs_bytes(&s->beliefs);
     c.grows = s->beliefs.grows + s->queue_grows;
     return c;
 }

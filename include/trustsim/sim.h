@@ -27,6 +27,7 @@ typedef struct ts_sim_counters {
     uint64_t observations; /* judged acts seen by someone other than the actor */
     uint64_t beliefs;      /* leader-to-leader beliefs held (relationships) */
     uint64_t grows;        /* times a sparse store had to grow during the run */
+    uint64_t belief_bytes; /* memory of the belief store: records and index */
 } ts_sim_counters;
 
 ts_sim *ts_sim_alloc(const ts_model *m);
