@@ -1,4 +1,4 @@
-/* Sparse belief store (see src/beliefs.h). A hash table and a structure of arrays; nothing
+/* Sparse belief store (see src/beliefs.h). An index by accumulator and a structure of arrays; nothing
  * about what a belief means (that is src/observe.c). */
 #include "beliefs.h"
 
