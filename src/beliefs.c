@@ -1,5 +1,5 @@
-/* Sparse belief store (see src/beliefs.h). An index by accumulator and a structure of arrays; nothing
- * about what a belief means (that is src/observe.c). */
+/* Sparse belief store (see src/beliefs.h). An index by accumulator and a structure of arrays;
+ * nothing about what a belief means (that is src/observe.c). */
 #include "beliefs.h"
 
 #include <stdlib.h>
