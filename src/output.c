@@ -43,7 +43,8 @@ enum {
     CHUNK_MAX_BYTES = 1 << 20, /* a chunk never exceeds this, whatever the run length */
     CHUNKS_IN_CACHE = 8,       /* per dataset: runs finishing out of order stay in memory */
     CACHE_SLOTS = 1009,        /* prime, well above the chunks that fit in the cache */
-    DIAG_SIZE = 512
+    DIAG_SIZE = 512,
+    SMALL_SUMMARY_BYTES = 64 << 10 /* summaries up to this size are stored contiguous */
 };
 
 /* The axes of every dataset; each has a dimension scale of the same name at the root. */
@@ -246,7 +247,8 @@ static void choose_chunk(int rank, int n_lead, const hsize_t *dims, size_t elem,
 }
 
 /* A chunked, compressed dataset over the given axes, filled with *fill until written, with
- * its dimension scales attached. */
+ * its dimension scales attached; runs == 0: contiguous and uncompressed instead (for small
+ * datasets written whole, whose chunk index and filters would cost more than they save). */
 static hid_t create_array(ts_output *o, hid_t loc, const char *name, hid_t file_type,
                           hid_t mem_type, const void *fill, int rank, const int *axes, int n_lead,
                           hsize_t runs)
@@ -259,8 +261,10 @@ static hid_t create_array(ts_output *o, hid_t loc, const char *name, hid_t file_
     hid_t space = H5Screate_simple(rank, dims, NULL);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     hid_t dset = H5I_INVALID_HID;
-    if (!failed(o, space) && !failed(o, dcpl) && !failed(o, H5Pset_chunk(dcpl, rank, chunk)) &&
-        !failed(o, H5Pset_shuffle(dcpl)) && !failed(o, H5Pset_deflate(dcpl, DEFLATE_LEVEL)) &&
+    if (!failed(o, space) && !failed(o, dcpl) &&
+        (runs == 0 || (!failed(o, H5Pset_chunk(dcpl, rank, chunk)) &&
+                       !failed(o, H5Pset_shuffle(dcpl)) &&
+                       !failed(o, H5Pset_deflate(dcpl, DEFLATE_LEVEL)))) &&
         !failed(o, H5Pset_fill_value(dcpl, mem_type, fill)) &&
         !failed(o,
                 dset = H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT))) {
@@ -1178,13 +1182,16 @@ static bool create_summary(ts_output *o, hid_t summary, int m, hid_t stat[N_SUMM
         stat[k] = H5I_INVALID_HID;
     hid_t group = create_group(o, summary, name, 2, axes);
     bool ok = !failed(o, group);
+    /* a few points: contiguous (one point's summaries are 2 KB each) */
+    const bool small = o->dim[DIM_POINT] * o->dim[DIM_TIME] * sizeof(double) <= SMALL_SUMMARY_BYTES;
     for (int k = 0; ok && k < N_SUMMARIES; k++) {
         char long_name[160];
         snprintf(long_name, sizeof long_name, "%s of %s over completed replicates",
                  summary_names[k], name);
         ok = !failed(o,
                      stat[k] = create_array(o, group, summary_names[k], H5T_IEEE_F64LE,
-                                            H5T_NATIVE_DOUBLE, &nan, 2, axes, 1, RUNS_PER_CHUNK)) &&
+                                            H5T_NATIVE_DOUBLE, &nan, 2, axes, 1,
+                                            small ? 0 : RUNS_PER_CHUNK)) &&
              write_string_attr(o, stat[k], "long_name", long_name) >= 0;
     }
     ts_h5_close(&group);
