@@ -986,9 +986,11 @@ static ts_status put_run(ts_output *o, family *f, size_t point, size_t replicate
         int32_t slot;
         if ((st = free_slot(o, f, &slot, err)) != TS_OK)
             return st;
+        /* a run never written reads as the fill value: one element, then doubling copies */
         unsigned char *v = f->pool + (size_t)slot * f->row_bytes;
-        for (size_t i = 0; i < f->row_bytes; i += f->elem)
-            memcpy(v + i, f->fill, f->elem); /* a run never written reads as the fill value */
+        memcpy(v, f->fill, f->elem);
+        for (size_t done = f->elem; done < f->row_bytes; done *= 2)
+            memcpy(v + done, v, done < f->row_bytes - done ? done : f->row_bytes - done);
         f->row_slot[row] = slot;
         f->slot_row[slot] = (int32_t)row;
     }
