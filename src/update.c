@@ -28,7 +28,7 @@ typedef struct tick_sums {
  * The summation order is fixed by the code, so results are the same on every x86-64 or other
  * machine with IEEE single precision. */
 typedef float v8sf __attribute__((vector_size(32)));
-enum { BLOCK = 256, LANES = 8 };
+enum { BLOCK = 256, LANES = 8, PREFETCH = 64, FAR_BYTES = 1 << 20 };
 
 /* v = the eight floats at p (unaligned) */
 #define LOAD8(v, p) memcpy(&(v), (p), sizeof(v))
@@ -74,6 +74,8 @@ __attribute__((target_clones("avx2", "default"))) static void pass_beliefs(ts_si
     double *restrict acc_sum = s->acc_sum;
     double sum[5] = {0}; /* four pillars, trust */
     size_t n = st->count;
+    /* accumulators that do not fit in the caches are fetched ahead of their turn */
+    const bool far = st->n_acc * sizeof *acc_sum > FAR_BYTES;
     for (size_t start = 0; start < n; start += BLOCK) {
         size_t end = start + BLOCK < n ? start + BLOCK : n;
         v8sf lane[5] = {{0}};
@@ -99,6 +101,9 @@ __attribute__((target_clones("avx2", "default"))) static void pass_beliefs(ts_si
                     prior[p] = pad[2 * TS_PILLARS + p];
                 }
             }
+            if (far && i + PREFETCH + LANES <= n) /* accumulators beyond the caches */
+                for (size_t l = 0; l < LANES; l++)
+                    __builtin_prefetch(&acc_sum[acc[i + PREFETCH + l]], 1);
             float t[LANES];
             group8(pos, neg, prior, vu, vm0, w, lane, t);
             for (size_t l = 0; l < k; l++)
