@@ -77,6 +77,25 @@ static ts_output_spec make_spec(void)
                             .point_values = point_values};
 }
 
+/* The spec of make_spec for another shape: no swept parameters, no metric descriptions, and
+ * replacing any file already there. */
+static ts_output_spec plain_spec(size_t points, size_t replicates, int times,
+                                 const char *const *metric_names, int n_metrics)
+{
+    ts_output_spec spec = make_spec();
+    spec.n_points = points;
+    spec.n_replicates = replicates;
+    spec.n_times = times;
+    spec.metric_names = metric_names;
+    spec.metric_descriptions = NULL;
+    spec.n_metrics = n_metrics;
+    spec.n_point_params = 0;
+    spec.point_param_names = NULL;
+    spec.point_values = NULL;
+    spec.force = true;
+    return spec;
+}
+
 typedef struct run_buffers {
     double series[M * T];
     double trust[O * O];
@@ -463,17 +482,7 @@ static double q_value(int r, int m, int t)
 static void test_summaries_of_many_replicates(void **state)
 {
     (void)state;
-    ts_output_spec spec = make_spec();
-    spec.n_points = 1;
-    spec.n_replicates = QR;
-    spec.n_times = QT;
-    spec.metric_names = q_metrics;
-    spec.metric_descriptions = NULL;
-    spec.n_metrics = QM;
-    spec.n_point_params = 0;
-    spec.point_param_names = NULL;
-    spec.point_values = NULL;
-    spec.force = true;
+    ts_output_spec spec = plain_spec(1, QR, QT, q_metrics, QM);
     char path[1024];
     snprintf(path, sizeof path, "%s", ts_test_temp_path("quantiles", ".h5"));
     ts_output *out = NULL;
@@ -533,18 +542,8 @@ static bool row_written(int p, int r)
  * replicate by replicate (rows interleaved, the worst case for memory). */
 static void write_rows_file(const char *path, size_t memory, int order)
 {
-    ts_output_spec spec = make_spec();
-    spec.n_points = RP;
-    spec.n_replicates = RR;
-    spec.n_times = RT;
-    spec.metric_names = row_metrics;
-    spec.metric_descriptions = NULL;
-    spec.n_metrics = RM;
+    ts_output_spec spec = plain_spec(RP, RR, RT, row_metrics, RM);
     spec.n_orgs = RO;
-    spec.n_point_params = 0;
-    spec.point_param_names = NULL;
-    spec.point_values = NULL;
-    spec.force = true;
     spec.row_memory = memory;
     ts_output *out = NULL;
     ts_error err = {{0}};
