@@ -587,14 +587,39 @@ static ts_status merge_job(job *j, const char *out_path, bool force, int threads
     return st;
 }
 
-/* Whether a resume or merge at out_path has nothing left to do: the file is there (a final
- * file is only ever there complete) and no part directory is (a kill after the merge removed
- * it, or a second resume). */
+/* Whether the open file's /done flags every run (and, unless n_tasks is 0, that many). */
+static bool all_done(hid_t file, size_t n_tasks)
+{
+    hid_t d = H5I_INVALID_HID, space = H5I_INVALID_HID;
+    hssize_t n = -1;
+    uint8_t *done = NULL;
+    bool all = H5Lexists(file, "done", H5P_DEFAULT) > 0 &&
+               (d = H5Dopen2(file, "done", H5P_DEFAULT)) >= 0 &&
+               (space = H5Dget_space(d)) >= 0 && (n = H5Sget_simple_extent_npoints(space)) > 0 &&
+               (n_tasks == 0 || (size_t)n == n_tasks) && (done = malloc((size_t)n)) != NULL &&
+               H5Dread(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, done) >= 0;
+    for (hssize_t t = 0; all && t < n; t++)
+        all = done[t] != 0;
+    free(done);
+    ts_h5_close(&space);
+    ts_h5_close(&d);
+    return all;
+}
+
+/* Whether a resume or merge at out_path has nothing left to do: no part directory (a kill after
+ * the merge removed it, or a second resume), and the file is there with every run done. */
 static bool nothing_left(const char *out_path)
 {
     char part[4200];
     snprintf(part, sizeof part, "%s%s", out_path, PART_SUFFIX);
-    return path_exists(out_path) && !path_exists(part);
+    if (!path_exists(out_path) || path_exists(part))
+        return false;
+    ts_h5_quiet q = ts_h5_quiet_begin();
+    hid_t file = H5Fopen(out_path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    bool complete = file >= 0 && all_done(file, 0);
+    ts_h5_close(&file);
+    ts_h5_quiet_end(q);
+    return complete;
 }
 
 /* Whether out_path already holds this job, merged: every run is saved in the part directory,
@@ -607,24 +632,13 @@ static bool already_merged(const job *j, const char *out_path)
     if (j->n_done < j->n_tasks)
         return false;
     char *ours = ts_params_to_yaml(&j->base.params);
-    uint8_t *done = malloc(j->n_tasks > 0 ? j->n_tasks : 1);
     ts_h5_quiet q = ts_h5_quiet_begin();
     hid_t file = H5Fopen(out_path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    hid_t d = H5I_INVALID_HID, space = H5I_INVALID_HID;
     char *theirs = file >= 0 ? ts_h5_read_string(file, "scenario", "resolved") : NULL;
-    bool same = ours && theirs && done && strcmp(ours, theirs) == 0 &&
-                H5Lexists(file, "done", H5P_DEFAULT) > 0 &&
-                (d = H5Dopen2(file, "done", H5P_DEFAULT)) >= 0 &&
-                (space = H5Dget_space(d)) >= 0 &&
-                H5Sget_simple_extent_npoints(space) == (hssize_t)j->n_tasks &&
-                H5Dread(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, done) >= 0;
-    for (size_t t = 0; same && t < j->n_tasks; t++)
-        same = done[t] != 0;
-    ts_h5_close(&space);
-    ts_h5_close(&d);
+    bool same = ours && theirs && strcmp(ours, theirs) == 0 && all_done(file, j->n_tasks);
     ts_h5_close(&file);
     ts_h5_quiet_end(q);
-    free(ours), free(theirs), free(done);
+    free(ours), free(theirs);
     return same;
 }
 

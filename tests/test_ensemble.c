@@ -325,6 +325,12 @@ static void killed_while_cleaning_up_then_resumed(void **state)
     assert_true(ts_test_exists("ens-other.h5.parts"));
     ts_test_assert_same_datasets("ens-ref.h5", "ens-other.h5");
     assert_int_equal(system("rm -rf ens-left.kept ens-other.h5.parts ens-other.h5"), 0);
+
+    /* no part directory and a file that is not a finished run: nothing to resume from */
+    assert_int_equal(system("echo not a run > ens-junk.h5"), 0);
+    assert_int_equal(ts_test_run("run --resume ens-junk.h5 -q 2>/dev/null"), 2);
+    assert_int_equal(ts_test_run("merge ens-junk.h5 2>/dev/null"), 2);
+    remove("ens-junk.h5");
 }
 
 /* The runs of the last block wait in memory for the merge that follows them; when that merge
