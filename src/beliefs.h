@@ -6,9 +6,9 @@
  * p, the accumulator gets one slot per leader slot of p, taken from a growing pool, each
  * holding a record index or -1; finding a belief is two array reads, and the index costs
  * 4 bytes per leader of the organisations each trustor knows someone in, never leaders
- * squared. Records are laid out as a structure of arrays: bookkeeping in `meta`, and one float array per pillar for
- * positive and negative evidence and the prior, so the end-of-tick pass over every belief is
- * a vectorisable loop. Records are never removed: a record whose trustor or trustee slot has
+ * squared. Records are laid out as a structure of arrays: bookkeeping in `meta`, and one float
+ * array per pillar for positive and negative evidence and the prior, so the end-of-tick pass
+ * over every belief is a vectorisable loop. Records are never removed: a record whose trustor or trustee slot has
  * changed hands, or whose organisation left, is retired (marked not live, its counts and prior
  * set to zero, so that it adds exactly nothing to the pass's sums without being tested), and is
  * re-formed in place when next touched. Internal to the engine. */
