@@ -28,7 +28,7 @@ typedef struct tick_sums {
  * The summation order is fixed by the code, so results are the same on every x86-64 or other
  * machine with IEEE single precision. */
 typedef float v8sf __attribute__((vector_size(32)));
-enum { BLOCK = 256, LANES = 8, PREFETCH = 64, FAR_BYTES = 1 << 20 };
+enum { BLOCK = 256, LANES = 8, FAR_BYTES = 1 << 20 };
 
 /* v = the eight floats at p (unaligned) */
 #define LOAD8(v, p) memcpy(&(v), (p), sizeof(v))
@@ -74,11 +74,13 @@ __attribute__((target_clones("avx2", "default"))) static void pass_beliefs(ts_si
     double *restrict acc_sum = s->acc_sum;
     double sum[5] = {0}; /* four pillars, trust */
     size_t n = st->count;
-    /* accumulators that do not fit in the caches are fetched ahead of their turn */
+    /* Accumulators that fit in the caches take each trust at once; others take a block's
+     * trusts in a loop of their own, which keeps many of their cache misses in flight. */
     const bool far = st->n_acc * sizeof *acc_sum > FAR_BYTES;
     for (size_t start = 0; start < n; start += BLOCK) {
         size_t end = start + BLOCK < n ? start + BLOCK : n;
         v8sf lane[5] = {{0}};
+        float block_trust[BLOCK];
         for (size_t i = start; i < end; i += LANES) {
             const float *pos[TS_PILLARS], *neg[TS_PILLARS], *prior[TS_PILLARS];
             /* a last, partial group is padded with beliefs that weigh nothing */
@@ -101,14 +103,16 @@ __attribute__((target_clones("avx2", "default"))) static void pass_beliefs(ts_si
                     prior[p] = pad[2 * TS_PILLARS + p];
                 }
             }
-            if (far && i + PREFETCH + LANES <= n) /* accumulators beyond the caches */
-                for (size_t l = 0; l < LANES; l++)
-                    __builtin_prefetch(&acc_sum[acc[i + PREFETCH + l]], 1);
             float t[LANES];
             group8(pos, neg, prior, vu, vm0, w, lane, t);
-            for (size_t l = 0; l < k; l++)
-                acc_sum[acc[i + l]] += t[l];
+            if (far)
+                memcpy(block_trust + (i - start), t, k * sizeof(float));
+            else
+                for (size_t l = 0; l < k; l++)
+                    acc_sum[acc[i + l]] += t[l];
         }
+        for (size_t i = start; far && i < end; i++) /* the same order as above */
+            acc_sum[acc[i]] += block_trust[i - start];
         for (int q = 0; q < 5; q++)
             for (int l = 0; l < LANES; l++)
                 sum[q] += lane[q][l];
