@@ -24,7 +24,8 @@ typedef struct tick_sums {
  * vector extensions, eight beliefs at a time): a structure of arrays, no branches (a retired
  * belief has zero counts and prior, so its pillar means and trust are exactly 0), sums in
  * float lanes over blocks of BLOCK beliefs folded into doubles after each block, and each
- * belief's trust added to its accumulator as soon as it is known, in the order of the store.
+ * belief's trust added to its accumulator in the order of the store (at once, or after its
+ * block when the accumulators do not fit in the caches).
  * The summation order is fixed by the code, so results are the same on every x86-64 or other
  * machine with IEEE single precision. */
 typedef float v8sf __attribute__((vector_size(32)));
