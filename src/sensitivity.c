@@ -183,7 +183,6 @@ static ts_status open_output(const char *path, bool write, hid_t *file, ts_error
     return TS_OK;
 }
 
-/* A scalar variable-length string dataset, malloc'd; NULL when absent or unreadable. */
 static uint64_t read_u64_attr(hid_t loc, const char *name)
 {
     uint64_t v = 0;
