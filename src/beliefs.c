@@ -95,7 +95,7 @@ void ts_beliefs_fade(ts_belief_store *b, double keep)
 
 long ts_beliefs_find(const ts_belief_store *b, ts_belief_key k)
 {
-    int32_t base = b->acc_base[k.acc];
+    int64_t base = b->acc_base[k.acc];
     return base < 0 ? -1 : (long)b->slots[(size_t)base + k.j];
 }
 
@@ -111,7 +111,7 @@ static int open_accumulator(ts_belief_store *b, ts_belief_key k)
         b->slot_cap = cap;
         b->grows++;
     }
-    b->acc_base[k.acc] = (int32_t)b->slot_count;
+    b->acc_base[k.acc] = (int64_t)b->slot_count;
     memset(b->slots + b->slot_count, 0xff, k.n * sizeof *b->slots);
     b->slot_count += k.n;
     return 0;
@@ -125,6 +125,8 @@ long ts_beliefs_insert(ts_belief_store *b, ts_belief_key k, uint32_t x, uint32_t
     int32_t *slot = &b->slots[(size_t)b->acc_base[k.acc] + k.j];
     if (*slot >= 0)
         return *slot;
+    if (b->count >= INT32_MAX) /* record indices are 32-bit */
+        return -1;
     if (b->count + 1 > b->pool_cap) {
         if (alloc_pool(b, 2 * b->pool_cap) != 0)
             return -1;

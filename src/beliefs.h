@@ -5,8 +5,9 @@
  * engine already numbers for the end-of-tick pass. The first time x comes to know someone in
  * p, the accumulator gets one slot per leader slot of p, taken from a growing pool, each
  * holding a record index or -1; finding a belief is two array reads, and the index costs
- * 4 bytes per leader of the organisations each trustor knows someone in, never leaders
- * squared. Records are laid out as a structure of arrays: bookkeeping in `meta`, and one float
+ * 4 bytes per leader of the organisations each trustor knows someone in. With organisations
+ * of a few dozen leaders that stays near the number of beliefs; only organisations of
+ * thousands of leaders, each known a little by many, would make it grow faster. Records are laid out as a structure of arrays: bookkeeping in `meta`, and one float
  * array per pillar for positive and negative evidence and the prior, so the end-of-tick pass
  * over every belief is a vectorisable loop. Records are never removed: a record whose trustor or trustee slot has
  * changed hands, or whose organisation left, is retired (marked not live, its counts and prior
@@ -30,7 +31,7 @@ typedef struct ts_belief_meta {
 } ts_belief_meta;
 
 typedef struct ts_belief_store {
-    int32_t *acc_base;  /* per accumulator: its first slot, or -1 [n_acc] */
+    int64_t *acc_base;  /* per accumulator: its first slot, or -1 [n_acc] */
     int32_t *slots;     /* record index per (accumulator, leader of p), or -1 */
     size_t slot_count, slot_cap;
     ts_belief_meta *meta;

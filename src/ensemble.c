@@ -470,7 +470,10 @@ static ts_status run_tasks(job *j, const ts_ensemble_options *opt, writer *wr, b
         }
         worker_clear(&w);
     }
-    wr->unsaved = keep_last && !(opt->stop && *opt->stop) && wr->st == TS_OK && wr->block.n > 0;
+    /* only for a job whose runs all fitted in one block and one block_seconds: a merge of more
+     * could outlast the grace Slurm gives after SIGTERM */
+    wr->unsaved = keep_last && wr->saved == 0 && !(opt->stop && *opt->stop) && wr->st == TS_OK &&
+                  wr->block.n > 0;
     if (!wr->unsaved) {
         writer_save(wr, j); /* whatever finished, even when stopped */
         wr->block.n = wr->last_n; /* the last block, for the merge; the caller frees it */
@@ -607,7 +610,8 @@ static bool all_done(hid_t file, size_t n_tasks)
 }
 
 /* Whether a resume or merge at out_path has nothing left to do: no part directory (a kill after
- * the merge removed it, or a second resume), and the file is there with every run done. */
+ * the merge removed it, or a second resume), and the file is there with every run done. Then
+ * what a kill left of the part directory under its other name is removed. */
 static bool nothing_left(const char *out_path)
 {
     char part[4200];
@@ -619,18 +623,18 @@ static bool nothing_left(const char *out_path)
     bool complete = file >= 0 && all_done(file, 0);
     ts_h5_close(&file);
     ts_h5_quiet_end(q);
+    if (complete)
+        remove_part(part);
     return complete;
 }
 
-/* Whether out_path already holds this job, merged: every run is saved in the part directory,
- * and the file has the resolved scenario a merge would write and every run flagged done. A
- * kill after a merge has renamed its file into place, while it removes the part directory,
- * leaves exactly this; the runs being deterministic, the file is what merging again would
- * write. */
+/* Whether out_path already holds this job, merged: the file has the resolved scenario a merge
+ * would write and every run flagged done. A kill after a merge has renamed its file into
+ * place, while it removes the part directory, leaves exactly this (the part directory need not
+ * hold every run: the last block of a run may have gone to the merge from memory); the runs
+ * being deterministic, the file is what merging again would write. */
 static bool already_merged(const job *j, const char *out_path)
 {
-    if (j->n_done < j->n_tasks)
-        return false;
     char *ours = ts_params_to_yaml(&j->base.params);
     ts_h5_quiet q = ts_h5_quiet_begin();
     hid_t file = H5Fopen(out_path, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -714,7 +718,7 @@ ts_status ts_ensemble_run(const ts_scenario *sc, const char *out_path,
         else
             snprintf(wr.prefix, sizeof wr.prefix, "s%d-%08llx", opt->shard_index,
                      (unsigned long long)(tag & 0xffffffffULL));
-        /* A job this process merges at once keeps its last block in memory for the merge,
+        /* A short job this process merges at once keeps its block in memory for the merge,
          * and saves it only if the merge fails: a kill during the merge loses at most that
          * block, as a kill during the runs would. */
         bool merge_now = opt->shard_count <= 1 && !opt->no_merge;
@@ -741,6 +745,13 @@ ts_status ts_ensemble_run(const ts_scenario *sc, const char *out_path,
         j.n_done = 0;
         st = job_scan(&j, err);
         const ts_block *mem = wr.unsaved || wr.last[0] ? &wr.block : NULL;
+        if (st == TS_OK && wr.unsaved && opt->stop && *opt->stop) { /* stopped since */
+            writer_save(&wr, &j);
+            wr.block.n = wr.last_n;
+            wr.unsaved = false;
+            if ((st = wr.st) != TS_OK)
+                *err = wr.err;
+        }
         if (st == TS_OK)
             st = merge_job(&j, out_path, opt->force, opt->threads, mem,
                            wr.unsaved ? NULL : wr.last, err);
@@ -754,7 +765,7 @@ ts_status ts_ensemble_run(const ts_scenario *sc, const char *out_path,
     if (stats) {
         stats->runs_total = j.n_tasks;
         stats->runs_before = before;
-        stats->runs_now = wr.saved;
+        stats->runs_now = wr.saved + (merged && wr.unsaved ? (size_t)wr.block.n : 0);
         stats->seconds = now_seconds() - t0;
         stats->seconds_saving = wr.seconds + merge_seconds;
         stats->merged = merged;
