@@ -274,6 +274,9 @@ static void errors_stop_every_rank_with_the_same_status(void **state)
     /* ... and --resume under mpirun finishes the other shard's half */
     assert_int_equal(mpi(2, "run --resume mpi-x.h5 -q -j 1"), 0);
     ts_test_assert_same_datasets("mpi-one.h5", "mpi-x.h5");
+    /* help, once */
+    assert_int_equal(mpi(2, "run --help >mpi-x.log"), 0);
+    assert_said_once("mpi-x.log", "Usage: trustsim run");
 }
 
 static void interrupted_under_mpirun_then_resumed_alone(void **state)

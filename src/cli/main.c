@@ -243,7 +243,8 @@ int cmd_run(int argc, char **argv)
             }
             break;
         case 'h':
-            fputs(run_usage, stdout);
+            if (!other_rank) /* under mpirun, rank 0 says it for all */
+                fputs(run_usage, stdout);
             goto done;
         default:
             rc = usage_error(run_usage, "%s", "invalid option");
