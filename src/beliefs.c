@@ -135,8 +135,6 @@ long ts_beliefs_insert(ts_belief_store *b, ts_belief_key k, uint32_t x, uint32_t
     size_t r = b->count++;
     *slot = (int32_t)r;
     memset(&b->meta[r], 0, sizeof b->meta[r]);
-    b->meta[r].x = x;
-    b->meta[r].y = y;
     b->meta[r].next_x = b->head_x[x];
     b->meta[r].next_y = b->head_y[y];
     b->head_x[x] = (int32_t)r;
@@ -155,15 +153,13 @@ size_t ts_beliefs_bytes(const ts_belief_store *b)
            2 * b->n_leaders * sizeof *b->head_x;
 }
 
-void ts_beliefs_set_live(ts_belief_store *b, long r, int32_t acc)
+void ts_beliefs_set_live(ts_belief_store *b, long r)
 {
     if (b->meta[r].live)
-        b->acc_live[b->acc[r]]--;
-    else
-        b->n_live++;
-    b->acc[r] = acc;
+        return;
     b->meta[r].live = 1;
-    b->acc_live[acc]++;
+    b->acc_live[b->acc[r]]++;
+    b->n_live++;
 }
 
 static void retire(ts_belief_store *b, int32_t r)

@@ -22,7 +22,6 @@
 #include "trustsim/params.h"
 
 typedef struct ts_belief_meta {
-    uint32_t x, y;          /* trustor and trustee leader slots */
     uint32_t gen_x, gen_y;  /* who held the slots when the belief formed */
     uint32_t last_act;      /* sequence number of y's latest judged act x saw (0: none) */
     uint8_t last_good;      /* x's judgement of that act: 1 good, 0 bad */
@@ -70,13 +69,13 @@ typedef struct ts_belief_key {
 
 /* Index of the record at key k, or -1. */
 long ts_beliefs_find(const ts_belief_store *b, ts_belief_key k);
-/* Index of the record at key k for (x, y), adding one (x, y and acc set, the rest zero) if
- * absent; -1 when out of memory. */
+/* Index of the record at key k for trustor x and trustee y, adding one (on their lists, its
+ * accumulator k.acc, the rest zero, not live) if absent; -1 when out of memory. */
 long ts_beliefs_insert(ts_belief_store *b, ts_belief_key k, uint32_t x, uint32_t y, int *added);
 /* Bytes allocated: records, index and lists. */
 size_t ts_beliefs_bytes(const ts_belief_store *b);
-/* Make record r live, counted in accumulator acc (set when it is formed or re-formed). */
-void ts_beliefs_set_live(ts_belief_store *b, long r, int32_t acc);
+/* Make record r live, counted in its accumulator (when it is formed or re-formed). */
+void ts_beliefs_set_live(ts_belief_store *b, long r);
 /* Retire every belief held by or about leader slot x (its holder changed, or its organisation
  * left): not live, counts and prior zero. Costs the number of beliefs that ever involved the
  * slot. */

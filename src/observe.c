@@ -120,7 +120,7 @@ static long belief_for_update(ts_sim *s, int x, int y, int pair)
             st->pos[p][i] = st->neg[p][i] = 0;
             st->prior[p][i] = (float)ts_prior_pillar(s, x, pair, p);
         }
-        ts_beliefs_set_live(st, i, key.acc);
+        ts_beliefs_set_live(st, i);
     }
     return i;
 }
