@@ -629,11 +629,12 @@ static bool nothing_left(const char *out_path)
 }
 
 /* Whether out_path already holds this job, merged: the file has the resolved scenario a merge
- * would write and every run flagged done. A kill after a merge has renamed its file into
- * place, while it removes the part directory, leaves exactly this (the part directory need not
- * hold every run: the last block of a run may have gone to the merge from memory); the runs
- * being deterministic, the file is what merging again would write. */
-static bool already_merged(const job *j, const char *out_path)
+ * would write and every run flagged done. Then the part directory is removed. A kill after a
+ * merge has renamed its file into place, while it removes the part directory, leaves exactly
+ * this (the part directory need not hold every run: the last block of a run may have gone to
+ * the merge from memory); the runs being deterministic, the file is what merging again would
+ * write. */
+static bool finish_if_merged(const job *j, const char *out_path)
 {
     char *ours = ts_params_to_yaml(&j->base.params);
     ts_h5_quiet q = ts_h5_quiet_begin();
@@ -643,6 +644,8 @@ static bool already_merged(const job *j, const char *out_path)
     ts_h5_close(&file);
     ts_h5_quiet_end(q);
     free(ours), free(theirs);
+    if (same)
+        remove_part(j->part);
     return same;
 }
 
@@ -656,13 +659,10 @@ ts_status ts_ensemble_merge(const char *out_path, bool force, ts_ensemble_stats 
     ts_status st = complete ? TS_OK : job_load_part(&j, out_path, err);
     if (st == TS_OK && !complete)
         st = job_scan(&j, err);
-    if (st == TS_OK && !complete && !force && path_exists(out_path) &&
-        already_merged(&j, out_path)) {
-        remove_part(j.part); /* killed while removing it after the merge */
-        complete = true;
-    } else if (st == TS_OK && !complete) {
+    if (st == TS_OK && !complete && !force && path_exists(out_path))
+        complete = finish_if_merged(&j, out_path);
+    if (st == TS_OK && !complete)
         st = merge_job(&j, out_path, force, 0, NULL, NULL, err);
-    }
     if (stats) {
         memset(stats, 0, sizeof *stats);
         stats->runs_total = j.n_tasks;
@@ -689,15 +689,14 @@ ts_status ts_ensemble_run(const ts_scenario *sc, const char *out_path,
         return ts_error_set(err, TS_EINPUT, "shard %d/%d does not exist", opt->shard_index,
                             opt->shard_count);
     /* complete: a resume with nothing left to do, the part directory gone or left behind */
-    bool complete = opt->resume && nothing_left(out_path), finished = complete;
+    bool complete = opt->resume && nothing_left(out_path);
     if (complete) {
         st = TS_OK;
     } else if (opt->resume) {
         st = job_load_part(&j, out_path, err);
         if (st == TS_OK && path_exists(out_path) && !opt->force) {
-            st = job_scan(&j, err);
-            finished = st == TS_OK && already_merged(&j, out_path);
-            if (st == TS_OK && !finished)
+            complete = finish_if_merged(&j, out_path);
+            if (!complete)
                 st = ts_error_set(err, TS_EINPUT, "%s: exists (use --force to replace it)",
                                   out_path);
         }
@@ -706,10 +705,10 @@ ts_status ts_ensemble_run(const ts_scenario *sc, const char *out_path,
     } else {
         st = job_start(&j, sc, out_path, opt, err);
     }
-    if (st == TS_OK && !finished)
+    if (st == TS_OK && !complete)
         st = job_scan(&j, err);
     size_t before = j.n_done;
-    if (st == TS_OK && !finished) {
+    if (st == TS_OK && !complete) {
         /* a name unique to this process, so shards and resumed runs never collide */
         uint64_t tag = ts_seed_hash((uint64_t)time(NULL), (uint64_t)getpid(), (uint64_t)clock());
         if (opt->block_tag)
@@ -727,12 +726,10 @@ ts_status ts_ensemble_run(const ts_scenario *sc, const char *out_path,
     }
     size_t in_memory = wr.unsaved ? (size_t)wr.block.n : 0;
     bool stopped = st == TS_OK && opt->stop && *opt->stop && j.n_done + in_memory < j.n_tasks;
-    bool merged = finished;
+    bool merged = complete;
     double merge_seconds = 0;
-    if (finished) {
-        if (!complete)
-            remove_part(j.part);
-        complete = true;
+    if (complete) {
+        /* nothing to run or merge */
     } else if (st == TS_OK && stopped) {
         st = ts_error_set(err, TS_EINTERRUPTED,
                           "interrupted: %zu of %zu runs are saved in %s; continue with "
@@ -744,7 +741,6 @@ ts_status ts_ensemble_run(const ts_scenario *sc, const char *out_path,
         memset(j.done, 0, j.n_tasks);
         j.n_done = 0;
         st = job_scan(&j, err);
-        const ts_block *mem = wr.unsaved || wr.last[0] ? &wr.block : NULL;
         if (st == TS_OK && wr.unsaved && opt->stop && *opt->stop) { /* stopped since */
             writer_save(&wr, &j);
             wr.block.n = wr.last_n;
@@ -752,6 +748,7 @@ ts_status ts_ensemble_run(const ts_scenario *sc, const char *out_path,
             if ((st = wr.st) != TS_OK)
                 *err = wr.err;
         }
+        const ts_block *mem = wr.unsaved || wr.last[0] ? &wr.block : NULL;
         if (st == TS_OK)
             st = merge_job(&j, out_path, opt->force, opt->threads, mem,
                            wr.unsaved ? NULL : wr.last, err);
