@@ -282,6 +282,17 @@ static void killed_at_any_moment_then_resumed_equals_uninterrupted(void **state)
     ts_test_assert_same_datasets("ens-ref.h5", "ens-kill.h5");
 }
 
+/* After `setup` leaves things as a kill could around ens-left.h5 (complete), `command`
+ * succeeds, leaves no part directory under either name, and the file is unchanged. */
+static void finishes_left_over(const char *setup, const char *command)
+{
+    assert_int_equal(system(setup), 0);
+    assert_int_equal(ts_test_run("%s", command), 0);
+    assert_false(ts_test_exists("ens-left.h5.parts"));
+    assert_false(ts_test_exists("ens-left.h5.parts.old"));
+    ts_test_assert_same_datasets("ens-j1.h5", "ens-left.h5");
+}
+
 /* A kill after the merge has renamed the file into place, before it has removed the part
  * directory, leaves both: resuming or merging again finishes the job (the file is already
  * the result), and a file that is not this job's result is still never replaced. */
@@ -297,35 +308,22 @@ static void killed_while_cleaning_up_then_resumed(void **state)
     assert_false(ts_test_exists("ens-left.h5.parts"));
     ts_test_assert_same_datasets("ens-j1.h5", "ens-left.h5");
 
-    for (int how = 0; how < 2; how++) { /* resume, then merge */
-        assert_int_equal(system("cp -r ens-left.kept ens-left.h5.parts"), 0);
-        assert_int_equal(
-            ts_test_run(how == 0 ? "run --resume ens-left.h5 -q" : "merge ens-left.h5"), 0);
-        assert_false(ts_test_exists("ens-left.h5.parts"));
-        ts_test_assert_same_datasets("ens-j1.h5", "ens-left.h5");
-    }
-
+    /* after a kill while the part directory was being removed: resuming or merging again */
+    finishes_left_over("cp -r ens-left.kept ens-left.h5.parts", "run --resume ens-left.h5 -q");
+    finishes_left_over("cp -r ens-left.kept ens-left.h5.parts", "merge ens-left.h5");
     /* a run that merged its last block from memory leaves a part directory without it */
-    assert_int_equal(system("cp -r ens-left.kept ens-left.h5.parts && "
-                            "rm \"$(ls ens-left.h5.parts/block-*.h5 | head -n 1)\""),
-                     0);
-    assert_int_equal(ts_test_run("run --resume ens-left.h5 -q"), 0);
-    assert_false(ts_test_exists("ens-left.h5.parts"));
-    ts_test_assert_same_datasets("ens-j1.h5", "ens-left.h5");
-
+    finishes_left_over("cp -r ens-left.kept ens-left.h5.parts && "
+                       "rm \"$(ls ens-left.h5.parts/block-*.h5 | head -n 1)\"",
+                       "run --resume ens-left.h5 -q");
     /* nothing left at all: the file is complete; a part directory a kill left half removed
      * under its other name goes at the next resume or merge, with or without the other */
-    assert_int_equal(system("cp -r ens-left.kept ens-left.h5.parts.old"), 0);
-    assert_int_equal(ts_test_run("run --resume ens-left.h5 -q"), 0);
-    assert_false(ts_test_exists("ens-left.h5.parts.old"));
-    assert_int_equal(ts_test_run("merge ens-left.h5 2>/dev/null"), 0);
-    assert_int_equal(
-        system("cp -r ens-left.kept ens-left.h5.parts.old && rm ens-left.h5.parts.old/*.yaml"), 0);
-    assert_int_equal(system("cp -r ens-left.kept ens-left.h5.parts"), 0);
-    assert_int_equal(ts_test_run("run --resume ens-left.h5 -q"), 0);
-    assert_false(ts_test_exists("ens-left.h5.parts"));
-    assert_false(ts_test_exists("ens-left.h5.parts.old"));
-    ts_test_assert_same_datasets("ens-j1.h5", "ens-left.h5");
+    finishes_left_over("true", "run --resume ens-left.h5 -q");
+    finishes_left_over("true", "merge ens-left.h5 2>/dev/null");
+    finishes_left_over("cp -r ens-left.kept ens-left.h5.parts.old", "run --resume ens-left.h5 -q");
+    finishes_left_over("cp -r ens-left.kept ens-left.h5.parts.old && "
+                       "rm ens-left.h5.parts.old/*.yaml && "
+                       "cp -r ens-left.kept ens-left.h5.parts",
+                       "run --resume ens-left.h5 -q");
 
     /* the same part directory next to another job's file: refused, nothing touched */
     assert_int_equal(system("cp -r ens-left.kept ens-other.h5.parts"), 0);
