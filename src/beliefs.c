@@ -5,30 +5,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int resize_float(float **a, size_t n)
-{
-    float *p = realloc(*a, n * sizeof *p);
-    if (!p)
-        return -1;
-    *a = p;
-    return 0;
-}
-
-/* Make room for n records in every array of the pool. */
+/* Make room for n records (a multiple of TS_BELIEF_LANES) in every array of the pool; the
+ * new blocks are zero and the new records' accumulators 0, so that the pass may read whole
+ * blocks. */
 static int alloc_pool(ts_belief_store *b, size_t n)
 {
     ts_belief_meta *meta = realloc(b->meta, n * sizeof *meta);
     if (!meta)
         return -1;
     b->meta = meta;
-    for (int p = 0; p < TS_PILLARS; p++)
-        if (resize_float(&b->pos[p], n) || resize_float(&b->neg[p], n) ||
-            resize_float(&b->prior[p], n))
-            return -1;
     int32_t *acc = realloc(b->acc, n * sizeof *acc);
     if (!acc)
         return -1;
     b->acc = acc;
+    memset(acc + b->pool_cap, 0, (n - b->pool_cap) * sizeof *acc);
+    /* aligned for the pass's vector loads, so moved by hand rather than by realloc */
+    size_t old_blocks = b->pool_cap / TS_BELIEF_LANES, n_blocks = n / TS_BELIEF_LANES;
+    ts_belief_block *blocks = aligned_alloc(64, n_blocks * sizeof *blocks);
+    if (!blocks)
+        return -1;
+    if (old_blocks)
+        memcpy(blocks, b->blocks, old_blocks * sizeof *blocks);
+    memset(blocks + old_blocks, 0, (n_blocks - old_blocks) * sizeof *blocks);
+    free(b->blocks);
+    b->blocks = blocks;
     b->pool_cap = n;
     return 0;
 }
@@ -44,6 +44,7 @@ int ts_beliefs_init(ts_belief_store *b, size_t expected, size_t n_leaders, size_
     b->head_x = malloc((n_leaders ? n_leaders : 1) * sizeof *b->head_x);
     b->head_y = malloc((n_leaders ? n_leaders : 1) * sizeof *b->head_y);
     size_t cap = expected > 64 ? expected : 64;
+    cap = (cap + TS_BELIEF_LANES - 1) / TS_BELIEF_LANES * TS_BELIEF_LANES;
     b->slots = malloc(cap * sizeof *b->slots);
     b->slot_cap = cap;
     if (!b->head_x || !b->head_y || !b->acc_live || !b->acc_base || !b->slots ||
@@ -57,9 +58,7 @@ int ts_beliefs_init(ts_belief_store *b, size_t expected, size_t n_leaders, size_
 
 void ts_beliefs_destroy(ts_belief_store *b)
 {
-    free(b->acc_base), free(b->slots), free(b->meta);
-    for (int p = 0; p < TS_PILLARS; p++)
-        free(b->pos[p]), free(b->neg[p]), free(b->prior[p]);
+    free(b->acc_base), free(b->slots), free(b->meta), free(b->blocks);
     free(b->acc), free(b->head_x), free(b->head_y);
     free(b->acc_live);
     memset(b, 0, sizeof *b);
@@ -72,6 +71,11 @@ void ts_beliefs_clear(ts_belief_store *b)
     memset(b->head_x, 0xff, b->n_leaders * sizeof *b->head_x);
     memset(b->head_y, 0xff, b->n_leaders * sizeof *b->head_y);
     memset(b->acc_live, 0, b->n_acc * sizeof *b->acc_live);
+    size_t used_blocks = (b->count + TS_BELIEF_LANES - 1) / TS_BELIEF_LANES;
+    if (b->blocks) /* the lanes past count stay zero */
+        memset(b->blocks, 0, used_blocks * sizeof *b->blocks);
+    if (b->acc)
+        memset(b->acc, 0, b->count * sizeof *b->acc);
     b->count = 0;
     b->n_live = 0;
     b->grows = 0;
@@ -85,11 +89,13 @@ void ts_beliefs_fade(ts_belief_store *b, double keep)
         return;
     /* fold the factor into the records before stored counts grow large */
     float u = (float)b->unit;
-    for (int p = 0; p < TS_PILLARS; p++)
-        for (size_t r = 0; r < b->count; r++) {
-            b->pos[p][r] *= u;
-            b->neg[p][r] *= u;
-        }
+    size_t used_blocks = (b->count + TS_BELIEF_LANES - 1) / TS_BELIEF_LANES;
+    for (size_t k = 0; k < used_blocks; k++)
+        for (int p = 0; p < TS_PILLARS; p++)
+            for (int l = 0; l < TS_BELIEF_LANES; l++) {
+                b->blocks[k].pos[p][l] *= u;
+                b->blocks[k].neg[p][l] *= u;
+            }
     b->unit = 1.0;
 }
 
@@ -140,7 +146,7 @@ long ts_beliefs_insert(ts_belief_store *b, ts_belief_key k, uint32_t x, uint32_t
     b->head_x[x] = (int32_t)r;
     b->head_y[y] = (int32_t)r;
     for (int p = 0; p < TS_PILLARS; p++)
-        b->pos[p][r] = b->neg[p][r] = b->prior[p][r] = 0;
+        *ts_belief_pos(b, p, r) = *ts_belief_neg(b, p, r) = *ts_belief_prior(b, p, r) = 0;
     b->acc[r] = k.acc;
     *added = 1;
     return (long)r;
@@ -170,7 +176,8 @@ static void retire(ts_belief_store *b, int32_t r)
         b->n_live--;
     }
     for (int p = 0; p < TS_PILLARS; p++)
-        b->pos[p][r] = b->neg[p][r] = b->prior[p][r] = 0;
+        *ts_belief_pos(b, p, (size_t)r) = *ts_belief_neg(b, p, (size_t)r) =
+            *ts_belief_prior(b, p, (size_t)r) = 0;
 }
 
 void ts_beliefs_retire_leader(ts_belief_store *b, uint32_t x)

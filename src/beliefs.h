@@ -7,11 +7,15 @@
  * holding a record index or -1; finding a belief is two array reads, and the index costs
  * 4 bytes per leader of the organisations each trustor knows someone in. With organisations
  * of a few dozen leaders that stays near the number of beliefs; only organisations of
- * thousands of leaders, each known a little by many, would make it grow faster. Records are laid out as a structure of arrays: bookkeeping in `meta`, and one float
- * array per pillar for positive and negative evidence and the prior, so the end-of-tick pass
- * over every belief is a vectorisable loop. Records are never removed: a record whose trustor or trustee slot has
- * changed hands, or whose organisation left, is retired (marked not live, its counts and prior
- * set to zero, so that it adds exactly nothing to the pass's sums without being tested), and is
+ * thousands of leaders, each known a little by many, would make it grow faster.
+ *
+ * Records keep their bookkeeping in `meta`, and their evidence counts and priors in blocks of
+ * eight beliefs, one row of eight floats per pillar and kind (an array of structures of
+ * arrays): the end-of-tick pass over every belief reads whole blocks with aligned vector
+ * loads, and a single belief's twelve floats lie in six cache lines, not twelve. Records are
+ * never removed: a record whose trustor or trustee slot has changed hands, or whose
+ * organisation left, is retired (marked not live, its counts and prior set to zero, so that it
+ * adds exactly nothing to the pass's sums without being tested), and is
  * re-formed in place when next touched. Internal to the engine. */
 #ifndef TS_BELIEFS_H
 #define TS_BELIEFS_H
@@ -29,15 +33,25 @@ typedef struct ts_belief_meta {
     int32_t next_x, next_y; /* next record with the same trustor / trustee slot, or -1 */
 } ts_belief_meta;
 
+enum { TS_BELIEF_LANES = 8 };
+
+/* Eight records' evidence counts (in units of the store's `unit`) and priors. */
+typedef struct ts_belief_block {
+    float pos[TS_PILLARS][TS_BELIEF_LANES];
+    float neg[TS_PILLARS][TS_BELIEF_LANES];
+    float prior[TS_PILLARS][TS_BELIEF_LANES];
+} ts_belief_block;
+
 typedef struct ts_belief_store {
-    int64_t *acc_base;  /* per accumulator: its first slot, or -1 [n_acc] */
-    int32_t *slots;     /* record index per (accumulator, leader of p), or -1 */
+    int64_t *acc_base; /* per accumulator: its first slot, or -1 [n_acc] */
+    int32_t *slots;    /* record index per (accumulator, leader of p), or -1 */
     size_t slot_count, slot_cap;
     ts_belief_meta *meta;
-    /* evidence counts in units of `unit` (the true count is pos * unit), and priors */
-    float *pos[TS_PILLARS], *neg[TS_PILLARS], *prior[TS_PILLARS];
-    int32_t *acc;             /* accumulator of (x, organisation of y) in the end-of-tick pass */
-    int32_t *acc_live;        /* per accumulator: how many live beliefs it has, [n_acc] */
+    /* counts and priors of records 8b..8b+7 in blocks[b]; 64-byte aligned, and the lanes past
+     * `count` in the last block are zero */
+    ts_belief_block *blocks;
+    int32_t *acc; /* accumulator of (x, organisation of y) in the end-of-tick pass; 0 past count */
+    int32_t *acc_live; /* per accumulator: how many live beliefs it has, [n_acc] */
     size_t n_acc;
     int32_t *head_x, *head_y; /* per leader slot: first record held by / about it */
     size_t n_leaders;
@@ -52,6 +66,20 @@ typedef struct ts_belief_store {
 
 /* Bytes a belief occupies in the pool (the index adds 4 bytes per slot). */
 #define TS_BELIEF_BYTES (sizeof(ts_belief_meta) + 3 * TS_PILLARS * sizeof(float) + sizeof(int32_t))
+
+/* Record r's positive and negative evidence and prior for pillar p. */
+static inline float *ts_belief_pos(const ts_belief_store *b, int p, size_t r)
+{
+    return &b->blocks[r / TS_BELIEF_LANES].pos[p][r % TS_BELIEF_LANES];
+}
+static inline float *ts_belief_neg(const ts_belief_store *b, int p, size_t r)
+{
+    return &b->blocks[r / TS_BELIEF_LANES].neg[p][r % TS_BELIEF_LANES];
+}
+static inline float *ts_belief_prior(const ts_belief_store *b, int p, size_t r)
+{
+    return &b->blocks[r / TS_BELIEF_LANES].prior[p][r % TS_BELIEF_LANES];
+}
 
 /* Room for `expected` records and index slots to start with (both grow when needed). */
 int ts_beliefs_init(ts_belief_store *b, size_t expected, size_t n_leaders, size_t n_acc);

@@ -37,9 +37,11 @@ double ts_belief_trust(const ts_sim *s, long i)
 {
     const ts_belief_store *st = &s->beliefs;
     double m0 = s->p->beliefs.m0, u = st->unit, t = 0;
-    for (int p = 0; p < TS_PILLARS; p++)
-        t += s->m->weights[p] * (st->pos[p][i] * u + m0 * st->prior[p][i]) /
-             ((st->pos[p][i] + st->neg[p][i]) * u + m0);
+    for (int p = 0; p < TS_PILLARS; p++) {
+        float pos = *ts_belief_pos(st, p, (size_t)i), neg = *ts_belief_neg(st, p, (size_t)i);
+        t += s->m->weights[p] * (pos * u + m0 * *ts_belief_prior(st, p, (size_t)i)) /
+             ((pos + neg) * u + m0);
+    }
     return t;
 }
 
@@ -117,8 +119,8 @@ static long belief_for_update(ts_sim *s, int x, int y, int pair)
         b->last_act = 0;
         b->last_good = 1;
         for (int p = 0; p < TS_PILLARS; p++) {
-            st->pos[p][i] = st->neg[p][i] = 0;
-            st->prior[p][i] = (float)ts_prior_pillar(s, x, pair, p);
+            *ts_belief_pos(st, p, (size_t)i) = *ts_belief_neg(st, p, (size_t)i) = 0;
+            *ts_belief_prior(st, p, (size_t)i) = (float)ts_prior_pillar(s, x, pair, p);
         }
         ts_beliefs_set_live(st, i);
     }
@@ -267,10 +269,10 @@ static void take_evidence(ts_sim *s, int z, int x, const double ev_in[TS_PILLARS
     double in_units = 1.0 / s->beliefs.unit, in_group_units = 1.0 / s->g_unit;
     for (int i = 0; i < TS_PILLARS; i++) {
         if (ev[i] > 0) {
-            st->pos[i][bi] += (float)(ev[i] * in_units);
+            *ts_belief_pos(st, i, (size_t)bi) += (float)(ev[i] * in_units);
             gpos[i] += gw * ev[i] * in_group_units;
         } else if (ev[i] < 0) {
-            st->neg[i][bi] += (float)(-ev[i] * in_units);
+            *ts_belief_neg(st, i, (size_t)bi) += (float)(-ev[i] * in_units);
             gneg_counts[i] += gw * gneg * -ev[i] * in_group_units;
             rb.neg[i] = (float)-ev[i];
             rg.neg[i] = (float)(gw * gneg * -ev[i]);
@@ -397,7 +399,7 @@ void ts_observe_resolve_conflicts(ts_sim *s)
             continue;
         float in_units = (float)(1.0 / s->beliefs.unit);
         for (int k = 0; k < TS_PILLARS; k++) {
-            float *neg = &s->beliefs.neg[k][bi];
+            float *neg = ts_belief_neg(&s->beliefs, k, (size_t)bi);
             *neg = fmaxf(0.0f, *neg - 0.5f * r.neg[k] * in_units);
         }
     }

@@ -21,7 +21,7 @@ typedef struct tick_sums {
  * for the metrics; then all evidence fades at once through the store's common unit.
  *
  * This runs over every belief every tick, so it is written for the vector unit (GCC/Clang
- * vector extensions, eight beliefs at a time): a structure of arrays, no branches (a retired
+ * vector extensions, one block of eight beliefs at a time): aligned loads, no branches (a retired
  * belief has zero counts and prior, so its pillar means and trust are exactly 0), sums in
  * float lanes over blocks of BLOCK beliefs folded into doubles after each block, and each
  * belief's trust added to its accumulator in the order of the store (at once, or after its
@@ -29,24 +29,18 @@ typedef struct tick_sums {
  * The summation order is fixed by the code, so results are the same on every x86-64 or other
  * machine with IEEE single precision. */
 typedef float v8sf __attribute__((vector_size(32)));
-enum { BLOCK = 256, LANES = 8, FAR_BYTES = 1 << 20 };
-
-/* v = the eight floats at p (unaligned) */
-#define LOAD8(v, p) memcpy(&(v), (p), sizeof(v))
+enum { BLOCK = 256, LANES = TS_BELIEF_LANES, FAR_BYTES = 1 << 20 };
 
 /* Eight beliefs' pillar means, added to the lanes, and their trust, into t[0..7].
  * v_p = A_p / B_p for the four pillars with one division, multiplying through by the product
  * of the denominators. */
-static inline void group8(const float *const pos[TS_PILLARS], const float *const neg[TS_PILLARS],
-                          const float *const prior[TS_PILLARS], v8sf u, v8sf m0,
-                          const float w[TS_PILLARS], v8sf lane[5], float *t)
+static inline void group8(const ts_belief_block *blk, v8sf u, v8sf m0, const float w[TS_PILLARS],
+                          v8sf lane[5], float *t)
 {
     v8sf a[TS_PILLARS], b[TS_PILLARS];
     for (int p = 0; p < TS_PILLARS; p++) {
-        v8sf vp, vn, vr;
-        LOAD8(vp, pos[p]);
-        LOAD8(vn, neg[p]);
-        LOAD8(vr, prior[p]);
+        v8sf vp = *(const v8sf *)blk->pos[p], vn = *(const v8sf *)blk->neg[p],
+             vr = *(const v8sf *)blk->prior[p];
         a[p] = vp * u + m0 * vr;
         b[p] = (vp + vn) * u + m0;
     }
@@ -62,7 +56,8 @@ static inline void group8(const float *const pos[TS_PILLARS], const float *const
 }
 
 /* Built twice, for AVX2 and for any x86-64, and chosen at load time; the code fixes the
- * order of every operation, so both give the same bits. */
+ * order of every operation, so both give the same bits. The store's blocks are whole: the
+ * lanes past its last record are zero, with accumulator 0, and add exactly nothing. */
 __attribute__((target_clones("avx2", "default"))) static void pass_beliefs(ts_sim *s, tick_sums *ts)
 {
     const ts_belief_store *st = &s->beliefs;
@@ -74,7 +69,7 @@ __attribute__((target_clones("avx2", "default"))) static void pass_beliefs(ts_si
     const int32_t *acc = st->acc;
     double *restrict acc_sum = s->acc_sum;
     double sum[5] = {0}; /* four pillars, trust */
-    size_t n = st->count;
+    size_t n = (st->count + LANES - 1) / LANES * LANES;
     /* Accumulators that fit in the caches take each trust at once; others take a block's
      * trusts in a loop of their own, which keeps many of their cache misses in flight. */
     const bool far = st->n_acc * sizeof *acc_sum > FAR_BYTES;
@@ -83,33 +78,12 @@ __attribute__((target_clones("avx2", "default"))) static void pass_beliefs(ts_si
         v8sf lane[5] = {{0}};
         float block_trust[BLOCK];
         for (size_t i = start; i < end; i += LANES) {
-            const float *pos[TS_PILLARS], *neg[TS_PILLARS], *prior[TS_PILLARS];
-            /* a last, partial group is padded with beliefs that weigh nothing */
-            float pad[3 * TS_PILLARS][LANES];
-            size_t k = end - i < LANES ? end - i : LANES;
-            if (k == LANES) {
-                for (int p = 0; p < TS_PILLARS; p++) {
-                    pos[p] = st->pos[p] + i;
-                    neg[p] = st->neg[p] + i;
-                    prior[p] = st->prior[p] + i;
-                }
-            } else {
-                memset(pad, 0, sizeof pad);
-                for (int p = 0; p < TS_PILLARS; p++) {
-                    memcpy(pad[p], st->pos[p] + i, k * sizeof(float));
-                    memcpy(pad[TS_PILLARS + p], st->neg[p] + i, k * sizeof(float));
-                    memcpy(pad[2 * TS_PILLARS + p], st->prior[p] + i, k * sizeof(float));
-                    pos[p] = pad[p];
-                    neg[p] = pad[TS_PILLARS + p];
-                    prior[p] = pad[2 * TS_PILLARS + p];
-                }
-            }
             float t[LANES];
-            group8(pos, neg, prior, vu, vm0, w, lane, t);
+            group8(&st->blocks[i / LANES], vu, vm0, w, lane, t);
             if (far)
-                memcpy(block_trust + (i - start), t, k * sizeof(float));
+                memcpy(block_trust + (i - start), t, sizeof t);
             else
-                for (size_t l = 0; l < k; l++)
+                for (size_t l = 0; l < LANES; l++)
                     acc_sum[acc[i + l]] += t[l];
         }
         for (size_t i = start; far && i < end; i++) /* the same order as above */
@@ -125,6 +99,42 @@ __attribute__((target_clones("avx2", "default"))) static void pass_beliefs(ts_si
     ts_beliefs_fade(&s->beliefs, 1.0 - s->p->beliefs.forget);
 }
 
+/* Each accumulator's sum becomes the mean trust of its live beliefs (the sum itself, 0, when
+ * it has none), four at a time: the divisions are IEEE's, so the bits are those of dividing
+ * one by one. */
+typedef double v4df __attribute__((vector_size(32)));
+typedef int32_t v4si __attribute__((vector_size(16)));
+__attribute__((target_clones("avx2", "default"))) static void
+acc_means(double *restrict acc_sum, const int32_t *acc_n, size_t n)
+{
+    size_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+        v4si c;
+        v4df sum;
+        memcpy(&c, acc_n + j, sizeof c);
+        memcpy(&sum, acc_sum + j, sizeof sum);
+        c += (c <= 0) & 1; /* an empty accumulator (sum 0) is divided by 1 */
+        v4df d = {(double)c[0], (double)c[1], (double)c[2], (double)c[3]};
+        sum /= d;
+        memcpy(acc_sum + j, &sum, sizeof sum);
+    }
+    for (; j < n; j++)
+        acc_sum[j] /= acc_n[j] > 0 ? acc_n[j] : 1;
+}
+
+/* The trust implied by group image k: its four weighted pillar means in one vector division. */
+static inline double group_trust(const ts_sim *s, int k, double gm0, double u)
+{
+    const double *w = s->m->weights;
+    v4df gp, gn;
+    memcpy(&gp, s->g_pos + (size_t)k * TS_PILLARS, sizeof gp);
+    memcpy(&gn, s->g_neg + (size_t)k * TS_PILLARS, sizeof gn);
+    double c = gm0 * s->g_prior[k];
+    v4df vw = {w[0], w[1], w[2], w[3]};
+    v4df t = vw * (gp * u + c) / ((gp + gn) * u + gm0);
+    return t[0] + t[1] + t[2] + t[3];
+}
+
 /* TO_op is the mean over o's leaders of their mean trust in the leaders of p they know, or of
  * the group image's trust when they know none (MODEL.md 3.5). The accumulators are emptied as
  * they are read; group images fade through their common unit, as beliefs do. */
@@ -132,23 +142,17 @@ static void pass_pairs(ts_sim *s, tick_sums *ts)
 {
     const ts_model *m = s->m;
     const double gm0 = s->p->reciprocity.group_m0, u = s->g_unit;
-    const double w0 = m->weights[0], w1 = m->weights[1], w2 = m->weights[2], w3 = m->weights[3];
-    double *restrict acc_sum = s->acc_sum;
+    double *restrict acc_mean = s->acc_sum;
     const int32_t *acc_n = s->beliefs.acc_live;
+    acc_means(acc_mean, acc_n, (size_t)m->n_acc);
     for (int o = 0; o < m->n_orgs; o++)
         for (int k = m->pair_begin[o]; k < m->pair_begin[o + 1]; k++) {
-            const double *gp = s->g_pos + (size_t)k * TS_PILLARS;
-            const double *gn = s->g_neg + (size_t)k * TS_PILLARS;
-            double c = gm0 * s->g_prior[k];
-            double gt = w0 * (gp[0] * u + c) / ((gp[0] + gn[0]) * u + gm0) +
-                        w1 * (gp[1] * u + c) / ((gp[1] + gn[1]) * u + gm0) +
-                        w2 * (gp[2] * u + c) / ((gp[2] + gn[2]) * u + gm0) +
-                        w3 * (gp[3] * u + c) / ((gp[3] + gn[3]) * u + gm0);
+            double gt = group_trust(s, k, gm0, u);
             int n = m->org_n_leaders[o], a0 = m->pair_acc_begin[k];
             double sum = 0;
             for (int j = a0; j < a0 + n; j++) {
-                sum += acc_n[j] > 0 ? acc_sum[j] / acc_n[j] : gt;
-                acc_sum[j] = 0;
+                sum += acc_n[j] > 0 ? acc_mean[j] : gt;
+                acc_mean[j] = 0;
             }
             if (s->active[o] && s->active[m->pair_partner[k]]) {
                 s->to[k] = sum / n;
