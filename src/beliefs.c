@@ -14,6 +14,10 @@ static int alloc_pool(ts_belief_store *b, size_t n)
     if (!meta)
         return -1;
     b->meta = meta;
+    ts_belief_links *links = realloc(b->links, n * sizeof *links);
+    if (!links)
+        return -1;
+    b->links = links;
     int32_t *acc = realloc(b->acc, n * sizeof *acc);
     if (!acc)
         return -1;
@@ -58,7 +62,7 @@ int ts_beliefs_init(ts_belief_store *b, size_t expected, size_t n_leaders, size_
 
 void ts_beliefs_destroy(ts_belief_store *b)
 {
-    free(b->acc_base), free(b->slots), free(b->meta), free(b->blocks);
+    free(b->acc_base), free(b->slots), free(b->meta), free(b->links), free(b->blocks);
     free(b->acc), free(b->head_x), free(b->head_y);
     free(b->acc_live);
     memset(b, 0, sizeof *b);
@@ -99,12 +103,6 @@ void ts_beliefs_fade(ts_belief_store *b, double keep)
     b->unit = 1.0;
 }
 
-long ts_beliefs_find(const ts_belief_store *b, ts_belief_key k)
-{
-    int64_t base = b->acc_base[k.acc];
-    return base < 0 ? -1 : (long)b->slots[(size_t)base + k.j];
-}
-
 /* Slots for accumulator k.acc, its first time: taken from the pool, which doubles when full. */
 static int open_accumulator(ts_belief_store *b, ts_belief_key k)
 {
@@ -141,8 +139,8 @@ long ts_beliefs_insert(ts_belief_store *b, ts_belief_key k, uint32_t x, uint32_t
     size_t r = b->count++;
     *slot = (int32_t)r;
     memset(&b->meta[r], 0, sizeof b->meta[r]);
-    b->meta[r].next_x = b->head_x[x];
-    b->meta[r].next_y = b->head_y[y];
+    b->links[r].next_x = b->head_x[x];
+    b->links[r].next_y = b->head_y[y];
     b->head_x[x] = (int32_t)r;
     b->head_y[y] = (int32_t)r;
     for (int p = 0; p < TS_PILLARS; p++)
@@ -182,8 +180,8 @@ static void retire(ts_belief_store *b, int32_t r)
 
 void ts_beliefs_retire_leader(ts_belief_store *b, uint32_t x)
 {
-    for (int32_t r = b->head_x[x]; r >= 0; r = b->meta[r].next_x)
+    for (int32_t r = b->head_x[x]; r >= 0; r = b->links[r].next_x)
         retire(b, r);
-    for (int32_t r = b->head_y[x]; r >= 0; r = b->meta[r].next_y)
+    for (int32_t r = b->head_y[x]; r >= 0; r = b->links[r].next_y)
         retire(b, r);
 }

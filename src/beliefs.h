@@ -25,13 +25,18 @@
 
 #include "trustsim/params.h"
 
+/* What the acts read of a belief besides its counts: 16 bytes, four to a cache line. */
 typedef struct ts_belief_meta {
-    uint32_t gen_x, gen_y;  /* who held the slots when the belief formed */
-    uint32_t last_act;      /* sequence number of y's latest judged act x saw (0: none) */
-    uint8_t last_good;      /* x's judgement of that act: 1 good, 0 bad */
-    uint8_t live;           /* 1 from formation until retired */
-    int32_t next_x, next_y; /* next record with the same trustor / trustee slot, or -1 */
+    uint32_t gen_x, gen_y; /* who held the slots when the belief formed */
+    uint32_t last_act;     /* sequence number of y's latest judged act x saw (0: none) */
+    uint8_t last_good;     /* x's judgement of that act: 1 good, 0 bad */
+    uint8_t live;          /* 1 from formation until retired */
 } ts_belief_meta;
+
+/* The lists by trustor and by trustee slot, read only when a leader's beliefs are retired. */
+typedef struct ts_belief_links {
+    int32_t next_x, next_y; /* next record with the same trustor / trustee slot, or -1 */
+} ts_belief_links;
 
 enum { TS_BELIEF_LANES = 8 };
 
@@ -47,6 +52,7 @@ typedef struct ts_belief_store {
     int32_t *slots;    /* record index per (accumulator, leader of p), or -1 */
     size_t slot_count, slot_cap;
     ts_belief_meta *meta;
+    ts_belief_links *links;
     /* counts and priors of records 8b..8b+7 in blocks[b]; 64-byte aligned, and the lanes past
      * `count` in the last block are zero */
     ts_belief_block *blocks;
@@ -65,7 +71,9 @@ typedef struct ts_belief_store {
 } ts_belief_store;
 
 /* Bytes a belief occupies in the pool (the index adds 4 bytes per slot). */
-#define TS_BELIEF_BYTES (sizeof(ts_belief_meta) + 3 * TS_PILLARS * sizeof(float) + sizeof(int32_t))
+#define TS_BELIEF_BYTES                                                                            \
+    (sizeof(ts_belief_meta) + sizeof(ts_belief_links) + 3 * TS_PILLARS * sizeof(float) +           \
+     sizeof(int32_t))
 
 /* Record r's positive and negative evidence and prior for pillar p. */
 static inline float *ts_belief_pos(const ts_belief_store *b, int p, size_t r)
@@ -96,7 +104,11 @@ typedef struct ts_belief_key {
 } ts_belief_key;
 
 /* Index of the record at key k, or -1. */
-long ts_beliefs_find(const ts_belief_store *b, ts_belief_key k);
+static inline long ts_beliefs_find(const ts_belief_store *b, ts_belief_key k)
+{
+    int64_t base = b->acc_base[k.acc];
+    return base < 0 ? -1 : (long)b->slots[(size_t)base + k.j];
+}
 /* Index of the record at key k for trustor x and trustee y, adding one (on their lists, its
  * accumulator k.acc, the rest zero, not live) if absent; -1 when out of memory. */
 long ts_beliefs_insert(ts_belief_store *b, ts_belief_key k, uint32_t x, uint32_t y, int *added);

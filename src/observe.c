@@ -106,11 +106,11 @@ bool ts_saw_bad_latest(const ts_sim *s, int x, int y)
  * of memory. */
 static long belief_for_update(ts_sim *s, int x, int y, int pair)
 {
-    int added;
+    int added = 0;
     ts_belief_store *st = &s->beliefs;
     ts_belief_key key = belief_key(s, x, y, pair);
-    long i = ts_beliefs_insert(st, key, (uint32_t)x, (uint32_t)y, &added);
-    if (i < 0)
+    long i = ts_beliefs_find(st, key);
+    if (i < 0 && (i = ts_beliefs_insert(st, key, (uint32_t)x, (uint32_t)y, &added)) < 0)
         return -1;
     ts_belief_meta *b = &st->meta[i];
     if (added || !b->live || b->gen_x != s->gen[x] || b->gen_y != s->gen[y]) {
