@@ -279,17 +279,47 @@ static int choose_partner(ts_sim *s, int x, int *pair_out, double *trust_out)
     return -1;
 }
 
+/* How many meetings each leader seeks this tick: Poisson with mean mu_x (MODEL.md 4.1), drawn
+ * as one Poisson count for the whole world at the sum of the means, each meeting then given
+ * to leader x with probability mu_x / sum. By Poisson splitting the counts are exactly
+ * independent Poisson(mu_x), and the cost is one draw per meeting instead of one per
+ * leader. */
+static void draw_meeting_counts(ts_sim *s)
+{
+    const ts_model *m = s->m;
+    int n = m->n_leaders;
+    double total = 0;
+    for (int x = 0; x < n; x++) {
+        int o = m->leader_org[x];
+        if (s->active[o] && s->partner_total[o] > 0) {
+            double mu = s->capacity[x] * (0.25 + 0.75 * s->faith[o]) * (0.5 + s->orientation[x]) *
+                        s->mean_proximity[o];
+            total += mu > 0 ? mu : 0;
+        }
+        s->meet_cum[x] = total;
+        s->meet_n[x] = 0;
+    }
+    unsigned meetings = total > 0 ? gsl_ran_poisson(s->rng, total) : 0;
+    for (unsigned i = 0; i < meetings; i++) {
+        double u = gsl_rng_uniform(s->rng) * total;
+        int a = 0, b = n - 1;
+        while (a < b) { /* first x with meet_cum[x] > u: leaders of rate 0 are never chosen */
+            int mid = a + (b - a) / 2;
+            if (s->meet_cum[mid] > u)
+                b = mid;
+            else
+                a = mid + 1;
+        }
+        s->meet_n[a]++;
+    }
+}
+
 void ts_acts_meetings(ts_sim *s)
 {
     const ts_model *m = s->m;
+    draw_meeting_counts(s);
     for (int x = 0; x < m->n_leaders; x++) {
-        int o = m->leader_org[x];
-        if (!s->active[o] || s->partner_total[o] <= 0)
-            continue;
-        double mu = s->capacity[x] * (0.25 + 0.75 * s->faith[o]) * (0.5 + s->orientation[x]) *
-                    s->mean_proximity[o];
-        unsigned n = mu > 0 ? gsl_ran_poisson(s->rng, mu) : 0;
-        for (unsigned i = 0; i < n; i++) {
+        for (unsigned i = 0; i < s->meet_n[x]; i++) {
             int pair;
             double trust;
             int y = choose_partner(s, x, &pair, &trust);

@@ -105,6 +105,10 @@ struct ts_sim {
     uint32_t *stamp;
     uint32_t stamp_gen;
 
+    /* scratch for drawing meetings: cumulative meeting rates and meetings per leader */
+    double *meet_cum;
+    unsigned *meet_n;
+
     ts_belief_store beliefs;
     ts_sim_counters counters;
     uint64_t queue_grows;
