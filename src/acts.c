@@ -104,12 +104,12 @@ static void count_act(ts_sim *s, int pair, ts_act act)
 static void book(ts_sim *s, int x, int y, ts_act act, double a, double r)
 {
     const ts_model *m = s->m;
-    s->received[m->leader_org[x]] += fmax(0, a);
-    s->received[m->leader_org[y]] += fmax(0, r);
+    s->received[m->leader_org[x]] += ts_max(0, a);
+    s->received[m->leader_org[y]] += ts_max(0, r);
     s->strategy_payoff[s->strategy[x]] += a;
     s->strategy_payoff[s->strategy[y]] += r;
     if (ts_act_is_cooperative(act))
-        s->collab_value += fmax(0, a) + fmax(0, r);
+        s->collab_value += ts_max(0, a) + ts_max(0, r);
 }
 
 static void tally(ts_sim *s, int x, int y, int pair, ts_act act)
@@ -179,7 +179,7 @@ static double p_cooperate(const ts_sim *s, int x, int pair, int stage, double tr
     int o = m->leader_org[x], c = m->pair_collab[pair];
     double k = s->rel[pair].competition;
     double conf = confidence_of(s, c);
-    double t_eff = fmax(trust, agreement_weight(stage) * conf);
+    double t_eff = ts_max(trust, agreement_weight(stage) * conf);
     double purpose = c >= 0 && m->mode == TS_MODE_STANDARD ? p->collabs[c].shared_purpose : 0.5;
     double u_c = p->decision.beta_trust * (t_eff - 0.5) +
                  p->decision.beta_faith * (s->faith[o] - 0.5) +
@@ -258,14 +258,7 @@ static int choose_partner(ts_sim *s, int x, int *pair_out, double *trust_out)
     int lo = m->pair_begin[o], hi = m->pair_begin[o + 1] - 1;
     for (int tries = 0; tries < 1000; tries++) {
         double u = gsl_rng_uniform(s->rng) * s->partner_total[o];
-        int a = lo, b = hi;
-        while (a < b) { /* first k with cum[k] > u */
-            int mid = a + (b - a) / 2;
-            if (s->partner_cum[mid] > u)
-                b = mid;
-            else
-                a = mid + 1;
-        }
+        int a = ts_search_cum(s->partner_cum, lo, hi, u);
         int q = m->pair_partner[a];
         int y = m->org_leader_begin[q] +
                 (int)gsl_rng_uniform_int(s->rng, (unsigned long)m->org_n_leaders[q]);
@@ -302,15 +295,7 @@ static void draw_meeting_counts(ts_sim *s)
     unsigned meetings = total > 0 ? gsl_ran_poisson(s->rng, total) : 0;
     for (unsigned i = 0; i < meetings; i++) {
         double u = gsl_rng_uniform(s->rng) * total;
-        int a = 0, b = n - 1;
-        while (a < b) { /* first x with meet_cum[x] > u: leaders of rate 0 are never chosen */
-            int mid = a + (b - a) / 2;
-            if (s->meet_cum[mid] > u)
-                b = mid;
-            else
-                a = mid + 1;
-        }
-        s->meet_n[a]++;
+        s->meet_n[ts_search_cum(s->meet_cum, 0, n - 1, u)]++; /* rate 0: never chosen */
     }
 }
 

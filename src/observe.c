@@ -349,7 +349,7 @@ void ts_observe_act(ts_sim *s, int x, int y, int pair, ts_act act, bool need)
     double base =
         flat ? p->reciprocity.q0
              : p->reciprocity.q0 * (1 + p->collabs[c].info_sharing) * s->attention_factor[c];
-    double q_max = fmin(1.0, base);
+    double q_max = ts_min(1.0, base);
     int len = m->collab_leader_begin[c + 1] - m->collab_leader_begin[c];
     unsigned n = q_max > 0 ? gsl_ran_binomial(s->rng, q_max, (unsigned)len) : 0;
     int got = draw_candidates(s, c, n);
@@ -364,7 +364,7 @@ void ts_observe_act(ts_sim *s, int x, int y, int pair, ts_act act, bool need)
                 int k = ts_model_pair(m, xo, zo);
                 d = k >= 0 ? s->rel[k].proximity : 0.0;
             }
-            double q = fmin(1.0, base * (0.5 + 0.5 * d));
+            double q = ts_min(1.0, base * (0.5 + 0.5 * d));
             if (q < q_max && gsl_rng_uniform(s->rng) * q_max >= q)
                 continue;
         }

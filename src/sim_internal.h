@@ -155,6 +155,31 @@ static inline double ts_clamp01(double x)
     return x < 0 ? 0 : x > 1 ? 1 : x;
 }
 
+/* The smaller and larger of a and b, for values that are never NaN: what fmin and fmax give
+ * them (up to the sign of a zero), without a call into the maths library in the tick loop. */
+static inline double ts_min(double a, double b)
+{
+    return a < b ? a : b;
+}
+
+static inline double ts_max(double a, double b)
+{
+    return a > b ? a : b;
+}
+
+/* First k in [lo, hi] with cum[k] > u, for non-decreasing cum with cum[hi] > u: a binary
+ * search whose steps are conditional moves, not branches the processor cannot predict. */
+static inline int ts_search_cum(const double *cum, int lo, int hi, double u)
+{
+    int len = hi - lo + 1;
+    while (len > 1) {
+        int half = len / 2;
+        lo = cum[lo + half - 1] <= u ? lo + half : lo;
+        len -= half;
+    }
+    return lo;
+}
+
 static inline int ts_window_slot(const ts_sim *s)
 {
     return s->t % s->p->stages.window;

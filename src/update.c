@@ -186,7 +186,7 @@ static void pass_stages(ts_sim *s, tick_sums *ts)
             continue;
         int c = m->pair_collab[k];
         bool agreement = c >= 0 && s->phi[c] > 0;
-        double trust = fmin(s->to[k], s->to[r]);
+        double trust = ts_min(s->to[k], s->to[r]);
         double extent = s->sum_all[u] > 0 ? s->sum_coop[u] / s->sum_all[u] : 0;
         int st = s->stage[u];
         if (st == 0) {
