@@ -29,13 +29,15 @@ typedef struct tick_sums {
  * The summation order is fixed by the code, so results are the same on every x86-64 or other
  * machine with IEEE single precision. */
 typedef float v8sf __attribute__((vector_size(32)));
+typedef double v8df __attribute__((vector_size(64)));
 enum { BLOCK = 256, LANES = TS_BELIEF_LANES, FAR_BYTES = 1 << 20 };
 
-/* Eight beliefs' pillar means, added to the lanes, and their trust, into t[0..7].
+/* Eight beliefs' pillar means, added to the lanes, and their trust, into t[0..7] (as doubles,
+ * converted together: exactly the floats' values).
  * v_p = A_p / B_p for the four pillars with one division, multiplying through by the product
  * of the denominators. */
 static inline void group8(const ts_belief_block *blk, v8sf u, v8sf m0, const float w[TS_PILLARS],
-                          v8sf lane[5], float *t)
+                          v8sf lane[5], double *t)
 {
     v8sf a[TS_PILLARS], b[TS_PILLARS];
     for (int p = 0; p < TS_PILLARS; p++) {
@@ -52,7 +54,8 @@ static inline void group8(const ts_belief_block *blk, v8sf u, v8sf m0, const flo
     for (int p = 0; p < TS_PILLARS; p++)
         lane[p] += v[p];
     lane[4] += trust;
-    memcpy(t, &trust, sizeof trust);
+    v8df td = __builtin_convertvector(trust, v8df);
+    memcpy(t, &td, sizeof td);
 }
 
 /* Built twice, for AVX2 and for any x86-64, and chosen at load time; the code fixes the
@@ -76,9 +79,9 @@ __attribute__((target_clones("avx2", "default"))) static void pass_beliefs(ts_si
     for (size_t start = 0; start < n; start += BLOCK) {
         size_t end = start + BLOCK < n ? start + BLOCK : n;
         v8sf lane[5] = {{0}};
-        float block_trust[BLOCK];
+        double block_trust[BLOCK];
         for (size_t i = start; i < end; i += LANES) {
-            float t[LANES];
+            double t[LANES];
             group8(&st->blocks[i / LANES], vu, vm0, w, lane, t);
             if (far)
                 memcpy(block_trust + (i - start), t, sizeof t);
