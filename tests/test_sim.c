@@ -63,6 +63,74 @@ static void same_seed_gives_identical_runs_and_another_seed_does_not(void **stat
     world_close(&w);
 }
 
+/* ---- inter-organisational trust --------------------------------------------------------- */
+
+/* After `ticks` ticks without forgetting (so that the trust read now is the trust the pass
+ * read), TO_op must be the mean over o's leaders of their mean trust in the leaders of p they
+ * know, for every pair whose leaders all know someone in p; returns how many pairs that was. */
+static int check_interorg_is_mean_known_trust(const char *yaml, int ticks)
+{
+    const char *const sets[] = {"beliefs.forget=0", NULL};
+    world w;
+    world_open(&w, yaml, "test.yaml", sets);
+    ts_error err;
+    assert_int_equal(ts_sim_start(w.s, 5, &err), TS_OK);
+    for (int t = 0; t < ticks; t++)
+        assert_true(ts_sim_step(w.s));
+    const ts_model *m = w.m;
+    int checked = 0;
+    for (int o = 0; o < m->n_orgs; o++)
+        for (int p = 0; p < m->n_orgs; p++) {
+            if (p == o || isnan(ts_sim_interorg(w.s, o, p)))
+                continue;
+            double sum = 0;
+            bool all_know = true;
+            for (int i = 0; i < m->org_n_leaders[o] && all_know; i++) {
+                int x = m->org_leader_begin[o] + i, known = 0;
+                double t = 0;
+                for (int j = 0; j < m->org_n_leaders[p]; j++) {
+                    int y = m->org_leader_begin[p] + j;
+                    if (ts_sim_knows(w.s, x, y)) {
+                        t += ts_sim_trust(w.s, x, y);
+                        known++;
+                    }
+                }
+                all_know = known > 0;
+                sum += known > 0 ? t / known : 0;
+            }
+            if (!all_know)
+                continue;
+            /* the pass sums single-precision trusts */
+            assert_float_equal(ts_sim_interorg(w.s, o, p), sum / m->org_n_leaders[o], 1e-5);
+            checked++;
+        }
+    world_close(&w);
+    return checked;
+}
+
+static void interorg_trust_is_the_mean_trust_in_known_leaders(void **state)
+{
+    (void)state;
+    /* a few organisations of several leaders */
+    int small = check_interorg_is_mean_known_trust(four_orgs, 40);
+    assert_true(small >= 3);
+    /* 400 organisations of one leader: 159,600 (trustor, organisation) accumulators, more
+     * than the pass keeps in the caches, so it adds the trusts to them block by block */
+    size_t cap = 64 * 1024;
+    char *yaml = malloc(cap);
+    assert_non_null(yaml);
+    int len = snprintf(yaml, cap,
+                       "name: many\nticks: 10\nleader_defaults: {capacity: 4}\n"
+                       "relations:\n  default: {proximity: 1}\norganisations:\n");
+    for (int o = 0; o < 400; o++)
+        len += snprintf(yaml + len, cap - (size_t)len, "  - {id: o%d, kind: council, leaders: 1}\n",
+                        o);
+    assert_true((size_t)len < cap);
+    int many = check_interorg_is_mean_known_trust(yaml, 3);
+    assert_true(many >= 1000);
+    free(yaml);
+}
+
 /* ---- reduction 3: no interaction, no change --------------------------------------------- */
 
 static void without_meetings_beliefs_stay_at_priors_and_stages_never_move(void **state)
@@ -293,6 +361,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(same_seed_gives_identical_runs_and_another_seed_does_not),
         cmocka_unit_test(without_meetings_beliefs_stay_at_priors_and_stages_never_move),
+        cmocka_unit_test(interorg_trust_is_the_mean_trust_in_known_leaders),
         cmocka_unit_test(group_images_carry_trust_across_leader_turnover),
         cmocka_unit_test(discriminators_out_earn_defectors_exactly_when_q_exceeds_c_over_b),
         cmocka_unit_test(donation_payoffs_match_the_mean_field_rates),
