@@ -248,6 +248,19 @@ static void one_act(ts_sim *s, int x, int y, int pair, double trust)
 
 /* ---- meetings --------------------------------------------------------------------------- */
 
+/* First k in [lo, hi] with cum[k] > u, for non-decreasing cum with cum[hi] > u: a binary
+ * search whose steps are conditional moves, not branches the processor cannot predict. */
+static int search_cum(const double *cum, int lo, int hi, double u)
+{
+    int len = hi - lo + 1;
+    while (len > 1) {
+        int half = len / 2;
+        lo = cum[lo + half - 1] <= u ? lo + half : lo;
+        len -= half;
+    }
+    return lo;
+}
+
 /* A partner for x: organisation p with weight proximity * leaders, a leader of p uniformly,
  * accepted with probability (0.1 + T_xy) / 1.1. The accepted pair has the probability
  * d_op * (0.1 + T_xy) of MODEL.md 4.1 without visiting every leader. */
@@ -258,7 +271,7 @@ static int choose_partner(ts_sim *s, int x, int *pair_out, double *trust_out)
     int lo = m->pair_begin[o], hi = m->pair_begin[o + 1] - 1;
     for (int tries = 0; tries < 1000; tries++) {
         double u = gsl_rng_uniform(s->rng) * s->partner_total[o];
-        int a = ts_search_cum(s->partner_cum, lo, hi, u);
+        int a = search_cum(s->partner_cum, lo, hi, u);
         int q = m->pair_partner[a];
         int y = m->org_leader_begin[q] +
                 (int)gsl_rng_uniform_int(s->rng, (unsigned long)m->org_n_leaders[q]);
@@ -272,39 +285,17 @@ static int choose_partner(ts_sim *s, int x, int *pair_out, double *trust_out)
     return -1;
 }
 
-/* How many meetings each leader seeks this tick: Poisson with mean mu_x (MODEL.md 4.1), drawn
- * as one Poisson count for the whole world at the sum of the means, each meeting then given
- * to leader x with probability mu_x / sum. By Poisson splitting the counts are exactly
- * independent Poisson(mu_x), and the cost is one draw per meeting instead of one per
- * leader. */
-static void draw_meeting_counts(ts_sim *s)
-{
-    const ts_model *m = s->m;
-    int n = m->n_leaders;
-    double total = 0;
-    for (int x = 0; x < n; x++) {
-        int o = m->leader_org[x];
-        if (s->active[o] && s->partner_total[o] > 0) {
-            double mu = s->capacity[x] * (0.25 + 0.75 * s->faith[o]) * (0.5 + s->orientation[x]) *
-                        s->mean_proximity[o];
-            total += mu > 0 ? mu : 0;
-        }
-        s->meet_cum[x] = total;
-        s->meet_n[x] = 0;
-    }
-    unsigned meetings = total > 0 ? gsl_ran_poisson(s->rng, total) : 0;
-    for (unsigned i = 0; i < meetings; i++) {
-        double u = gsl_rng_uniform(s->rng) * total;
-        s->meet_n[ts_search_cum(s->meet_cum, 0, n - 1, u)]++; /* rate 0: never chosen */
-    }
-}
-
 void ts_acts_meetings(ts_sim *s)
 {
     const ts_model *m = s->m;
-    draw_meeting_counts(s);
     for (int x = 0; x < m->n_leaders; x++) {
-        for (unsigned i = 0; i < s->meet_n[x]; i++) {
+        int o = m->leader_org[x];
+        if (!s->active[o] || s->partner_total[o] <= 0)
+            continue;
+        double mu = s->capacity[x] * (0.25 + 0.75 * s->faith[o]) * (0.5 + s->orientation[x]) *
+                    s->mean_proximity[o];
+        unsigned n = mu > 0 ? gsl_ran_poisson(s->rng, mu) : 0;
+        for (unsigned i = 0; i < n; i++) {
             int pair;
             double trust;
             int y = choose_partner(s, x, &pair, &trust);

@@ -1,5 +1,6 @@
-/* Sparse belief store (see src/beliefs.h). An index by accumulator and a structure of arrays;
- * nothing about what a belief means (that is src/observe.c). */
+/* Sparse belief store (see src/beliefs.h). An index by accumulator, and records whose counts
+ * and priors lie in blocks of eight; nothing about what a belief means (that is
+ * src/observe.c). */
 #include "beliefs.h"
 
 #include <stdlib.h>

@@ -9,7 +9,8 @@
  * of a few dozen leaders that stays near the number of beliefs; only organisations of
  * thousands of leaders, each known a little by many, would make it grow faster.
  *
- * Records keep their bookkeeping in `meta`, and their evidence counts and priors in blocks of
+ * Records keep what the acts read besides the counts in `meta`, the lists a retirement walks
+ * in `links`, and their evidence counts and priors in blocks of
  * eight beliefs, one row of eight floats per pillar and kind (an array of structures of
  * arrays): the end-of-tick pass over every belief reads whole blocks with aligned vector
  * loads, and a single belief's twelve floats lie in six cache lines, not twelve. Records are
@@ -40,12 +41,14 @@ typedef struct ts_belief_links {
 
 enum { TS_BELIEF_LANES = 8 };
 
-/* Eight records' evidence counts (in units of the store's `unit`) and priors. */
+/* Eight records' evidence counts (in units of the store's `unit`) and priors: 384 bytes, on a
+ * cache-line boundary, so that each row of eight is one aligned vector. */
 typedef struct ts_belief_block {
-    float pos[TS_PILLARS][TS_BELIEF_LANES];
+    _Alignas(64) float pos[TS_PILLARS][TS_BELIEF_LANES];
     float neg[TS_PILLARS][TS_BELIEF_LANES];
     float prior[TS_PILLARS][TS_BELIEF_LANES];
 } ts_belief_block;
+_Static_assert(sizeof(ts_belief_block) % 64 == 0, "blocks fill whole cache lines");
 
 typedef struct ts_belief_store {
     int64_t *acc_base; /* per accumulator: its first slot, or -1 [n_acc] */

@@ -37,8 +37,7 @@ ts_sim *ts_sim_alloc(const ts_model *m)
     fail = fail || ALLOC(s->ability, nl) || ALLOC(s->benevolence, nl) || ALLOC(s->integrity, nl) ||
            ALLOC(s->predictability, nl) || ALLOC(s->propensity, nl) || ALLOC(s->orientation, nl) ||
            ALLOC(s->capacity, nl) || ALLOC(s->strategy, nl) || ALLOC(s->gen, nl) ||
-           ALLOC(s->act_seq, nl) || ALLOC(s->stamp, nl) || ALLOC(s->meet_cum, nl) ||
-           ALLOC(s->meet_n, nl);
+           ALLOC(s->act_seq, nl) || ALLOC(s->stamp, nl);
     fail = fail || ALLOC(s->active, no) || ALLOC(s->faith, no) || ALLOC(s->faith0, no) ||
            ALLOC(s->faith_pos, no) || ALLOC(s->faith_neg, no) || ALLOC(s->low_faith_ticks, no) ||
            ALLOC(s->visit_until, no) || ALLOC(s->shock_until, no) || ALLOC(s->received, no) ||
@@ -76,7 +75,7 @@ void ts_sim_free(ts_sim *s)
     gsl_rng_free(s->rng);
     free(s->ability), free(s->benevolence), free(s->integrity), free(s->predictability);
     free(s->propensity), free(s->orientation), free(s->capacity), free(s->strategy);
-    free(s->gen), free(s->act_seq), free(s->stamp), free(s->meet_cum), free(s->meet_n);
+    free(s->gen), free(s->act_seq), free(s->stamp);
     free(s->active), free(s->faith), free(s->faith0), free(s->faith_pos), free(s->faith_neg);
     free(s->low_faith_ticks), free(s->visit_until), free(s->shock_until), free(s->received);
     free(s->deliveries_seen), free(s->mean_proximity), free(s->partner_total);
@@ -190,8 +189,7 @@ static void add_trait_deltas(ts_sim *s, int x, const ts_traits *d)
         s->field[x] = ts_clamp01(s->field[x] + d->field);
     SHIFT(ability)
     SHIFT(benevolence)
-    SHIFT(integrity)
-    SHIFT(predictability) SHIFT(propensity) SHIFT(orientation)
+    SHIFT(integrity) SHIFT(predictability) SHIFT(propensity) SHIFT(orientation)
 #undef SHIFT
         if (!isnan(d->capacity)) s->capacity[x] = fmax(0, s->capacity[x] + d->capacity);
 }
@@ -204,10 +202,10 @@ static void org_traits_with(const ts_sim *s, int o, const ts_traits *over, ts_tr
         out->field = over->field;
     OVER(ability)
     OVER(benevolence)
-    OVER(integrity)
-    OVER(predictability) OVER(propensity) OVER(orientation) OVER(capacity) OVER(concentration)
+    OVER(integrity) OVER(predictability) OVER(propensity) OVER(orientation) OVER(capacity)
+        OVER(concentration)
 #undef OVER
-        if (over->strategy >= 0) out->strategy = over->strategy;
+            if (over->strategy >= 0) out->strategy = over->strategy;
 }
 
 static void apply_event(ts_sim *s, const ts_event *e)

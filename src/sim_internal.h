@@ -105,10 +105,6 @@ struct ts_sim {
     uint32_t *stamp;
     uint32_t stamp_gen;
 
-    /* scratch for drawing meetings: cumulative meeting rates and meetings per leader */
-    double *meet_cum;
-    unsigned *meet_n;
-
     ts_belief_store beliefs;
     ts_sim_counters counters;
     uint64_t queue_grows;
@@ -165,19 +161,6 @@ static inline double ts_min(double a, double b)
 static inline double ts_max(double a, double b)
 {
     return a > b ? a : b;
-}
-
-/* First k in [lo, hi] with cum[k] > u, for non-decreasing cum with cum[hi] > u: a binary
- * search whose steps are conditional moves, not branches the processor cannot predict. */
-static inline int ts_search_cum(const double *cum, int lo, int hi, double u)
-{
-    int len = hi - lo + 1;
-    while (len > 1) {
-        int half = len / 2;
-        lo = cum[lo + half - 1] <= u ? lo + half : lo;
-        len -= half;
-    }
-    return lo;
 }
 
 static inline int ts_window_slot(const ts_sim *s)

@@ -116,7 +116,7 @@ acc_means(double *restrict acc_sum, const int32_t *acc_n, size_t n)
         v4df sum;
         memcpy(&c, acc_n + j, sizeof c);
         memcpy(&sum, acc_sum + j, sizeof sum);
-        c += (c <= 0) & 1; /* an empty accumulator (sum 0) is divided by 1 */
+        c += (c <= 0) & (1 - c); /* c > 0 ? c : 1: an empty accumulator (sum 0) by 1 */
         v4df d = {(double)c[0], (double)c[1], (double)c[2], (double)c[3]};
         sum /= d;
         memcpy(acc_sum + j, &sum, sizeof sum);

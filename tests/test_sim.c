@@ -122,10 +122,11 @@ static void interorg_trust_is_the_mean_trust_in_known_leaders(void **state)
     int len = snprintf(yaml, cap,
                        "name: many\nticks: 10\nleader_defaults: {capacity: 4}\n"
                        "relations:\n  default: {proximity: 1}\norganisations:\n");
-    for (int o = 0; o < 400; o++)
+    for (int o = 0; o < 400; o++) {
         len += snprintf(yaml + len, cap - (size_t)len, "  - {id: o%d, kind: council, leaders: 1}\n",
                         o);
-    assert_true((size_t)len < cap);
+        assert_true((size_t)len < cap);
+    }
     int many = check_interorg_is_mean_known_trust(yaml, 3);
     assert_true(many >= 1000);
     free(yaml);
