@@ -3,12 +3,14 @@
  * src/observe.c). */
 #include "beliefs.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Make room for n records (a multiple of TS_BELIEF_LANES) in every array of the pool; the
- * new blocks are zero and the new records' accumulators 0, so that the pass may read whole
- * blocks. */
+/* Make room for n records (a multiple of TS_BELIEF_LANES) in every array of the pool. The
+ * blocks grow by realloc, which can move large allocations without copying them or holding
+ * both copies, and are kept 64-byte aligned inside it (moved by the change of offset when
+ * realloc returns another alignment). */
 static int alloc_pool(ts_belief_store *b, size_t n)
 {
     ts_belief_meta *meta = realloc(b->meta, n * sizeof *meta);
@@ -23,17 +25,16 @@ static int alloc_pool(ts_belief_store *b, size_t n)
     if (!acc)
         return -1;
     b->acc = acc;
-    memset(acc + b->pool_cap, 0, (n - b->pool_cap) * sizeof *acc);
-    /* aligned for the pass's vector loads, so moved by hand rather than by realloc */
-    size_t old_blocks = b->pool_cap / TS_BELIEF_LANES, n_blocks = n / TS_BELIEF_LANES;
-    ts_belief_block *blocks = aligned_alloc(64, n_blocks * sizeof *blocks);
-    if (!blocks)
+    size_t used = b->blocks ? (size_t)((unsigned char *)b->blocks - b->blocks_raw) : 0;
+    size_t n_blocks = n / TS_BELIEF_LANES, old_blocks = b->pool_cap / TS_BELIEF_LANES;
+    unsigned char *raw = realloc(b->blocks_raw, n_blocks * sizeof(ts_belief_block) + 64);
+    if (!raw)
         return -1;
-    if (old_blocks)
-        memcpy(blocks, b->blocks, old_blocks * sizeof *blocks);
-    memset(blocks + old_blocks, 0, (n_blocks - old_blocks) * sizeof *blocks);
-    free(b->blocks);
-    b->blocks = blocks;
+    size_t offset = (64 - (uintptr_t)raw % 64) % 64;
+    if (offset != used && old_blocks > 0)
+        memmove(raw + offset, raw + used, old_blocks * sizeof(ts_belief_block));
+    b->blocks_raw = raw;
+    b->blocks = (ts_belief_block *)(void *)(raw + offset);
     b->pool_cap = n;
     return 0;
 }
@@ -63,7 +64,7 @@ int ts_beliefs_init(ts_belief_store *b, size_t expected, size_t n_leaders, size_
 
 void ts_beliefs_destroy(ts_belief_store *b)
 {
-    free(b->acc_base), free(b->slots), free(b->meta), free(b->links), free(b->blocks);
+    free(b->acc_base), free(b->slots), free(b->meta), free(b->links), free(b->blocks_raw);
     free(b->acc), free(b->head_x), free(b->head_y);
     free(b->acc_live);
     memset(b, 0, sizeof *b);
@@ -76,12 +77,7 @@ void ts_beliefs_clear(ts_belief_store *b)
     memset(b->head_x, 0xff, b->n_leaders * sizeof *b->head_x);
     memset(b->head_y, 0xff, b->n_leaders * sizeof *b->head_y);
     memset(b->acc_live, 0, b->n_acc * sizeof *b->acc_live);
-    size_t used_blocks = (b->count + TS_BELIEF_LANES - 1) / TS_BELIEF_LANES;
-    if (b->blocks) /* the lanes past count stay zero */
-        memset(b->blocks, 0, used_blocks * sizeof *b->blocks);
-    if (b->acc)
-        memset(b->acc, 0, b->count * sizeof *b->acc);
-    b->count = 0;
+    b->count = 0; /* each block is zeroed again when its first record is added */
     b->n_live = 0;
     b->grows = 0;
     b->unit = 1.0;
@@ -138,6 +134,10 @@ long ts_beliefs_insert(ts_belief_store *b, ts_belief_key k, uint32_t x, uint32_t
         b->grows++;
     }
     size_t r = b->count++;
+    if (r % TS_BELIEF_LANES == 0) { /* a block begins: its other lanes read as nothing */
+        memset(&b->blocks[r / TS_BELIEF_LANES], 0, sizeof *b->blocks);
+        memset(b->acc + r, 0, TS_BELIEF_LANES * sizeof *b->acc);
+    }
     *slot = (int32_t)r;
     memset(&b->meta[r], 0, sizeof b->meta[r]);
     b->links[r].next_x = b->head_x[x];

@@ -56,9 +56,11 @@ typedef struct ts_belief_store {
     size_t slot_count, slot_cap;
     ts_belief_meta *meta;
     ts_belief_links *links;
-    /* counts and priors of records 8b..8b+7 in blocks[b]; 64-byte aligned, and the lanes past
-     * `count` in the last block are zero */
+    /* counts and priors of records 8b..8b+7 in blocks[b], 64-byte aligned inside the
+     * allocation blocks_raw; a block is zeroed (and its records' accumulators set to 0) when
+     * its first record is added, so the lanes past `count` in the last block are zero */
     ts_belief_block *blocks;
+    unsigned char *blocks_raw;
     int32_t *acc; /* accumulator of (x, organisation of y) in the end-of-tick pass; 0 past count */
     int32_t *acc_live; /* per accumulator: how many live beliefs it has, [n_acc] */
     size_t n_acc;
