@@ -61,7 +61,8 @@ typedef struct ts_belief_store {
      * its first record is added, so the lanes past `count` in the last block are zero */
     ts_belief_block *blocks;
     unsigned char *blocks_raw;
-    int32_t *acc; /* accumulator of (x, organisation of y) in the end-of-tick pass; 0 past count */
+    int32_t *acc;      /* accumulator of (x, organisation of y) in the end-of-tick pass; 0 for the
+                        * last block's lanes past count */
     int32_t *acc_live; /* per accumulator: how many live beliefs it has, [n_acc] */
     size_t n_acc;
     int32_t *head_x, *head_y; /* per leader slot: first record held by / about it */
