@@ -10,14 +10,13 @@
  * thousands of leaders, each known a little by many, would make it grow faster.
  *
  * Records keep what the acts read besides the counts in `meta`, the lists a retirement walks
- * in `links`, and their evidence counts and priors in blocks of
- * eight beliefs, one row of eight floats per pillar and kind (an array of structures of
- * arrays): the end-of-tick pass over every belief reads whole blocks with aligned vector
- * loads, and a single belief's twelve floats lie in six cache lines, not twelve. Records are
- * never removed: a record whose trustor or trustee slot has changed hands, or whose
- * organisation left, is retired (marked not live, its counts and prior set to zero, so that it
- * adds exactly nothing to the pass's sums without being tested), and is
- * re-formed in place when next touched. Internal to the engine. */
+ * in `links`, and their evidence counts and priors in blocks of eight beliefs, one row of
+ * eight floats per pillar and kind (an array of structures of arrays): the end-of-tick pass
+ * over every belief reads whole blocks with aligned vector loads, and a single belief's twelve
+ * floats lie in six cache lines, not twelve. Records are never removed: a record whose trustor
+ * or trustee slot has changed hands, or whose organisation left, is retired (marked not live,
+ * its counts and prior set to zero, so that it adds exactly nothing to the pass's sums without
+ * being tested), and is re-formed in place when next touched. Internal to the engine. */
 #ifndef TS_BELIEFS_H
 #define TS_BELIEFS_H
 
