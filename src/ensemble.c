@@ -384,6 +384,15 @@ static void writer_save(writer *w, const job *j)
     w->seconds += w->block_started - t0;
 }
 
+/* Save the runs in `block` and keep them there, as the block saved last, for the merge to take
+ * from memory instead of reading them back. */
+static void writer_save_kept(writer *w, const job *j)
+{
+    writer_save(w, j);
+    w->block.n = w->last_n;
+    w->unsaved = false;
+}
+
 static void show_progress(size_t done, size_t total, size_t now, double started)
 {
     double el = now_seconds() - started;
@@ -474,10 +483,8 @@ static ts_status run_tasks(job *j, const ts_ensemble_options *opt, writer *wr, b
      * could outlast the grace Slurm gives after SIGTERM */
     wr->unsaved = keep_last && wr->saved == 0 && !(opt->stop && *opt->stop) && wr->st == TS_OK &&
                   wr->block.n > 0;
-    if (!wr->unsaved) {
-        writer_save(wr, j); /* whatever finished, even when stopped */
-        wr->block.n = wr->last_n; /* the last block, for the merge; the caller frees it */
-    }
+    if (!wr->unsaved)
+        writer_save_kept(wr, j); /* whatever finished, even when stopped; the caller frees it */
     free(todo);
     if (wr->st != TS_OK) {
         *err = wr->err;
@@ -742,9 +749,7 @@ ts_status ts_ensemble_run(const ts_scenario *sc, const char *out_path,
         j.n_done = 0;
         st = job_scan(&j, err);
         if (st == TS_OK && wr.unsaved && opt->stop && *opt->stop) { /* stopped since */
-            writer_save(&wr, &j);
-            wr.block.n = wr.last_n;
-            wr.unsaved = false;
+            writer_save_kept(&wr, &j);
             if ((st = wr.st) != TS_OK)
                 *err = wr.err;
         }
