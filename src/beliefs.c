@@ -134,7 +134,10 @@ long ts_beliefs_insert(ts_belief_store *b, ts_belief_key k, uint32_t x, uint32_t
         b->grows++;
     }
     size_t r = b->count++;
-    if (r % TS_BELIEF_LANES == 0) { /* a block begins: its other lanes read as nothing */
+    /* A block is zeroed when it begins, and nothing writes a lane before its record is added:
+     * the new record's counts and prior are zero, and the lanes after it add nothing to the
+     * pass. */
+    if (r % TS_BELIEF_LANES == 0) {
         memset(&b->blocks[r / TS_BELIEF_LANES], 0, sizeof *b->blocks);
         memset(b->acc + r, 0, TS_BELIEF_LANES * sizeof *b->acc);
     }
@@ -144,8 +147,6 @@ long ts_beliefs_insert(ts_belief_store *b, ts_belief_key k, uint32_t x, uint32_t
     b->links[r].next_y = b->head_y[y];
     b->head_x[x] = (int32_t)r;
     b->head_y[y] = (int32_t)r;
-    for (int p = 0; p < TS_PILLARS; p++)
-        *ts_belief_pos(b, p, r) = *ts_belief_neg(b, p, r) = *ts_belief_prior(b, p, r) = 0;
     b->acc[r] = k.acc;
     *added = 1;
     return (long)r;
