@@ -46,7 +46,7 @@ ts_sim *ts_sim_alloc(const ts_model *m)
            ALLOC(s->org_scratch_int, 2 * max_org_leaders);
     fail = fail || ALLOC(s->rel, np) || ALLOC(s->partner_cum, np) ||
            ALLOC(s->g_pos, (size_t)np * TS_PILLARS) || ALLOC(s->g_neg, (size_t)np * TS_PILLARS) ||
-           ALLOC(s->g_prior, np) || ALLOC(s->to, np) || ALLOC(s->acc_sum, m->n_acc);
+           ALLOC(s->g_prior, np) || ALLOC(s->to, np) || ALLOC(s->group_t, np) || ALLOC(s->acc_sum, m->n_acc);
     fail = fail || ALLOC(s->stage, nu) || ALLOC(s->trust_ticks, nu) ||
            ALLOC(s->win_coop, (size_t)nu * w) || ALLOC(s->win_all, (size_t)nu * w) ||
            ALLOC(s->sum_coop, nu) || ALLOC(s->sum_all, nu);
@@ -81,7 +81,7 @@ void ts_sim_free(ts_sim *s)
     free(s->deliveries_seen), free(s->mean_proximity), free(s->partner_total);
     free(s->org_scratch), free(s->org_scratch_int);
     free(s->rel), free(s->partner_cum), free(s->g_pos), free(s->g_neg), free(s->g_prior);
-    free(s->to), free(s->acc_sum);
+    free(s->to), free(s->group_t), free(s->acc_sum);
     free(s->stage), free(s->trust_ticks), free(s->win_coop), free(s->win_all);
     free(s->sum_coop), free(s->sum_all);
     free(s->phi), free(s->enforcement), free(s->resolution_p), free(s->resolution_delay);

@@ -72,6 +72,7 @@ struct ts_sim {
     double g_unit;         /* common fading factor of group-image counts (as beliefs.unit) */
     double *g_prior;       /* [pair] */
     double *to;            /* inter-organisational trust, last end-of-tick pass */
+    double *group_t;       /* [pair]: the trust its group image implies, end-of-tick scratch */
     double *acc_sum;       /* per (leader of o, partner p): sum of trust in the p leaders o knows */
 
     /* unordered pairs: stage, and the window of cooperation extent */
