@@ -1305,10 +1305,11 @@ char *ts_calibration_fitted_yaml(const ts_calibration *c, const ts_calib_report_
     ts_error err;
     if (params_at(c, fit->value, &p, &err) != TS_OK)
         return NULL;
-    char name[TS_NAME_MAX];
+    char name[sizeof p.name], fitted[sizeof p.name + sizeof "_fitted"];
     snprintf(name, sizeof name, "%s", p.name);
-    if (strlen(name) + strlen("_fitted") < sizeof p.name)
-        snprintf(p.name, sizeof p.name, "%s_fitted", name);
+    snprintf(fitted, sizeof fitted, "%s_fitted", name);
+    if (strlen(fitted) < sizeof p.name) /* a name too long to take the suffix keeps its own */
+        memcpy(p.name, fitted, strlen(fitted) + 1);
     char *yaml = ts_params_to_yaml(&p);
     ts_params_destroy(&p);
     if (!yaml)

@@ -36,9 +36,10 @@ enum { BLOCK = 256, LANES = TS_BELIEF_LANES, FAR_BYTES = 1 << 20 };
  * converted together: exactly the floats' values).
  * v_p = A_p / B_p for the four pillars with one division, multiplying through by the product
  * of the denominators. */
-static inline void group8(const ts_belief_block *blk, v8sf u, v8sf m0, const float w[TS_PILLARS],
-                          v8sf lane[5], double *t)
+static inline void group8(const ts_belief_block *blk, const v8sf *vu, const v8sf *vm0,
+                          const float w[TS_PILLARS], v8sf lane[5], double *t)
 {
+    const v8sf u = *vu, m0 = *vm0; /* by address: vectors passed by value change the ABI */
     v8sf a[TS_PILLARS], b[TS_PILLARS];
     for (int p = 0; p < TS_PILLARS; p++) {
         v8sf vp = *(const v8sf *)blk->pos[p], vn = *(const v8sf *)blk->neg[p],
@@ -82,7 +83,7 @@ __attribute__((target_clones("avx2", "default"))) static void pass_beliefs(ts_si
         double block_trust[BLOCK];
         for (size_t i = start; i < end; i += LANES) {
             double t[LANES];
-            group8(&st->blocks[i / LANES], vu, vm0, w, lane, t);
+            group8(&st->blocks[i / LANES], &vu, &vm0, w, lane, t);
             if (far)
                 memcpy(block_trust + (i - start), t, sizeof t);
             else
