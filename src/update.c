@@ -74,8 +74,8 @@ __attribute__((target_clones("avx2", "default"))) static void pass_beliefs(ts_si
     double *restrict acc_sum = s->acc_sum;
     double sum[5] = {0}; /* four pillars, trust */
     size_t n = (st->count + LANES - 1) / LANES * LANES;
-    /* Accumulators that fit in the caches take each trust at once; others take a block's
-     * trusts in a loop of their own, which keeps many of their cache misses in flight. */
+    /* Accumulators that fit in the caches take each trust at once; others are fetched while
+     * a block's trusts are computed, and take them in a loop of their own. */
     const bool far = st->n_acc * sizeof *acc_sum > FAR_BYTES;
     for (size_t start = 0; start < n; start += BLOCK) {
         size_t end = start + BLOCK < n ? start + BLOCK : n;
@@ -84,8 +84,11 @@ __attribute__((target_clones("avx2", "default"))) static void pass_beliefs(ts_si
         for (size_t i = start; i < end; i += LANES) {
             double t[LANES];
             group8(&st->blocks[i / LANES], &vu, &vm0, w, lane, t);
-            if (far)
+            if (far) { /* ask for the block's accumulators now, to add to them below */
                 memcpy(block_trust + (i - start), t, sizeof t);
+                for (size_t l = 0; l < LANES; l++)
+                    __builtin_prefetch(&acc_sum[acc[i + l]], 1);
+            }
             else
                 for (size_t l = 0; l < LANES; l++)
                     acc_sum[acc[i + l]] += t[l];
@@ -308,11 +311,12 @@ static void advance_windows(ts_sim *s)
     s->sum_c -= s->win_c[next];
     s->sum_n -= s->win_n[next];
     s->win_c[next] = s->win_n[next] = 0;
+    float *coop = s->win_coop + (size_t)next * (size_t)s->m->n_upairs,
+          *all = s->win_all + (size_t)next * (size_t)s->m->n_upairs;
     for (int u = 0; u < s->m->n_upairs; u++) {
-        size_t i = (size_t)u * w + next;
-        s->sum_coop[u] -= s->win_coop[i];
-        s->sum_all[u] -= s->win_all[i];
-        s->win_coop[i] = s->win_all[i] = 0;
+        s->sum_coop[u] -= coop[u];
+        s->sum_all[u] -= all[u];
+        coop[u] = all[u] = 0;
     }
 }
 
