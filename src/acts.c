@@ -83,7 +83,7 @@ static void count_act(ts_sim *s, int pair, ts_act act)
     bool coop = ts_act_is_cooperative(act);
     s->acts_tick[act] += 1;
     s->counters.acts++;
-    int slot = ts_window_slot(s), w = s->p->stages.window;
+    int slot = ts_window_slot(s);
     s->win_n[slot] += 1;
     s->sum_n += 1;
     if (coop) {
@@ -92,10 +92,11 @@ static void count_act(ts_sim *s, int pair, ts_act act)
     }
     float weight = (act == TS_ACT_SHARE_INFO || act == TS_ACT_HELP) ? 2.0f : 1.0f;
     int u = s->m->pair_upair[pair];
-    s->win_all[(size_t)u * w + slot] += weight;
+    size_t at = (size_t)slot * (size_t)s->m->n_upairs + (size_t)u;
+    s->win_all[at] += weight;
     s->sum_all[u] += weight;
     if (coop) {
-        s->win_coop[(size_t)u * w + slot] += weight;
+        s->win_coop[at] += weight;
         s->sum_coop[u] += weight;
     }
 }

@@ -78,7 +78,7 @@ struct ts_sim {
     /* unordered pairs: stage, and the window of cooperation extent */
     int8_t *stage;
     int *trust_ticks;          /* consecutive ticks at or above the next stage's trust threshold */
-    float *win_coop, *win_all; /* [upair][window] */
+    float *win_coop, *win_all; /* [window][upair]: a tick's slot is one row */
     double *sum_coop, *sum_all;
 
     /* collaborations */
