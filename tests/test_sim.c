@@ -132,6 +132,49 @@ static void interorg_trust_is_the_mean_trust_in_known_leaders(void **state)
     free(yaml);
 }
 
+/* A leader who knows nobody in p gives TO_op the trust implied by o's group image of p (MODEL.md
+ * 3.5). Without meetings the images hold only their priors, clamp(r_p + 0.3 h_op), whose four
+ * pillars imply that same trust; so TO_op is that prior for every leader, and the trust_group
+ * and trust_interorg metrics are its mean over the six ordered pairs. */
+static void interorg_trust_of_strangers_is_the_group_image(void **state)
+{
+    (void)state;
+    static const char *const strangers = "name: strangers\n"
+                                         "ticks: 5\n"
+                                         "leader_defaults: {capacity: 0}\n"
+                                         "faith: {exit_faith: 0}\n"
+                                         "organisations:\n"
+                                         "  - {id: a, kind: council, leaders: 1, reputation: 0.2}\n"
+                                         "  - {id: b, kind: council, leaders: 2, reputation: 0.6}\n"
+                                         "  - {id: c, kind: council, leaders: 3, reputation: 0.9}\n"
+                                         "relations:\n"
+                                         "  pairs:\n"
+                                         "    - {between: [a, c], history: 0.25}\n";
+    /* prior[o][p] = clamp(r_p + 0.3 h_op): history 0.25 between a and c adds 0.075 */
+    static const double prior[3][3] = {{0, 0.6, 0.975}, {0.2, 0, 0.9}, {0.275, 0.6, 0}};
+    world w;
+    world_open(&w, strangers, "test.yaml", NULL);
+    ts_error err;
+    assert_int_equal(ts_sim_start(w.s, 3, &err), TS_OK);
+    double mean = 0;
+    for (int o = 0; o < 3; o++)
+        for (int p = 0; p < 3; p++)
+            mean += o != p ? prior[o][p] / 6 : 0;
+    int steps = 0;
+    do {
+        for (int o = 0; o < 3; o++)
+            for (int p = 0; p < 3; p++)
+                if (o != p)
+                    assert_float_equal(ts_sim_interorg(w.s, o, p), prior[o][p], 1e-12);
+        assert_float_equal(ts_sim_metric(w.s, TS_M_TRUST_GROUP), mean, 1e-12);
+        assert_float_equal(ts_sim_metric(w.s, TS_M_TRUST_INTERORG), mean, 1e-12);
+        steps++;
+    } while (ts_sim_step(w.s));
+    assert_int_equal(steps, 6);
+    assert_true(ts_sim_get_counters(w.s).acts == 0);
+    world_close(&w);
+}
+
 /* ---- reduction 3: no interaction, no change --------------------------------------------- */
 
 static void without_meetings_beliefs_stay_at_priors_and_stages_never_move(void **state)
@@ -363,6 +406,7 @@ int main(void)
         cmocka_unit_test(same_seed_gives_identical_runs_and_another_seed_does_not),
         cmocka_unit_test(without_meetings_beliefs_stay_at_priors_and_stages_never_move),
         cmocka_unit_test(interorg_trust_is_the_mean_trust_in_known_leaders),
+        cmocka_unit_test(interorg_trust_of_strangers_is_the_group_image),
         cmocka_unit_test(group_images_carry_trust_across_leader_turnover),
         cmocka_unit_test(discriminators_out_earn_defectors_exactly_when_q_exceeds_c_over_b),
         cmocka_unit_test(donation_payoffs_match_the_mean_field_rates),
