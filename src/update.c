@@ -159,6 +159,8 @@ static void pass_pairs(ts_sim *s, tick_sums *ts)
     acc_means(acc_mean, acc_n, (size_t)m->n_acc);
     group_trusts(s->g_pos, s->g_neg, s->g_prior, m->weights, gm0, u, (size_t)m->n_pairs,
                  s->group_t);
+    double to = 0, group = 0, confidence = 0; /* the sums, in registers: in pair order */
+    long pairs = 0;
     for (int o = 0; o < m->n_orgs; o++)
         for (int k = m->pair_begin[o]; k < m->pair_begin[o + 1]; k++) {
             double gt = s->group_t[k];
@@ -169,14 +171,19 @@ static void pass_pairs(ts_sim *s, tick_sums *ts)
                 acc_mean[j] = 0;
             }
             if (s->active[o] && s->active[m->pair_partner[k]]) {
-                s->to[k] = sum / n;
+                double to_k = sum / n;
+                s->to[k] = to_k;
                 int cb = m->pair_collab[k];
-                ts->to += s->to[k];
-                ts->group += gt;
-                ts->confidence += cb >= 0 && s->phi[cb] > 0 ? s->phi[cb] * s->enforcement[cb] : 0;
-                ts->pairs++;
+                to += to_k;
+                group += gt;
+                confidence += cb >= 0 && s->phi[cb] > 0 ? s->phi[cb] * s->enforcement[cb] : 0;
+                pairs++;
             }
         }
+    ts->to = to;
+    ts->group = group;
+    ts->confidence = confidence;
+    ts->pairs = pairs;
     s->g_unit *= 1.0 - s->p->beliefs.forget;
     if (s->g_unit < 1e-6) { /* fold the common factor into the counts before they grow large */
         for (size_t i = 0; i < (size_t)m->n_pairs * TS_PILLARS; i++) {
@@ -193,6 +200,7 @@ static void pass_stages(ts_sim *s, tick_sums *ts)
 {
     const ts_model *m = s->m;
     const ts_params *p = s->p;
+    long counts[4] = {0};
     for (int u = 0; u < m->n_upairs; u++) {
         int k = m->upair_pair[u], r = m->pair_reverse[k];
         int o = m->pair_partner[r], q = m->pair_partner[k];
@@ -217,8 +225,11 @@ static void pass_stages(ts_sim *s, tick_sums *ts)
             }
         }
         s->stage[u] = (int8_t)st;
-        ts->stage[st]++;
-        ts->upairs++;
+        counts[st]++;
+    }
+    for (int st = 0; st < 4; st++) {
+        ts->stage[st] = counts[st];
+        ts->upairs += counts[st];
     }
 }
 
