@@ -46,7 +46,8 @@ ts_sim *ts_sim_alloc(const ts_model *m)
            ALLOC(s->org_scratch_int, 2 * max_org_leaders);
     fail = fail || ALLOC(s->rel, np) || ALLOC(s->partner_cum, np) ||
            ALLOC(s->g_pos, (size_t)np * TS_PILLARS) || ALLOC(s->g_neg, (size_t)np * TS_PILLARS) ||
-           ALLOC(s->g_prior, np) || ALLOC(s->to, np) || ALLOC(s->group_t, np) || ALLOC(s->acc_sum, m->n_acc);
+           ALLOC(s->g_prior, np) || ALLOC(s->to, np) || ALLOC(s->group_t, np) ||
+           ALLOC(s->acc_sum, m->n_acc);
     fail = fail || ALLOC(s->stage, nu) || ALLOC(s->trust_ticks, nu) ||
            ALLOC(s->win_coop, (size_t)nu * w) || ALLOC(s->win_all, (size_t)nu * w) ||
            ALLOC(s->sum_coop, nu) || ALLOC(s->sum_all, nu);

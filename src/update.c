@@ -88,10 +88,10 @@ __attribute__((target_clones("avx2", "default"))) static void pass_beliefs(ts_si
                 memcpy(block_trust + (i - start), t, sizeof t);
                 for (size_t l = 0; l < LANES; l++)
                     __builtin_prefetch(&acc_sum[acc[i + l]], 1);
-            }
-            else
+            } else {
                 for (size_t l = 0; l < LANES; l++)
                     acc_sum[acc[i + l]] += t[l];
+            }
         }
         for (size_t i = start; far && i < end; i++) /* the same order as above */
             acc_sum[acc[i]] += block_trust[i - start];
