@@ -463,9 +463,12 @@ static void check_filters(hid_t file)
 
 /* Quantiles are found three ways depending on where they fall (the few smallest values, the
  * few largest, a selection in between): enough replicates to use all three, with many ties,
- * with none, and with gaps (NaN) left out of the count. */
-enum { QR = 150, QT = 3, QM = 3 };
-static const char *const q_metrics[QM] = {"ties", "distinct", "gaps"};
+ * with none, and with gaps (NaN) left out of the count. And a metric every replicate gives
+ * the same value (as at tick 0), whose statistics must be that value exactly and an sd of 0:
+ * 150 copies of 0.6, 0.7 or 0.3 summed and divided by 150 are a few ulps off. */
+enum { QR = 150, QT = 3, QM = 4 };
+static const char *const q_metrics[QM] = {"ties", "distinct", "gaps", "constant"};
+static const double q_constant[QT] = {0.6, 0.7, 0.3};
 
 static double q_value(int r, int m, int t)
 {
@@ -474,8 +477,10 @@ static double q_value(int r, int m, int t)
         return (double)((r * 7 + t) % 5);
     case 1:
         return (double)((r * 7919 + t * 104729) % 1009) / 7.0;
-    default:
+    case 2:
         return r % 3 == 0 ? NAN : (double)((r + t) % 11);
+    default:
+        return q_constant[t];
     }
 }
 
@@ -516,6 +521,8 @@ static void test_summaries_of_many_replicates(void **state)
                     if (!isnan(q_value(r, m, t)))
                         v[n++] = q_value(r, m, t);
                 assert_same(by_hand(v, n, stats[k]), got[t]);
+                if (m == 3) /* exactly: the value itself, and no spread at all */
+                    assert_true(got[t] == (k == 1 ? 0.0 : q_constant[t]));
             }
         }
     H5Fclose(file);
