@@ -1135,9 +1135,9 @@ static double quantile(double *col, size_t n, double f, double *order)
 /* Statistics at one time over the values in col[0..n) (reordered here; order is scratch of
  * n). NaN where undefined: no value at all, or a single value for the sd.
  * The sd is the square root of GSL's total sum of squares about the mean over n - 1: the
- * statistic of gsl_stats_sd_m, whose running recurrence divides at every value and takes three
- * times as long. GSL's running mean stays: it is exact when every value is the same (a plain
- * sum over n drifts by a few ulps, and then the sd is not 0). */
+ * statistic of gsl_stats_sd_m, whose running recurrence divides at every value and takes more
+ * than twice as long. GSL's running mean stays: it is exact when every value is the same (a
+ * plain sum over n drifts by a few ulps, and then the sd is not 0). */
 static void summarise(double *col, size_t n, double *order, double *stat)
 {
     if (n == 0) {
