@@ -186,27 +186,40 @@ static bool event_touches(const ts_event *e, int o)
 static void add_trait_deltas(ts_sim *s, int x, const ts_traits *d)
 {
 #define SHIFT(field)                                                                               \
-    if (!isnan(d->field))                                                                          \
-        s->field[x] = ts_clamp01(s->field[x] + d->field);
-    SHIFT(ability)
-    SHIFT(benevolence)
-    SHIFT(integrity) SHIFT(predictability) SHIFT(propensity) SHIFT(orientation)
+    do {                                                                                           \
+        if (!isnan(d->field))                                                                      \
+            s->field[x] = ts_clamp01(s->field[x] + d->field);                                      \
+    } while (0)
+    SHIFT(ability);
+    SHIFT(benevolence);
+    SHIFT(integrity);
+    SHIFT(predictability);
+    SHIFT(propensity);
+    SHIFT(orientation);
 #undef SHIFT
-        if (!isnan(d->capacity)) s->capacity[x] = fmax(0, s->capacity[x] + d->capacity);
+    if (!isnan(d->capacity))
+        s->capacity[x] = fmax(0, s->capacity[x] + d->capacity);
 }
 
 static void org_traits_with(const ts_sim *s, int o, const ts_traits *over, ts_traits *out)
 {
     *out = s->m->org_traits[o];
 #define OVER(field)                                                                                \
-    if (!isnan(over->field))                                                                       \
-        out->field = over->field;
-    OVER(ability)
-    OVER(benevolence)
-    OVER(integrity) OVER(predictability) OVER(propensity) OVER(orientation) OVER(capacity)
-        OVER(concentration)
+    do {                                                                                           \
+        if (!isnan(over->field))                                                                   \
+            out->field = over->field;                                                              \
+    } while (0)
+    OVER(ability);
+    OVER(benevolence);
+    OVER(integrity);
+    OVER(predictability);
+    OVER(propensity);
+    OVER(orientation);
+    OVER(capacity);
+    OVER(concentration);
 #undef OVER
-            if (over->strategy >= 0) out->strategy = over->strategy;
+    if (over->strategy >= 0)
+        out->strategy = over->strategy;
 }
 
 static void apply_event(ts_sim *s, const ts_event *e)
