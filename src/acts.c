@@ -30,11 +30,6 @@ static double agreement_weight(int stage)
     return stage <= 1 ? 1.0 : stage == 2 ? 0.5 : 0.0;
 }
 
-static double confidence_of(const ts_sim *s, int c)
-{
-    return c >= 0 && s->phi[c] > 0 ? s->phi[c] * s->enforcement[c] : 0.0;
-}
-
 /* ---- payoffs and tallies ---------------------------------------------------------------- */
 
 static void payoffs(const ts_sim *s, ts_act act, int pair, int stage, double *a, double *r)
@@ -179,7 +174,7 @@ static double p_cooperate(const ts_sim *s, int x, int pair, int stage, double tr
     const ts_model *m = s->m;
     int o = m->leader_org[x], c = m->pair_collab[pair];
     double k = s->rel[pair].competition;
-    double conf = confidence_of(s, c);
+    double conf = ts_confidence(s, c);
     double t_eff = ts_max(trust, agreement_weight(stage) * conf);
     double purpose = c >= 0 && m->mode == TS_MODE_STANDARD ? p->collabs[c].shared_purpose : 0.5;
     double u_c = p->decision.beta_trust * (t_eff - 0.5) +

@@ -164,6 +164,12 @@ static inline double ts_max(double a, double b)
     return a > b ? a : b;
 }
 
+/* C of MODEL.md 3.3 for collaboration c: phi * e while an agreement holds, else 0. */
+static inline double ts_confidence(const ts_sim *s, int c)
+{
+    return c >= 0 && s->phi[c] > 0 ? s->phi[c] * s->enforcement[c] : 0.0;
+}
+
 static inline int ts_window_slot(const ts_sim *s)
 {
     return s->t % s->p->stages.window;

@@ -173,10 +173,9 @@ static void pass_pairs(ts_sim *s, tick_sums *ts)
             if (s->active[o] && s->active[m->pair_partner[k]]) {
                 double to_k = sum / n;
                 s->to[k] = to_k;
-                int cb = m->pair_collab[k];
                 to += to_k;
                 group += gt;
-                confidence += cb >= 0 && s->phi[cb] > 0 ? s->phi[cb] * s->enforcement[cb] : 0;
+                confidence += ts_confidence(s, m->pair_collab[k]);
                 pairs++;
             }
         }
