@@ -18,7 +18,7 @@
 #include <gsl/gsl_sort_double.h>
 #include <gsl/gsl_statistics_double.h>
 
-#include "../src/beliefs.h"
+#include "engine/beliefs.h"
 #include "trustsim/ensemble.h"
 #include "trustsim/model.h"
 #include "trustsim/rng.h"

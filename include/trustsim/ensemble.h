@@ -4,7 +4,7 @@
  *
  * Each task seeds its own generator from (master seed, point, replicate), so the datasets of
  * the final file are the same whatever the number of threads, processes or interruptions.
- * Finished runs are saved in blocks in OUT.h5.parts/ (see src/blocks.h); the final OUT.h5 is
+ * Finished runs are saved in blocks in OUT.h5.parts/ (see src/io/blocks.h); the final OUT.h5 is
  * written from the blocks once every task is done, and the part directory removed. Not the
  * model (sim.h) and not the file layout (output.h): this is the scheduler between them. */
 #ifndef TRUSTSIM_ENSEMBLE_H

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "commands.h"
+#include "cli/commands.h"
 #include "trustsim/calibrate.h"
 #include "trustsim/metrics.h"
 #include "trustsim/scenario.h"

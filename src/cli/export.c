@@ -22,9 +22,9 @@
  * location of the serial library's headers when the compiler does not find them. */
 #include <hdf5.h>
 
-#include "../h5util.h"
+#include "io/h5util.h"
 
-#include "commands.h"
+#include "cli/commands.h"
 #include "trustsim/metrics.h"
 #include "trustsim/scenario.h"
 

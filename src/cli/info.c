@@ -21,9 +21,9 @@
  * location of the serial library's headers when the compiler does not find them. */
 #include <hdf5.h>
 
-#include "../h5util.h"
+#include "io/h5util.h"
 
-#include "commands.h"
+#include "cli/commands.h"
 #include "trustsim/compare.h"
 #include "trustsim/design.h"
 #include "trustsim/scenario.h"

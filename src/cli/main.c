@@ -9,13 +9,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "commands.h"
+#include "cli/commands.h"
 #include "trustsim/ensemble.h"
 #include "trustsim/model.h"
 #include "trustsim/scenario.h"
 #include "trustsim/schema.h"
 #ifdef TRUSTSIM_HAVE_MPI
-#include "mpi_run.h"
+#include "cli/mpi_run.h"
 #endif
 
 static const char *const main_usage =

@@ -16,7 +16,7 @@
  * On SIGINT or SIGTERM each rank saves its finished runs; `trustsim run --resume OUT.h5`, with
  * or without mpirun, finishes the job. With --shard I/N the ranks share the I-th share of the
  * runs and leave it for `trustsim merge` (one MPI job per shard, e.g. a Slurm array of them). */
-#include "mpi_run.h"
+#include "cli/mpi_run.h"
 
 #include <mpi.h>
 #include <signal.h>
@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "commands.h"
+#include "cli/commands.h"
 
 bool ts_cli_mpi_launched(void)
 {

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "commands.h"
+#include "cli/commands.h"
 #include "trustsim/sensitivity.h"
 
 static const char *const sensitivity_usage =

@@ -1,7 +1,7 @@
 /* Sparse belief store (see src/beliefs.h). An index by accumulator, and records whose counts
  * and priors lie in blocks of eight; nothing about what a belief means (that is
  * src/observe.c). */
-#include "beliefs.h"
+#include "engine/beliefs.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* Reading a whole text file (see src/textfile.h). */
-#include "textfile.h"
+#include "util/textfile.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -6,7 +6,7 @@
  * Observers are sampled, never scanned: a binomial count at the highest observation
  * probability in the collaboration, distinct draws, then thinning to each observer's own
  * probability, so an act costs O(expected observers) however large the collaboration. */
-#include "sim_internal.h"
+#include "engine/sim_internal.h"
 
 #include <math.h>
 #include <string.h>

@@ -14,10 +14,10 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "schema_internal.h"
+#include "scenario/schema_internal.h"
 #include "trustsim/scenario.h"
 
-#include "textfile.h"
+#include "util/textfile.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* The loader's state: the document, the parameters being filled, the key path so far.         */

@@ -12,7 +12,7 @@
  * explanation of a failure in the ts_error instead. */
 #include "trustsim/output.h"
 
-#include "h5util.h"
+#include "io/h5util.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,7 +1,7 @@
 /* Meetings, situations, decisions and their consequences (MODEL.md sections 4 and 7), and
  * the donation-game schedule of the reduction in MODEL.md 9.1. What others make of an act
  * (observation, evidence) is observe.c's job; this file decides what is done and who gains. */
-#include "sim_internal.h"
+#include "engine/sim_internal.h"
 
 #include <math.h>
 

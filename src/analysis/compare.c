@@ -7,7 +7,7 @@
  * prints. */
 #include "trustsim/compare.h"
 
-#include "h5util.h"
+#include "io/h5util.h"
 
 #include <errno.h>
 #include <math.h>

@@ -2,7 +2,7 @@
  * workspace allocation, drawing leaders, the timeline of events, and the tick sequence
  *   events -> promises due -> conflict resolutions due -> meetings and acts -> end of tick.
  * What happens inside each step lives in acts.c, observe.c and update.c. */
-#include "sim_internal.h"
+#include "engine/sim_internal.h"
 
 #include <math.h>
 #include <stdlib.h>

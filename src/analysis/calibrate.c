@@ -7,7 +7,7 @@
  * to the terminal: the command line does that. */
 #include "trustsim/calibrate.h"
 
-#include "textfile.h"
+#include "util/textfile.h"
 
 #include <errno.h>
 #include <float.h>
@@ -24,7 +24,7 @@
 #include <omp.h>
 #include <yaml.h>
 
-#include "schema_internal.h"
+#include "scenario/schema_internal.h"
 #include "trustsim/metrics.h"
 #include "trustsim/model.h"
 #include "trustsim/result.h"

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "schema_internal.h"
+#include "scenario/schema_internal.h"
 #include "trustsim/schema.h"
 
 /* The table below is laid out by hand, one row per key, so that it reads as a table;
@@ -1602,7 +1602,7 @@ static void md_variants(FILE *f, const ts_key *k)
 void ts_schema_write_markdown(FILE *f)
 {
     fprintf(f, "# Scenario file reference\n\n"
-               "Generated from the schema table (src/schema.c): every key of a scenario file, "
+               "Generated from the schema table (src/scenario/schema.c): every key of a scenario file, "
                "its type, default, range and meaning. Paths are spelled as `--set` and sweeps "
                "take them: a list element by its `id` (`organisations.<id>.size`) or, where it "
                "has none, by its index (`events.<index>.at`). A range in [ ] includes its ends, "

@@ -12,7 +12,7 @@
 
 #include <gsl/gsl_rng.h>
 
-#include "beliefs.h"
+#include "engine/beliefs.h"
 #include "trustsim/metrics.h"
 #include "trustsim/model.h"
 #include "trustsim/sim.h"

@@ -1,5 +1,5 @@
 /* Small HDF5 helpers (see src/h5util.h). */
-#include "h5util.h"
+#include "io/h5util.h"
 
 #include <errno.h>
 #include <stdlib.h>

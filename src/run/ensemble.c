@@ -13,9 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "blocks.h"
-#include "h5util.h"
-#include "textfile.h"
+#include "io/blocks.h"
+#include "io/h5util.h"
+#include "util/textfile.h"
 #include "trustsim/design.h"
 #include "trustsim/metrics.h"
 #include "trustsim/model.h"

@@ -2,7 +2,7 @@
  * (group images, inter-organisational trust, Pomponi stages) and over organisations (faith,
  * exits), recording the metrics of MODEL.md section 11 for this tick. Its cost grows with
  * relationships that exist, never with leaders squared. */
-#include "sim_internal.h"
+#include "engine/sim_internal.h"
 
 #include <math.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * writing of the results into it. Not for printing: the command line formats the table. */
 #include "trustsim/sensitivity.h"
 
-#include "h5util.h"
+#include "io/h5util.h"
 
 #include <errno.h>
 #include <math.h>

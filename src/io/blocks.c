@@ -1,8 +1,8 @@
 /* Block files of finished runs (see src/blocks.h). Plain HDF5 datasets, one row per run,
  * compressed; nothing about scheduling or the final layout. */
-#include "blocks.h"
+#include "io/blocks.h"
 
-#include "h5util.h"
+#include "io/h5util.h"
 
 #include <stdbool.h>
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "schema_internal.h"
+#include "scenario/schema_internal.h"
 #include "trustsim/scenario.h"
 
 const char *const ts_strategy_names[TS_STRATEGY_COUNT] = {"trust", "discriminator", "cooperator",
