@@ -1,7 +1,8 @@
-/* Scenario files: the example loads with the values it states and MODEL.md defaults for the
- * rest, the resolved YAML reads back to the same parameters, `--set` changes one scalar or
- * refuses with a precise message, and every malformed file in tests/data/bad/ is rejected
- * with the exact line a user would see. Expected numbers are typed from MODEL.md. */
+/* Scenario files: the example loads with the values it states and the model's defaults
+ * (docs/model.md) for the rest, the resolved YAML reads back to the same parameters, `--set`
+ * changes one scalar or refuses with a precise message, and every malformed file in tests/data/bad/
+ * is rejected with the exact line a user would see. Expected numbers are typed from docs/model.md.
+ */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

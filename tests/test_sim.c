@@ -1,7 +1,7 @@
-/* The engine as a whole: determinism, and the reductions of MODEL.md section 9 that the engine
- * must reproduce (no interaction leaves beliefs at their priors; Vanneste's group-image channel
- * under leader turnover; the donation game's q > c/b threshold). Statistical claims are tested
- * over replicates with fixed seeds and 95% intervals from the replicate spread. */
+/* The engine as a whole: determinism, and the reductions of docs/model.md section 7.19 that the
+ * engine must reproduce (no interaction leaves beliefs at their priors; Vanneste's group-image
+ * channel under leader turnover; the donation game's q > c/b threshold). Statistical claims are
+ * tested over replicates with fixed seeds and 95% intervals from the replicate spread. */
 #include "support.h"
 
 #include <math.h>
@@ -132,10 +132,10 @@ static void interorg_trust_is_the_mean_trust_in_known_leaders(void **state)
     free(yaml);
 }
 
-/* A leader who knows nobody in p gives TO_op the trust implied by o's group image of p (MODEL.md
- * 3.5). Without meetings the images hold only their priors, clamp(r_p + 0.3 h_op), whose four
- * pillars imply that same trust; so TO_op is that prior for every leader, and the trust_group
- * and trust_interorg metrics are its mean over the six ordered pairs. */
+/* A leader who knows nobody in p gives TO_op the trust implied by o's group image of p
+ * (docs/model.md 7.6). Without meetings the images hold only their priors, clamp(r_p + 0.3 h_op),
+ * whose four pillars imply that same trust; so TO_op is that prior for every leader, and the
+ * trust_group and trust_interorg metrics are its mean over the six ordered pairs. */
 static void interorg_trust_of_strangers_is_the_group_image(void **state)
 {
     (void)state;
@@ -364,7 +364,7 @@ static void donation_payoffs_match_the_mean_field_rates(void **state)
      * discriminators whose latest act was bad solves
      *   p = (5/49) q + (44/49) q p.
      * Then per tick a discriminator earns b (44/49)(1 - q p) - c [(44/49)(1 - q p) + (5/49)(1 - q)]
-     * and a defector b (45/49)(1 - q): the "b - c" and "b (1 - q)" of MODEL.md 9.1 with the
+     * and a defector b (45/49)(1 - q): the "b - c" and "b (1 - q)" of docs/model.md 7.19 with the
      * corrections for defectors being few but not absent. */
     const double q = 0.5, b = 1.0, c = 0.3;
     double p = (5.0 / 49 * q) / (1 - 44.0 / 49 * q);

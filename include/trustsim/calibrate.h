@@ -1,6 +1,6 @@
 /* Calibration by the method of simulated moments: choose a few scalar parameters of a scenario
  * so that the replicate means of some metrics at a tick come close to measured values (for
- * example the Likert means of seed 000's survey, MODEL.md section 11).
+ * example the Likert means of seed 000's survey, docs/model.md section 7.20).
  *
  * For: reading a targets file (YAML: the moments, each a metric and a measured mean with an
  * optional weight or standard deviation), the objective (weighted squared distance between the

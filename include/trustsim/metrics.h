@@ -1,4 +1,4 @@
-/* The metrics a run records at every tick (MODEL.md section 11): their order, names and
+/* The metrics a run records at every tick (docs/model.md section 7.20): their order, names and
  * meanings. The order is the row order of ts_run_result.series and of /series in the output. */
 #ifndef TRUSTSIM_METRICS_H
 #define TRUSTSIM_METRICS_H
@@ -9,7 +9,7 @@
 extern "C" {
 #endif
 
-/* Kinds of act (MODEL.md section 4), in output order. */
+/* Kinds of act (docs/model.md section 7.7-7.10), in output order. */
 typedef enum ts_act {
     TS_ACT_COORDINATE = 0,
     TS_ACT_SHARE_INFO,

@@ -1,5 +1,5 @@
-/* The validated parameters of one scenario: what a scenario file means, with every default of
- * MODEL.md filled in.
+/* The validated parameters of one scenario: what a scenario file means, with every default of the
+ * model (docs/model.md) filled in.
  *
  * This is plain data. It is produced by the scenario loader (scenario.h), changed by `--set`
  * and by sweep designs through the schema (schema.h), and read by the model builder
@@ -18,7 +18,7 @@ extern "C" {
 #define TS_NAME_MAX 64
 
 typedef enum ts_strategy {
-    TS_STRATEGY_TRUST = 0, /* the full decision rule of MODEL.md 4.3 */
+    TS_STRATEGY_TRUST = 0, /* the full decision rule of docs/model.md 7.9 */
     TS_STRATEGY_DISCRIMINATOR,
     TS_STRATEGY_COOPERATOR,
     TS_STRATEGY_DEFECTOR,
@@ -33,7 +33,7 @@ typedef enum ts_tick_unit { TS_TICK_WEEK = 0, TS_TICK_MONTH, TS_TICK_DAY } ts_ti
 /* Pillars of trustworthiness, in this order everywhere (beliefs, weights, outputs). */
 enum { TS_ABILITY = 0, TS_BENEVOLENCE, TS_INTEGRITY, TS_PREDICTABILITY, TS_PILLARS };
 
-/* Means of the Beta distributions leaders' true traits are drawn from (MODEL.md 2.2).
+/* Means of the Beta distributions leaders' true traits are drawn from (docs/model.md 7.1).
  * In leader_defaults every field is set. In archetypes, organisation `traits` and events,
  * a field is an override only when set: doubles are NaN and strategy is -1 when unset. */
 typedef struct ts_traits {

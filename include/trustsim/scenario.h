@@ -33,7 +33,8 @@ void ts_scenario_destroy(ts_scenario *sc);
  * Returns a malloc'd string, or NULL when out of memory. */
 char *ts_params_to_yaml(const ts_params *p);
 
-/* MODEL.md defaults for every field; no organisations, collaborations or events. */
+/* the model's defaults (docs/model.md) for every field; no organisations, collaborations or events.
+ */
 void ts_params_init_defaults(ts_params *p);
 /* Deep copy (dst must not hold anything yet) and release. */
 ts_status ts_params_copy(ts_params *dst, const ts_params *src, ts_error *err);

@@ -1,4 +1,5 @@
-/* One simulation run: the world's mutable state and the tick loop (MODEL.md sections 3-8).
+/* One simulation run: the world's mutable state and the tick loop (docs/model.md
+ * sections 7.3-7.6-7.17).
  *
  * A ts_sim is a reusable workspace for runs of one model: allocate it once per thread, then
  * run replicates through it; after the first run nothing is allocated. Every draw comes from

@@ -1,16 +1,17 @@
-/* Meetings, situations, decisions and their consequences (MODEL.md sections 4 and 7), and
- * the donation-game schedule of the reduction in MODEL.md 9.1. What others make of an act
- * (observation, evidence) is observe.c's job; this file decides what is done and who gains. */
+/* Meetings, situations, decisions and their consequences (docs/model.md sections 7.7-7.10
+ * and 7.11), and the donation-game schedule of the reduction in docs/model.md 7.19. What others
+ * make of an act (observation, evidence) is observe.c's job; this file decides what is done and who
+ * gains. */
 #include "engine/sim_internal.h"
 
 #include <math.h>
 
 #include <gsl/gsl_randist.h>
 
-/* Costs of cooperating in routine situations (MODEL.md 4.3); help costs payoffs.help_cost. */
+/* Costs of cooperating in routine situations (docs/model.md 7.9); help costs payoffs.help_cost. */
 #define COST_SHARE_INFO 0.1
 #define COST_PROMISE 0.1
-/* Payoffs of MODEL.md 7 that are not scenario parameters. */
+/* Payoffs of docs/model.md 7.11 that are not scenario parameters. */
 #define PAY_COORDINATE 0.2
 #define PAY_SHARE_EXPOSURE (-0.1)
 #define PAY_SHARE_RECIPIENT 0.5
@@ -24,7 +25,7 @@ static int pair_stage(const ts_sim *s, int pair)
     return s->stage[s->m->pair_upair[pair]];
 }
 
-/* lambda_s of MODEL.md 3.4: how much an agreement stands in for trust at stage s. */
+/* lambda_s of docs/model.md 7.4: how much an agreement stands in for trust at stage s. */
 static double agreement_weight(int stage)
 {
     return stage <= 1 ? 1.0 : stage == 2 ? 0.5 : 0.0;
@@ -72,7 +73,7 @@ static void payoffs(const ts_sim *s, ts_act act, int pair, int stage, double *a,
 }
 
 /* Count an act: per-kind counts, the coop_rate window and the pair's cooperation extent
- * (share_info and help count double, MODEL.md 8). */
+ * (share_info and help count double, docs/model.md 7.17). */
 static void count_act(ts_sim *s, int pair, ts_act act)
 {
     bool coop = ts_act_is_cooperative(act);
@@ -166,7 +167,7 @@ static void draw_situation(ts_sim *s, int y, int pair, int stage, ts_situation *
     }
 }
 
-/* Probability that leader x takes the cooperative option (MODEL.md 4.3). */
+/* Probability that leader x takes the cooperative option (docs/model.md 7.9). */
 static double p_cooperate(const ts_sim *s, int x, int pair, int stage, double trust, double cost,
                           double gain)
 {
@@ -188,7 +189,7 @@ static double p_cooperate(const ts_sim *s, int x, int pair, int stage, double tr
     return 1.0 / (1.0 + exp(-(u_c - u_d) / tau));
 }
 
-/* Deception and deliberate breaking need uniform() > integrity (MODEL.md 4.3). */
+/* Deception and deliberate breaking need uniform() > integrity (docs/model.md 7.9). */
 static bool passes_integrity_gate(ts_sim *s, int x)
 {
     return gsl_rng_uniform(s->rng) > s->integrity[x];
@@ -259,7 +260,7 @@ static int search_cum(const double *cum, int lo, int hi, double u)
 
 /* A partner for x: organisation p with weight proximity * leaders, a leader of p uniformly,
  * accepted with probability (0.1 + T_xy) / 1.1. The accepted pair has the probability
- * d_op * (0.1 + T_xy) of MODEL.md 4.1 without visiting every leader. */
+ * d_op * (0.1 + T_xy) of docs/model.md 7.7 without visiting every leader. */
 static int choose_partner(ts_sim *s, int x, int *pair_out, double *trust_out)
 {
     const ts_model *m = s->m;
@@ -357,7 +358,8 @@ void ts_acts_resolve_promises(ts_sim *s)
     s->n_promises = keep;
 }
 
-/* ---- donation game (MODEL.md 9.1) ------------------------------------------------------- */
+/* ---- donation game (docs/model.md 7.19) -------------------------------------------------------
+ */
 
 void ts_acts_donation_round(ts_sim *s)
 {

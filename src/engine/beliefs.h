@@ -1,4 +1,4 @@
-/* Sparse store of leader-to-leader beliefs (MODEL.md 2.3): only pairs that met or observed
+/* Sparse store of leader-to-leader beliefs (docs/model.md 7.2): only pairs that met or observed
  * each other hold one, so memory grows with relationships, not with leaders squared.
  *
  * The index is by accumulator: the pair (trustor x, organisation p of the trustee), which the

@@ -17,8 +17,9 @@ static void overlay_traits(ts_traits *base, const ts_traits *over)
     if (!isnan(over->field))                                                                       \
         base->field = over->field;
     OVERLAY(ability)
-    OVERLAY(benevolence) OVERLAY(integrity) OVERLAY(predictability) OVERLAY(propensity)
-        OVERLAY(orientation) OVERLAY(capacity) OVERLAY(concentration)
+    OVERLAY(benevolence)
+    OVERLAY(integrity) OVERLAY(predictability) OVERLAY(propensity) OVERLAY(orientation)
+        OVERLAY(capacity) OVERLAY(concentration)
 #undef OVERLAY
             if (over->strategy >= 0) base->strategy = over->strategy;
 }
@@ -29,7 +30,7 @@ static int cmp_int(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Donation-game mode (MODEL.md 9.1): one single-leader organisation per player, all in one
+/* Donation-game mode (docs/model.md 7.19): one single-leader organisation per player, all in one
  * collaboration; the scenario's organisations are ignored. */
 static int setup_donation_orgs(ts_model *m, const ts_params *p)
 {

@@ -1,6 +1,6 @@
-/* Observation and indirect reciprocity (MODEL.md section 5), and what beliefs mean (2.3, 3.1,
- * 3.2): who sees an act, how they judge it under the assessment norm, and the evidence it
- * adds to their beliefs and to their organisation's group image. Also the conflict-resolution
+/* Observation and indirect reciprocity (docs/model.md section 7.12), and what beliefs mean
+ * (2.3, 3.1, 3.2): who sees an act, how they judge it under the assessment norm, and the evidence
+ * it adds to their beliefs and to their organisation's group image. Also the conflict-resolution
  * body that later takes back half of some negative evidence.
  *
  * Observers are sampled, never scanned: a binomial count at the highest observation
@@ -129,7 +129,7 @@ static long belief_for_update(ts_sim *s, int x, int y, int pair)
 
 /* ---- judging an act --------------------------------------------------------------------- */
 
-/* Signed evidence an act gives about its actor's pillars (MODEL.md 5, table). */
+/* Signed evidence an act gives about its actor's pillars (docs/model.md 7.12, table). */
 static void act_evidence(const ts_sim *s, ts_act act, int pair, double ev[TS_PILLARS])
 {
     const ts_params *p = s->p;

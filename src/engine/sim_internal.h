@@ -1,9 +1,9 @@
 /* The state of one run and the functions of the tick loop, shared by the engine's files:
  *   sim.c      life cycle, leaders, tick order, events
- *   acts.c     meetings, situations, decisions, promises, payoffs (MODEL.md 4, 7)
- *   observe.c  observation, judgement, evidence, conflict resolution (MODEL.md 2.3, 3, 5)
- *   update.c   the end-of-tick pass: forgetting, trust, stages, faith, metrics (3, 6, 8, 11)
- * Internal: not installed, not for users of the library. */
+ *   acts.c     meetings, situations, decisions, promises, payoffs (docs/model.md 7.7-7.10, 7.11)
+ *   observe.c  observation, judgement, evidence, conflict resolution
+ * (docs/model.md 7.2, 7.3-7.6, 7.12) update.c   the end-of-tick pass: forgetting, trust, stages,
+ * faith, metrics (3, 6, 8, 11) Internal: not installed, not for users of the library. */
 #ifndef TS_SIM_INTERNAL_H
 #define TS_SIM_INTERNAL_H
 
@@ -164,7 +164,7 @@ static inline double ts_max(double a, double b)
     return a > b ? a : b;
 }
 
-/* C of MODEL.md 3.3 for collaboration c: phi * e while an agreement holds, else 0. */
+/* C of docs/model.md 7.4 for collaboration c: phi * e while an agreement holds, else 0. */
 static inline double ts_confidence(const ts_sim *s, int c)
 {
     return c >= 0 && s->phi[c] > 0 ? s->phi[c] * s->enforcement[c] : 0.0;

@@ -1,6 +1,6 @@
 /* The end-of-tick pass: one sweep over beliefs (trust, forgetting), over organisation pairs
  * (group images, inter-organisational trust, Pomponi stages) and over organisations (faith,
- * exits), recording the metrics of MODEL.md section 11 for this tick. Its cost grows with
+ * exits), recording the metrics of docs/model.md section 7.20 for this tick. Its cost grows with
  * relationships that exist, never with leaders squared. */
 #include "engine/sim_internal.h"
 
@@ -148,7 +148,7 @@ group_trusts(const double *restrict g_pos, const double *restrict g_neg,
 }
 
 /* TO_op is the mean over o's leaders of their mean trust in the leaders of p they know, or of
- * the group image's trust when they know none (MODEL.md 3.5). The accumulators are emptied as
+ * the group image's trust when they know none (docs/model.md 7.6). The accumulators are emptied as
  * they are read; group images fade through their common unit, as beliefs do. */
 static void pass_pairs(ts_sim *s, tick_sums *ts)
 {
@@ -193,8 +193,8 @@ static void pass_pairs(ts_sim *s, tick_sums *ts)
     }
 }
 
-/* Pomponi stages with hysteresis (MODEL.md 8). An agreement holds a pair at stage 1 or above:
- * agreement-driven trust is what the agreement provides. */
+/* Pomponi stages with hysteresis (docs/model.md 7.17). An agreement holds a pair at stage 1 or
+ * above: agreement-driven trust is what the agreement provides. */
 static void pass_stages(ts_sim *s, tick_sums *ts)
 {
     const ts_model *m = s->m;
@@ -241,7 +241,7 @@ static double target_at(const ts_sim *s, int c)
     return cs->target_final * fmin(1.0, cs->quick_win_floor + ramp);
 }
 
-/* Faith as a fading Beta posterior over progress (MODEL.md 6); organisations whose faith
+/* Faith as a fading Beta posterior over progress (docs/model.md 7.16); organisations whose faith
  * stays below exit_faith for exit_ticks leave. Returns whether anyone left. */
 static bool pass_faith(ts_sim *s, tick_sums *ts)
 {

@@ -1,5 +1,5 @@
-/* ts_params as plain data: names of its enumerations, MODEL.md defaults (read from the schema
- * table), deep copy and release.
+/* ts_params as plain data: names of its enumerations, the model's defaults (docs/model.md) (read
+ * from the schema table), deep copy and release.
  *
  * Not for reading or validating scenario files (scenario.c) nor for describing keys
  * (schema.c). */

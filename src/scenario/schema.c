@@ -1,5 +1,5 @@
 /* The scenario schema: the one table of every key a scenario file may hold (type, place in
- * ts_params, default, range, meaning with its MODEL.md section), and what is read straight off
+ * ts_params, default, range, meaning with its docs/model.md section), and what is read straight off
  * it: defaults, scalar parsing and range checks, dotted paths (`--set`, sweeps), the cross-field
  * rules, and the Markdown reference.
  *
@@ -261,7 +261,7 @@ static bool check_sweep_param(const void *base, const ts_params *p, ts_check_res
 /* clang-format off */
 
 /* ------------------------------------------------------------------------------------------ */
-/* Leader traits (MODEL.md 2.2): one list, four tables. name, default mean, range, meaning.    */
+/* Leader traits (docs/model.md 7.1): one list, four tables. name, default mean, range, meaning. */
 /* (The ranges are passed as names and expanded late, so their commas survive the X-macro.)   */
 
 #define R_UNIT() UNIT
@@ -282,24 +282,24 @@ static bool check_sweep_param(const void *base, const ts_params *p, ts_check_res
     TS_LEADER_TRAITS(X)                                                                           \
     X(concentration, 20, R_POSITIVE, "concentration a+b of the Beta distributions of traits")
 
-#define TRAIT_DEFAULT(f, d, rng, text) NUM(#f, ts_traits, f, d, rng(), text " (MODEL.md 2.2)"),
+#define TRAIT_DEFAULT(f, d, rng, text) NUM(#f, ts_traits, f, d, rng(), text " (model.md 7.1)"),
 #define TRAIT_OVERRIDE(f, d, rng, text)                                                           \
-    OPT_NUM(#f, ts_traits, f, rng(), "overrides leader_defaults." #f ": " text " (MODEL.md 2.2)"),
+    OPT_NUM(#f, ts_traits, f, rng(), "overrides leader_defaults." #f ": " text " (model.md 7.1)"),
 #define TRAIT_DELTA(f, d, rng, text)                                                              \
     OPT_NUM(#f, ts_event, traits.f, SIGNED_UNIT,                                                 \
             "added to the " #f " of the organisations' current leaders, clamped to its range "  \
-            "(MODEL.md 2.2)"),
+            "(model.md 7.1)"),
 
 static const ts_key leader_default_keys[] = {
     TS_TRAITS(TRAIT_DEFAULT)
     ENUM("strategy", ts_traits, strategy, TS_STRATEGY_TRUST, ts_strategy_names,
-         "decision rule: trust (MODEL.md 4.3) or a donation-game strategy (MODEL.md 9.1)"),
+         "decision rule: trust (model.md 7.9) or a donation-game strategy (model.md 7.19)"),
     END};
 
 static const ts_key trait_override_keys[] = {
     TS_TRAITS(TRAIT_OVERRIDE)
     OPT_ENUM("strategy", ts_traits, strategy, ts_strategy_names,
-             "overrides leader_defaults.strategy (MODEL.md 4.3, 9.1)"),
+             "overrides leader_defaults.strategy (model.md 7.9, 7.19)"),
     END};
 
 static const ts_list_spec archetype_list = {
@@ -314,7 +314,7 @@ static const ts_list_spec archetype_list = {
 };
 
 /* ------------------------------------------------------------------------------------------ */
-/* Organisations (MODEL.md 2.1).                                                               */
+/* Organisations (docs/model.md 2.2).                                                            */
 
 static const double culture_defaults[3] = {0.5, 0.5, 0.5};
 
@@ -322,20 +322,20 @@ static const ts_key org_keys[] = {
     NAME("id", ts_org_spec, id, TS_F_REQUIRED | TS_F_ID,
          "unique name, used in paths, references and outputs"),
     NAME("kind", ts_org_spec, kind, TS_F_REQUIRED,
-         "label: acute_trust, gp_federation, council, ccg, community_trust, ... (MODEL.md 2.1)"),
-    NUM("size", ts_org_spec, size, 1, POSITIVE, "relative size and power (MODEL.md 2.1)"),
+         "label: acute_trust, gp_federation, council, ccg, community_trust, ... (model.md 2.2)"),
+    NUM("size", ts_org_spec, size, 1, POSITIVE, "relative size and power (model.md 2.2)"),
     INT("leaders", ts_org_spec, leaders, 3, AT_LEAST(1),
-        "number of boundary-spanning leaders (MODEL.md 2.1)"),
+        "number of boundary-spanning leaders (model.md 2.2)"),
     REF("archetype", ts_org_spec, archetype, TS_TARGET_ARCHETYPE, "none",
-        "archetype the leaders' trait means start from (MODEL.md 2.2)"),
+        "archetype the leaders' trait means start from (model.md 7.1)"),
     DOUBLES("culture", ts_org_spec, culture, culture_defaults, UNIT,
-            "position on the culture axes pace, hierarchy, risk appetite (MODEL.md 2.1)"),
+            "position on the culture axes pace, hierarchy, risk appetite (model.md 2.2)"),
     NUM("internal_trust", ts_org_spec, internal_trust, 0.7, UNIT,
-        "probability the organisation carries out what its leaders commit to (MODEL.md 2.1)"),
+        "probability the organisation carries out what its leaders commit to (model.md 2.2)"),
     NUM("reputation", ts_org_spec, reputation, 0.5, UNIT,
-        "the prior others hold of it from history (MODEL.md 2.1)"),
+        "the prior others hold of it from history (model.md 2.2)"),
     MAP("traits", offsetof(ts_org_spec, traits), trait_override_keys,
-        "trait overrides, applied after the archetype (MODEL.md 2.2)"),
+        "trait overrides, applied after the archetype (model.md 7.1)"),
     END};
 
 static const ts_list_spec org_list = {
@@ -351,39 +351,39 @@ static const ts_list_spec org_list = {
 };
 
 /* ------------------------------------------------------------------------------------------ */
-/* Collaborations (MODEL.md 2.4, 3.3, 5, 6).                                                   */
+/* Collaborations (docs/model.md 2.7, 7.4, 7.12, 7.16).                                          */
 
 static const ts_key agreement_keys[] = {
     NUM("formalisation", ts_collab_spec, formalisation, 0.0, UNIT,
-        "how much is written into an enforceable agreement; 0 = none (MODEL.md 2.4)"),
+        "how much is written into an enforceable agreement; 0 = none (model.md 2.7)"),
     NUM("enforcement", ts_collab_spec, enforcement, 0.5, UNIT,
-        "probability a breach is penalised (MODEL.md 2.4)"),
+        "probability a breach is penalised (model.md 2.7)"),
     NUM("attribution", ts_collab_spec, attribution, 0.7, UNIT,
-        "share of cooperation read as obligation under a full agreement (MODEL.md 5)"),
+        "share of cooperation read as obligation under a full agreement (model.md 7.14)"),
     END};
 
 static const ts_key target_keys[] = {
     NUM("final", ts_collab_spec, target_final, 1.0, POSITIVE,
-        "progress expected at full ramp, relative to v_ref (MODEL.md 6)"),
+        "progress expected at full ramp, relative to v_ref (model.md 7.16)"),
     NUM("quick_win_floor", ts_collab_spec, quick_win_floor, 1.0, UNIT,
-        "share of the final target expected at tick 0; 1 = no ramp (MODEL.md 6)"),
+        "share of the final target expected at tick 0; 1 = no ramp (model.md 7.16)"),
     NUM("ramp", ts_collab_spec, ramp, 52, POSITIVE,
-        "ticks over which the target rises to final (MODEL.md 6)"),
+        "ticks over which the target rises to final (model.md 7.16)"),
     END};
 
 static const ts_key collab_keys[] = {
     NAME("id", ts_collab_spec, id, TS_F_REQUIRED | TS_F_ID, "unique name, used in paths"),
     {.name = "members", .kind = TS_K_REFS, .flags = TS_F_REQUIRED,
      .off = offsetof(ts_collab_spec, members), .off2 = offsetof(ts_collab_spec, n_members),
-     .target = TS_TARGET_ORG, .doc = "the organisations in it; only they meet (MODEL.md 2.4)"},
+     .target = TS_TARGET_ORG, .doc = "the organisations in it; only they meet (model.md 2.7)"},
     BOOL("mandated", ts_collab_spec, mandated, 0,
-         "imposed rather than voluntary: small members fear domination (MODEL.md 6)"),
+         "imposed rather than voluntary: small members fear domination (model.md 7.16)"),
     NUM("shared_purpose", ts_collab_spec, shared_purpose, 0.5, UNIT,
-        "shared purpose sp in the decision rule (MODEL.md 2.4, 4.3)"),
+        "shared purpose sp in the decision rule (model.md 2.7, 7.9)"),
     NUM("info_sharing", ts_collab_spec, info_sharing, 0.0, UNIT,
-        "open books: raises observation and share_info (MODEL.md 2.4, 5)"),
-    MAP("agreement", 0, agreement_keys, "the formal agreement in force from tick 0 (MODEL.md 3.3)"),
-    MAP("target", 0, target_keys, "the progress it is expected to deliver (MODEL.md 6)"),
+        "open books: raises observation and share_info (model.md 2.7, 7.12)"),
+    MAP("agreement", 0, agreement_keys, "the formal agreement in force from tick 0 (model.md 7.4)"),
+    MAP("target", 0, target_keys, "the progress it is expected to deliver (model.md 7.16)"),
     END};
 
 static bool default_collaboration(ts_params *p);
@@ -423,15 +423,15 @@ static bool default_collaboration(ts_params *p)
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* Relations between organisations (MODEL.md 2.4).                                             */
+/* Relations between organisations (docs/model.md 2.5).                                          */
 
 static const ts_key relation_default_keys[] = {
     NUM("competition", ts_relation, competition, 0.0, UNIT,
-        "past and ongoing rivalry k between a pair (MODEL.md 2.4)"),
+        "past and ongoing rivalry k between a pair (model.md 2.5)"),
     NUM("history", ts_relation, history, 0.0, SIGNED_UNIT,
-        "history h: -1 antagonistic to 1 warm (MODEL.md 2.4)"),
+        "history h: -1 antagonistic to 1 warm (model.md 2.5)"),
     NUM("proximity", ts_relation, proximity, 0.5, UNIT,
-        "geography, shared sites: raises meetings and observation (MODEL.md 2.4)"),
+        "geography, shared sites: raises meetings and observation (model.md 2.5)"),
     END};
 
 static const ts_key pair_keys[] = {
@@ -446,11 +446,11 @@ static const ts_key pair_keys[] = {
      .def = -1, .target = TS_TARGET_ORG, .excl = "between", .shown = pair_directed,
      .doc = "with `from`: the organisation the relation points to"},
     OPT_NUM("competition", ts_pair_spec, rel.competition, UNIT,
-            "overrides relations.default.competition for this pair (MODEL.md 2.4)"),
+            "overrides relations.default.competition for this pair (model.md 2.5)"),
     OPT_NUM("history", ts_pair_spec, rel.history, SIGNED_UNIT,
-            "overrides relations.default.history for this pair (MODEL.md 2.4)"),
+            "overrides relations.default.history for this pair (model.md 2.5)"),
     OPT_NUM("proximity", ts_pair_spec, rel.proximity, UNIT,
-            "overrides relations.default.proximity for this pair (MODEL.md 2.4)"),
+            "overrides relations.default.proximity for this pair (model.md 2.5)"),
     END};
 
 static const ts_list_spec pair_list = {
@@ -463,137 +463,137 @@ static const ts_list_spec pair_list = {
 
 static const ts_key relation_keys[] = {
     MAP("default", offsetof(ts_params, relation_default), relation_default_keys,
-        "relation of every ordered pair not listed in pairs (MODEL.md 2.4)"),
+        "relation of every ordered pair not listed in pairs (model.md 2.5)"),
     {.name = "pairs", .kind = TS_K_LIST, .off = offsetof(ts_params, pairs),
      .off2 = offsetof(ts_params, n_pairs), .list = &pair_list, .def_text = "none",
      .doc = "`between: [a, b]` or `from: a` + `to: b`; later entries override earlier ones"},
     END};
 
 /* ------------------------------------------------------------------------------------------ */
-/* Observation, beliefs, decisions, situations, payoffs (MODEL.md 2.3 - 5, 7).                 */
+/* Observation, beliefs, decisions, situations, payoffs (docs/model.md 7.2, 7.12, 7.11).         */
 
 static const ts_key reciprocity_keys[] = {
     ENUM("norm", ts_params, reciprocity.norm, TS_NORM_IMAGE_SCORING, ts_norm_names,
-         "assessment norm observers judge acts by (MODEL.md 5)"),
+         "assessment norm observers judge acts by (model.md 7.12)"),
     ENUM("observation", ts_params, reciprocity.observation, TS_OBSERVATION_PROXIMITY,
-         ts_observation_names, "observation probability: by proximity or flat q0 (MODEL.md 5)"),
-    NUM("q0", ts_params, reciprocity.q0, 0.2, UNIT, "base observation probability (MODEL.md 5)"),
+         ts_observation_names, "observation probability: by proximity or flat q0 (model.md 7.12)"),
+    NUM("q0", ts_params, reciprocity.q0, 0.2, UNIT, "base observation probability (model.md 7.12)"),
     NUM("attention", ts_params, reciprocity.attention, 20, POSITIVE,
-        "number of colleagues whose acts a leader follows (MODEL.md 5)"),
+        "number of colleagues whose acts a leader follows (model.md 7.12)"),
     NUM("detect", ts_params, reciprocity.detect, 0.3, UNIT,
-        "probability an observer detects a deception (MODEL.md 5)"),
+        "probability an observer detects a deception (model.md 7.12)"),
     NUM("group_weight", ts_params, reciprocity.group_weight, 0.5, UNIT,
-        "weight of observed acts in the organisation's group image (MODEL.md 2.3)"),
+        "weight of observed acts in the organisation's group image (model.md 7.5)"),
     NUM("group_prior_weight", ts_params, reciprocity.group_prior_weight, 0.5, UNIT,
-        "weight g of the group image in a newcomer's prior (MODEL.md 3.1)"),
+        "weight g of the group image in a newcomer's prior (model.md 7.3)"),
     NUM("group_m0", ts_params, reciprocity.group_m0, 10, POSITIVE,
-        "prior strength of a group image (MODEL.md 2.3)"),
+        "prior strength of a group image (model.md 7.5)"),
     NUM("group_negativity", ts_params, reciprocity.group_negativity, 2, NONNEG,
-        "multiplier of negative evidence entering a group image (MODEL.md 2.3)"),
+        "multiplier of negative evidence entering a group image (model.md 7.5)"),
     END};
 
 static const ts_key belief_weight_keys[] = {
     NUM("ability", ts_params, beliefs.weights[TS_ABILITY], 0.25, NONNEG,
-        "weight of ability in interpersonal trust (MODEL.md 3.2)"),
+        "weight of ability in interpersonal trust (model.md 7.4)"),
     NUM("benevolence", ts_params, beliefs.weights[TS_BENEVOLENCE], 0.25, NONNEG,
-        "weight of benevolence in interpersonal trust (MODEL.md 3.2)"),
+        "weight of benevolence in interpersonal trust (model.md 7.4)"),
     NUM("integrity", ts_params, beliefs.weights[TS_INTEGRITY], 0.30, NONNEG,
-        "weight of integrity in interpersonal trust (MODEL.md 3.2)"),
+        "weight of integrity in interpersonal trust (model.md 7.4)"),
     NUM("predictability", ts_params, beliefs.weights[TS_PREDICTABILITY], 0.20, NONNEG,
-        "weight of predictability in interpersonal trust (MODEL.md 3.2)"),
+        "weight of predictability in interpersonal trust (model.md 7.4)"),
     END};
 
 static const ts_key belief_keys[] = {
     NUM("m0", ts_params, beliefs.m0, 2, POSITIVE,
-        "prior strength of a leader's belief about a person (MODEL.md 2.3)"),
+        "prior strength of a leader's belief about a person (model.md 7.2)"),
     NUM("forget", ts_params, beliefs.forget, 0.005, RATE,
-        "share of evidence forgotten per tick (MODEL.md 2.3)"),
+        "share of evidence forgotten per tick (model.md 7.2)"),
     NUM("lambda_bad", ts_params, beliefs.lambda_bad, 3, NONNEG,
-        "weight of the negative evidence of a broken promise (MODEL.md 5)"),
+        "weight of the negative evidence of a broken promise (model.md 7.14)"),
     NUM("lambda_deceive", ts_params, beliefs.lambda_deceive, 5, NONNEG,
-        "weight of the negative evidence of a detected deception (MODEL.md 5)"),
+        "weight of the negative evidence of a detected deception (model.md 7.14)"),
     MAP_CHECK("weights", 0, belief_weight_keys, check_weights,
-              "pillar weights of interpersonal trust; the sum must be > 0 (MODEL.md 3.2)"),
+              "pillar weights of interpersonal trust; the sum must be > 0 (model.md 7.4)"),
     END};
 
 static const ts_key decision_keys[] = {
     NUM("beta_trust", ts_params, decision.beta_trust, 3, ANY,
-        "weight of effective trust in the utility of cooperating (MODEL.md 4.3)"),
+        "weight of effective trust in the utility of cooperating (model.md 7.9)"),
     NUM("beta_faith", ts_params, decision.beta_faith, 1, ANY,
-        "weight of faith in the utility of cooperating (MODEL.md 4.3)"),
+        "weight of faith in the utility of cooperating (model.md 7.9)"),
     NUM("beta_benevolence", ts_params, decision.beta_benevolence, 1, ANY,
-        "weight of the actor's benevolence in the utility of cooperating (MODEL.md 4.3)"),
+        "weight of the actor's benevolence in the utility of cooperating (model.md 7.9)"),
     NUM("beta_purpose", ts_params, decision.beta_purpose, 1, ANY,
-        "weight of shared purpose in the utility of cooperating (MODEL.md 4.3)"),
+        "weight of shared purpose in the utility of cooperating (model.md 7.9)"),
     NUM("tau0", ts_params, decision.tau0, 0.5, POSITIVE,
-        "base behavioural noise of the logit choice (MODEL.md 4.3)"),
+        "base behavioural noise of the logit choice (model.md 7.9)"),
     NUM("penalty", ts_params, decision.penalty, 1, ANY,
-        "penalty of a breach under an agreement (MODEL.md 4.3)"),
+        "penalty of a breach under an agreement (model.md 7.9)"),
     NUM("reputation_cost", ts_params, decision.reputation_cost, 1, ANY,
-        "reputational cost of an observed defection (MODEL.md 4.3)"),
+        "reputational cost of an observed defection (model.md 7.9)"),
     NUM("blame", ts_params, decision.blame, 0.3, ANY,
-        "added to the utility of defecting under a regulator visit (MODEL.md 4.3)"),
+        "added to the utility of defecting under a regulator visit (model.md 7.9)"),
     END};
 
 static const ts_key situation_weight_keys[] = {
     NUM("coordinate", ts_params, situations.w_coordinate, 0.4, NONNEG,
-        "weight of routine coordination situations (MODEL.md 4.2)"),
+        "weight of routine coordination situations (model.md 7.8)"),
     NUM("share_info", ts_params, situations.w_share_info, 0.25, NONNEG,
-        "weight of information-sharing situations (MODEL.md 4.2)"),
+        "weight of information-sharing situations (model.md 7.8)"),
     NUM("promise", ts_params, situations.w_promise, 0.25, NONNEG,
-        "weight of promise situations (MODEL.md 4.2)"),
+        "weight of promise situations (model.md 7.8)"),
     NUM("temptation", ts_params, situations.w_temptation, 0.3, NONNEG,
-        "weight of temptations, times the pair's competition (MODEL.md 4.2)"),
+        "weight of temptations, times the pair's competition (model.md 7.8)"),
     END};
 
 static const ts_key situation_keys[] = {
     NUM("need_base", ts_params, situations.need_base, 0.05, UNIT,
-        "probability the recipient is in need (MODEL.md 4.2)"),
+        "probability the recipient is in need (model.md 7.8)"),
     NUM("need_visit", ts_params, situations.need_visit, 0.5, UNIT,
-        "probability of need under a regulator visit or a shock (MODEL.md 4.2)"),
+        "probability of need under a regulator visit or a shock (model.md 7.8)"),
     INT("visit_length", ts_params, situations.visit_length, 4, AT_LEAST(1),
-        "ticks a regulator visit lasts (MODEL.md 4.2)"),
+        "ticks a regulator visit lasts (model.md 7.8)"),
     MAP("weights", 0, situation_weight_keys, "weights of the situations a meeting presents"),
     END};
 
 static const ts_key payoff_keys[] = {
     NUM("help_benefit", ts_params, payoffs.help_benefit, 1.0, NONNEG,
-        "value b of help to its recipient (MODEL.md 7)"),
+        "value b of help to its recipient (model.md 7.11)"),
     NUM("help_cost", ts_params, payoffs.help_cost, 0.3, NONNEG,
-        "cost c of help to the helper (MODEL.md 7)"),
+        "cost c of help to the helper (model.md 7.11)"),
     NUM("deceive_gain", ts_params, payoffs.deceive_gain, 0.5, NONNEG,
-        "gain g_d of a deception (MODEL.md 7)"),
+        "gain g_d of a deception (model.md 7.11)"),
     NUM("compete_gain", ts_params, payoffs.compete_gain, 0.5, NONNEG,
-        "gain g_c of competing, times the pair's competition (MODEL.md 7)"),
+        "gain g_c of competing, times the pair's competition (model.md 7.11)"),
     END};
 
 static const ts_key promise_keys[] = {
     INT("delay", ts_params, promises.delay, 4, AT_LEAST(1),
-        "ticks until a promise resolves (MODEL.md 4.4)"),
+        "ticks until a promise resolves (model.md 7.10)"),
     END};
 
 /* ------------------------------------------------------------------------------------------ */
-/* Faith and stages (MODEL.md 6, 8).                                                           */
+/* Faith and stages (docs/model.md 7.16, 7.17).                                                  */
 
 static const ts_key faith_keys[] = {
-    NUM("initial", ts_params, faith.initial, 0.6, UNIT, "initial faith F0 (MODEL.md 6)"),
+    NUM("initial", ts_params, faith.initial, 0.6, UNIT, "initial faith F0 (model.md 7.16)"),
     NUM("forget", ts_params, faith.forget, 0.02, RATE,
-        "share of faith evidence forgotten per tick (MODEL.md 6)"),
-    NUM("m0", ts_params, faith.m0, 10, POSITIVE, "prior strength m_F of faith (MODEL.md 6)"),
+        "share of faith evidence forgotten per tick (model.md 7.16)"),
+    NUM("m0", ts_params, faith.m0, 10, POSITIVE, "prior strength m_F of faith (model.md 7.16)"),
     NUM("v_ref", ts_params, faith.v_ref, 0.15, POSITIVE,
-        "value per leader per tick that counts as full progress (MODEL.md 6)"),
+        "value per leader per tick that counts as full progress (model.md 7.16)"),
     NUM("eta_shared", ts_params, faith.eta_shared, 0.2, NONNEG,
-        "faith gained per observed delivery per leader (MODEL.md 6)"),
+        "faith gained per observed delivery per leader (model.md 7.16)"),
     NUM("eta_complexity", ts_params, faith.eta_complexity, 0.05, NONNEG,
-        "faith lost per tick per unit of task complexity (MODEL.md 6)"),
+        "faith lost per tick per unit of task complexity (model.md 7.16)"),
     NUM("shock_weight", ts_params, faith.shock_weight, 20, NONNEG,
-        "negative faith evidence per unit of shock (MODEL.md 6)"),
+        "negative faith evidence per unit of shock (model.md 7.16)"),
     NUM("threat", ts_params, faith.threat, 0.3, UNIT,
-        "initial faith lost by the smallest member of a mandated collaboration (MODEL.md 6)"),
+        "initial faith lost by the smallest member of a mandated collaboration (model.md 7.16)"),
     NUM("exit_faith", ts_params, faith.exit_faith, 0.15, UNIT,
-        "faith below which an organisation starts to leave (MODEL.md 6)"),
+        "faith below which an organisation starts to leave (model.md 7.16)"),
     INT("exit_ticks", ts_params, faith.exit_ticks, 26, AT_LEAST(1),
-        "ticks below exit_faith after which an organisation leaves (MODEL.md 6)"),
+        "ticks below exit_faith after which an organisation leaves (model.md 7.16)"),
     END};
 
 static const double theta_up_defaults[2] = {0.55, 0.70};
@@ -602,15 +602,15 @@ static const double theta_down_defaults[3] = {0.25, 0.40, 0.55};
 
 static const ts_key stage_keys[] = {
     NUM("theta_1", ts_params, stages.theta_1, 0.45, UNIT,
-        "trust that moves a pair from stage 0 to 1 (MODEL.md 8)"),
+        "trust that moves a pair from stage 0 to 1 (model.md 7.17)"),
     DOUBLES("theta_up", ts_params, stages.theta_up, theta_up_defaults, UNIT,
-            "trust held over the window to move from stage 1 to 2 and 2 to 3 (MODEL.md 8)"),
+            "trust held over the window to move from stage 1 to 2 and 2 to 3 (model.md 7.17)"),
     DOUBLES("chi_up", ts_params, stages.chi_up, chi_up_defaults, UNIT,
-            "cooperation extent needed to move from stage 1 to 2 and 2 to 3 (MODEL.md 8)"),
+            "cooperation extent needed to move from stage 1 to 2 and 2 to 3 (model.md 7.17)"),
     DOUBLES("theta_down", ts_params, stages.theta_down, theta_down_defaults, UNIT,
-            "trust below which a pair falls from stage 1, 2, 3 (MODEL.md 8)"),
+            "trust below which a pair falls from stage 1, 2, 3 (model.md 7.17)"),
     INT("window", ts_params, stages.window, 12, AT_LEAST(1),
-        "ticks over which stage progress is judged (MODEL.md 8, 11)"),
+        "ticks over which stage progress is judged (model.md 7.17, 7.20)"),
     END};
 
 /* ------------------------------------------------------------------------------------------ */
@@ -640,15 +640,15 @@ static const ts_key agreement_event_keys[] = {
     EV_AT_REQUIRED,
     EV_COLLAB,
     REQ_NUM("formalisation", ts_event, formalisation, UNIT,
-            "formalisation of the agreement signed (MODEL.md 2.4)"),
+            "formalisation of the agreement signed (model.md 2.7)"),
     NUM("enforcement", ts_event, enforcement, 0.5, UNIT,
-        "probability a breach is penalised (MODEL.md 2.4)"),
+        "probability a breach is penalised (model.md 2.7)"),
     END};
 
 static const ts_key regulator_visit_keys[] = {EV_AT_REQUIRED, EV_ORGS, END};
 
 static const ts_key regulator_visits_keys[] = {
-    EV_RATE("probability of a visit per organisation per tick (MODEL.md 4.2)"),
+    EV_RATE("probability of a visit per organisation per tick (model.md 7.8)"),
     EV_AT_FROM,
     EV_UNTIL,
     EV_ORGS,
@@ -657,9 +657,9 @@ static const ts_key regulator_visits_keys[] = {
 static const ts_key shock_keys[] = {
     EV_AT_REQUIRED,
     NUM("faith", ts_event, faith, 0.2, UNIT,
-        "magnitude: negative faith evidence is shock_weight times this (MODEL.md 6)"),
+        "magnitude: negative faith evidence is shock_weight times this (model.md 7.16)"),
     NUM("competition", ts_event, competition, 0.0, UNIT,
-        "added to the competition of the pairs touched (MODEL.md 2.4)"),
+        "added to the competition of the pairs touched (model.md 2.5)"),
     EV_ORGS,
     END};
 
@@ -672,16 +672,16 @@ static const ts_key conflict_resolution_keys[] = {
     EV_AT_FROM,
     EV_COLLAB,
     NUM("probability", ts_event, probability, 0.5, UNIT,
-        "probability negative evidence is halved after a conflict (MODEL.md 5)"),
+        "probability negative evidence is halved after a conflict (model.md 7.15)"),
     INT("delay", ts_event, delay, 4, AT_LEAST(1),
-        "ticks until a conflict is resolved (MODEL.md 5)"),
+        "ticks until a conflict is resolved (model.md 7.15)"),
     END};
 
 static const ts_key shared_hub_keys[] = {
     EV_AT_REQUIRED,
     EV_ORGS,
     NUM("proximity", ts_event, proximity, 0.3, UNIT,
-        "added to the proximity among the organisations (MODEL.md 2.4)"),
+        "added to the proximity among the organisations (model.md 2.5)"),
     END};
 
 static const ts_key new_leader_keys[] = {
@@ -692,11 +692,11 @@ static const ts_key new_leader_keys[] = {
     INT("leader", ts_event, leader, 0, AT_LEAST(0),
         "which leader slot, below the organisation's leaders"),
     MAP("traits", offsetof(ts_event, traits), trait_override_keys,
-        "trait means of the newcomer, over the organisation's (MODEL.md 2.2)"),
+        "trait means of the newcomer, over the organisation's (model.md 7.1)"),
     END};
 
 static const ts_key turnover_keys[] = {
-    EV_RATE("probability a leader is replaced per tick (MODEL.md 9.2)"),
+    EV_RATE("probability a leader is replaced per tick (model.md 7.18)"),
     EV_AT_FROM,
     EV_UNTIL,
     EV_ORGS,
@@ -715,15 +715,16 @@ static const ts_key *const event_variants[TS_EVENT_COUNT] = {
 };
 
 static const char *const event_docs[TS_EVENT_COUNT] = {
-    [TS_EVENT_AGREEMENT] = "A collaboration signs an agreement (MODEL.md 3.3).",
-    [TS_EVENT_REGULATOR_VISIT] = "A scheduled regulator visit (MODEL.md 4.2).",
-    [TS_EVENT_REGULATOR_VISITS] = "Random regulator visits (MODEL.md 4.2).",
-    [TS_EVENT_SHOCK] = "A funding cut, reorganisation or third party pulling the rug (MODEL.md 6).",
+    [TS_EVENT_AGREEMENT] = "A collaboration signs an agreement (model.md 7.4).",
+    [TS_EVENT_REGULATOR_VISIT] = "A scheduled regulator visit (model.md 7.8).",
+    [TS_EVENT_REGULATOR_VISITS] = "Random regulator visits (model.md 7.8).",
+    [TS_EVENT_SHOCK] = "A funding cut, reorganisation or third party pulling the rug "
+                       "(model.md 7.16).",
     [TS_EVENT_LEADERSHIP_PROGRAMME] = "Training that shifts the traits of the leaders in post.",
-    [TS_EVENT_CONFLICT_RESOLUTION] = "A conflict resolution body (MODEL.md 5).",
-    [TS_EVENT_SHARED_HUB] = "Shared sites that bring organisations closer (MODEL.md 2.4).",
-    [TS_EVENT_NEW_LEADER] = "One leader is replaced by a newcomer (MODEL.md 9.2).",
-    [TS_EVENT_TURNOVER] = "Random replacement of leaders (MODEL.md 9.2).",
+    [TS_EVENT_CONFLICT_RESOLUTION] = "A conflict resolution body (model.md 7.15).",
+    [TS_EVENT_SHARED_HUB] = "Shared sites that bring organisations closer (model.md 2.5).",
+    [TS_EVENT_NEW_LEADER] = "One leader is replaced by a newcomer (model.md 7.18).",
+    [TS_EVENT_TURNOVER] = "Random replacement of leaders (model.md 7.18).",
 };
 
 static const ts_list_spec event_list = {
@@ -741,7 +742,7 @@ static const ts_list_spec event_list = {
 };
 
 /* ------------------------------------------------------------------------------------------ */
-/* The donation game (MODEL.md 9.1) and sweeps.                                                */
+/* The donation game (docs/model.md 7.19) and sweeps.                                            */
 
 static const ts_key strategy_count_keys[] = {
     {.name = "trust", .kind = TS_K_INT,
@@ -759,12 +760,12 @@ static const ts_key strategy_count_keys[] = {
     END};
 
 static const ts_key donation_keys[] = {
-    NUM("q", ts_params, donation_game.q, 0.5, UNIT, "flat observation probability (MODEL.md 9.1)"),
+    NUM("q", ts_params, donation_game.q, 0.5, UNIT, "flat observation probability (model.md 7.19)"),
     NUM("benefit", ts_params, donation_game.benefit, 1.0, NONNEG,
-        "benefit b of a donation (MODEL.md 9.1)"),
-    NUM("cost", ts_params, donation_game.cost, 0.3, NONNEG, "cost c of a donation (MODEL.md 9.1)"),
+        "benefit b of a donation (model.md 7.19)"),
+    NUM("cost", ts_params, donation_game.cost, 0.3, NONNEG, "cost c of a donation (model.md 7.19)"),
     MAP_CHECK("strategies", 0, strategy_count_keys, check_strategies,
-              "leaders per strategy; at least 2 in all in mode donation_game (MODEL.md 9.1)"),
+              "leaders per strategy; at least 2 in all in mode donation_game (model.md 7.19)"),
     END};
 
 static const ts_key sweep_param_keys[] = {
@@ -815,39 +816,39 @@ const ts_key ts_schema_root[] = {
      .range = RANGE(0, 18446744073709551615.0, false, false),
      .doc = "master seed of the random streams; --seed overrides"},
     {.name = "ticks", .kind = TS_K_INT, .flags = TS_F_REQUIRED, .off = offsetof(ts_params, ticks),
-     .range = AT_LEAST(1), .doc = "horizon in ticks (MODEL.md 1)"},
+     .range = AT_LEAST(1), .doc = "horizon in ticks (model.md 2.9)"},
     ENUM("tick_unit", ts_params, tick_unit, TS_TICK_WEEK, ts_tick_unit_names,
-         "what a tick stands for, in labels and plots only (MODEL.md 1)"),
+         "what a tick stands for, in labels and plots only (model.md 2.9)"),
     INT("replicates", ts_params, replicates, 1, AT_LEAST(1),
         "Monte Carlo replicates per point"),
     ENUM("mode", ts_params, mode, TS_MODE_STANDARD, ts_mode_names,
-         "standard model, or the donation-game reduction (MODEL.md 9.1)"),
+         "standard model, or the donation-game reduction (model.md 7.19)"),
     MAP("leader_defaults", offsetof(ts_params, leader_defaults), leader_default_keys,
-        "trait means of leaders' Beta distributions (MODEL.md 2.2)"),
+        "trait means of leaders' Beta distributions (model.md 7.1)"),
     {.name = "archetypes", .kind = TS_K_NAMED, .off = offsetof(ts_params, archetypes),
      .off2 = offsetof(ts_params, n_archetypes), .list = &archetype_list, .def_text = "none",
-     .doc = "named overrides of leader_defaults (MODEL.md 2.2)"},
+     .doc = "named overrides of leader_defaults (model.md 7.1)"},
     {.name = "organisations", .kind = TS_K_LIST, .flags = TS_F_REQUIRED,
      .off = offsetof(ts_params, orgs), .off2 = offsetof(ts_params, n_orgs), .list = &org_list,
-     .doc = "the organisations, at least one (MODEL.md 2.1)"},
+     .doc = "the organisations, at least one (model.md 2.2)"},
     {.name = "collaborations", .kind = TS_K_LIST, .off = offsetof(ts_params, collabs),
      .off2 = offsetof(ts_params, n_collabs), .list = &collab_list,
      .def_text = "one collaboration `all` of every organisation",
-     .doc = "sets of organisations that meet (MODEL.md 2.4)"},
-    MAP("relations", 0, relation_keys, "relations between organisations (MODEL.md 2.4)"),
-    MAP("reciprocity", 0, reciprocity_keys, "observation and indirect reciprocity (MODEL.md 5)"),
-    MAP("beliefs", 0, belief_keys, "beliefs and trust (MODEL.md 2.3, 3)"),
-    MAP("decision", 0, decision_keys, "the decision rule (MODEL.md 4.3)"),
-    MAP("situations", 0, situation_keys, "situations a meeting presents (MODEL.md 4.2)"),
-    MAP("payoffs", 0, payoff_keys, "payoffs of acts (MODEL.md 7)"),
-    MAP("promises", 0, promise_keys, "promises (MODEL.md 4.4)"),
-    MAP("faith", 0, faith_keys, "faith in the collaboration (MODEL.md 6)"),
-    MAP("stages", 0, stage_keys, "Pomponi stages (MODEL.md 8)"),
+     .doc = "sets of organisations that meet (model.md 2.7)"},
+    MAP("relations", 0, relation_keys, "relations between organisations (model.md 2.5)"),
+    MAP("reciprocity", 0, reciprocity_keys, "observation and indirect reciprocity (model.md 7.12)"),
+    MAP("beliefs", 0, belief_keys, "beliefs and trust (model.md 7.2, 7.3-7.6)"),
+    MAP("decision", 0, decision_keys, "the decision rule (model.md 7.9)"),
+    MAP("situations", 0, situation_keys, "situations a meeting presents (model.md 7.8)"),
+    MAP("payoffs", 0, payoff_keys, "payoffs of acts (model.md 7.11)"),
+    MAP("promises", 0, promise_keys, "promises (model.md 7.10)"),
+    MAP("faith", 0, faith_keys, "faith in the collaboration (model.md 7.16)"),
+    MAP("stages", 0, stage_keys, "Pomponi stages (model.md 7.17)"),
     {.name = "events", .kind = TS_K_LIST, .off = offsetof(ts_params, events),
      .off2 = offsetof(ts_params, n_events), .list = &event_list, .def_text = "none",
      .doc = "the timeline; each event has a `type` and the keys of that type"},
     MAP("donation_game", 0, donation_keys,
-        "the donation-game reduction, used in mode donation_game (MODEL.md 9.1)"),
+        "the donation-game reduction, used in mode donation_game (model.md 7.19)"),
     {.name = "sweep", .kind = TS_K_MAP, .keys = sweep_keys, .check = check_sweep,
      .shown = sweep_active, .def_text = "none: one point",
      .doc = "a parameter sweep: every point runs the replicates"},
@@ -1601,13 +1602,15 @@ static void md_variants(FILE *f, const ts_key *k)
 
 void ts_schema_write_markdown(FILE *f)
 {
-    fprintf(f, "# Scenario file reference\n\n"
-               "Generated from the schema table (src/scenario/schema.c): every key of a scenario file, "
-               "its type, default, range and meaning. Paths are spelled as `--set` and sweeps "
-               "take them: a list element by its `id` (`organisations.<id>.size`) or, where it "
-               "has none, by its index (`events.<index>.at`). A range in [ ] includes its ends, "
-               "one in ( ) excludes them. \"unset\" keys fall back to the value they override.\n\n"
-               "## Top level\n\n");
+    fprintf(
+        f, "# Scenario file reference\n\n"
+           "Generated from the schema table (src/scenario/schema.c): every key of a scenario file, "
+           "its type, default, range and meaning. Paths are spelled as `--set` and sweeps "
+           "take them: a list element by its `id` (`organisations.<id>.size`) or, where it "
+           "has none, by its index (`events.<index>.at`). A range in [ ] includes its ends, "
+           "one in ( ) excludes them. \"unset\" keys fall back to the value they override. "
+           "\"model.md 7.9\" is a section of [the model description](model.md).\n\n"
+           "## Top level\n\n");
     fprintf(f, "| key | type | default | range | meaning |\n| --- | --- | --- | --- | --- |\n");
     for (const ts_key *k = ts_schema_root; k->name; k++) {
         ts_key one[2] = {*k, END};

@@ -76,7 +76,7 @@ typedef struct ts_key {
     ts_check_fn check;               /* TS_K_MAP: rule over the children */
     const char *excl;                /* a key that may not be given together with this */
     bool (*shown)(const void *base); /* YAML output: write this key for this element? */
-    const char *doc;                 /* one-line meaning with its MODEL.md section */
+    const char *doc;                 /* one-line meaning with its docs/model.md section */
 } ts_key;
 
 struct ts_list_spec {

@@ -1,4 +1,4 @@
-/* The ten behaviours of MODEL.md section 10, each tested as a claim about distributions over
+/* The ten behaviours of docs/model.md section 1.2, each tested as a claim about distributions over
  * replicates. A scenario and its counterfactual differ only in the lever; each runs REPS
  * replicates (200; more where the outcome is a rare event) with the fixed seeds
  * ts_seed_hash(master, variant, replicate); a test passes only when the 95% Welch interval of
@@ -10,10 +10,10 @@
  * Scenarios are small (two to nine organisations) and horizons short where that suffices.
  * Two tests (3 and 10) need exactly one act of a given kind at a given moment, which no
  * scenario lever can produce (acts come from Poisson meetings and logit choices); they perform
- * that one act through the engine's own observation step (ts_observe_act, src/engine/sim_internal.h),
- * the call the engine makes for every act a leader takes, and let the model run on from there.
- * That act is judged and turned into evidence like any other; it is not booked as a payoff
- * nor counted in the act tallies. */
+ * that one act through the engine's own observation step (ts_observe_act,
+ * src/engine/sim_internal.h), the call the engine makes for every act a leader takes, and let the
+ * model run on from there. That act is judged and turned into evidence like any other; it is not
+ * booked as a payoff nor counted in the act tallies. */
 #include "support.h"
 
 #include <math.h>
@@ -200,7 +200,7 @@ static void competition_delays_stage_2_and_lowers_trust_at_every_horizon(void **
 
 /* ---- 2: help during a partner's regulator visit beats routine coordination ------------- */
 
-/* The helper's leaders are cooperators (MODEL.md 2.2), so in both variants every act is the
+/* The helper's leaders are cooperators (docs/model.md 7.1), so in both variants every act is the
  * cooperative option of its situation; the visited organisation's leaders initiate no
  * meetings (capacity 0), so every belief formed in the run is the visited organisation's view
  * of the helper. The helper's leaders meet twice as often as by default (capacity 2), so that
@@ -451,7 +451,7 @@ static void quick_wins_raise_faith_and_lower_exits(void **state)
 /* ---- 6: more observation speeds trust among the trustworthy and distrust of a deceiver -- */
 
 /* Five organisations of three leaders with default (mostly trustworthy) leaders; the lever is
- * the base observation probability q0 (MODEL.md 5): 0.4 against 0.1. */
+ * the base observation probability q0 (docs/model.md 7.12): 0.4 against 0.1. */
 static const char *const observed_yaml = "name: observed\n"
                                          "ticks: 52\n"
                                          "organisations:\n"
@@ -462,7 +462,7 @@ static const char *const observed_yaml = "name: observed\n"
                                          "  - {id: e, kind: voluntary, leaders: 3}\n";
 
 /* The same with rivalry (competition 0.3, so that there are temptations) and one organisation
- * of deceivers: leaders with the fixed `defector` strategy (MODEL.md 2.2), who take the
+ * of deceivers: leaders with the fixed `defector` strategy (docs/model.md 7.1), who take the
  * defecting option of every situation, deception in half of the temptations. (Leaders of low
  * integrity under the trust rule are not deceivers in this sense: they defect only when the
  * logit rule says so, and most of what others see of them is cooperation.) */
@@ -585,8 +585,8 @@ static void mandated_asymmetric_collaborations_lose_small_members(void **state)
 
 /* ---- 8: more and larger organisations lower faith --------------------------------------- */
 
-/* Task complexity (MODEL.md 6) grows with the number of organisations and with the spread of
- * their sizes. Three organisations of equal size against nine, and nine of equal size against
+/* Task complexity (docs/model.md 7.16) grows with the number of organisations and with the spread
+ * of their sizes. Three organisations of equal size against nine, and nine of equal size against
  * nine of which three are four times the size of the others; three leaders each, default
  * target. */
 #define COMPLEX_HEAD                                                                               \
@@ -668,7 +668,7 @@ static void collaborative_leaders_reach_stage_2_sooner_than_pacesetters(void **s
 /* ---- 10: a conflict resolution body shortens recovery after a betrayal ------------------ */
 
 /* The betrayal is one deliberately broken promise; the lever is a conflict resolution body
- * (MODEL.md 5, its default probability 0.5 and delay 4) in place from the tick of the
+ * (docs/model.md 7.12, its default probability 0.5 and delay 4) in place from the tick of the
  * betrayal. */
 static void a_conflict_resolution_body_shortens_recovery_after_a_betrayal(void **state)
 {
