@@ -17,6 +17,8 @@
 #include "trustsim/scenario.h"
 #include "trustsim/sim.h"
 
+#include "engine/state.h" /* the belief store, to cap it */
+
 static const char *const four_orgs =
     "name: four\n"
     "ticks: 60\n"
@@ -34,6 +36,32 @@ static const char *const four_orgs =
     "  - {type: turnover, rate: 0.01}\n"
     "  - {at: 30, type: agreement, formalisation: 0.4}\n"
     "  - {at: 5, type: conflict_resolution, probability: 0.5, delay: 3}\n";
+
+/* ---- failure ---------------------------------------------------------------------------- */
+
+/* A run whose belief store cannot grow (here: a store capped at 10 records, as a store is when
+ * memory runs out) stops with an error naming the tick and the store, and hands back no
+ * result; the workspace then runs again normally. */
+static void a_run_out_of_memory_fails_and_gives_no_result(void **state)
+{
+    (void)state;
+    world w;
+    world_open(&w, four_orgs, "test.yaml", NULL);
+    ts_run_result r = {0};
+    ts_error err = {{0}};
+    w.s->beliefs.max_count = 10;
+    assert_int_equal(ts_sim_run(w.s, 11, &r, &err), TS_ERUNTIME);
+    assert_non_null(strstr(err.msg, "out of memory at tick "));
+    assert_non_null(strstr(err.msg, "belief store"));
+    assert_null(r.series);          /* no result was handed back */
+    assert_false(ts_sim_step(w.s)); /* a failed run does not go on */
+    assert_int_equal(ts_sim_status(w.s, NULL), TS_ERUNTIME);
+    w.s->beliefs.max_count = INT32_MAX;
+    assert_int_equal(ts_sim_run(w.s, 11, &r, &err), TS_OK);
+    assert_int_equal(ts_sim_status(w.s, NULL), TS_OK);
+    assert_non_null(r.series);
+    world_close(&w);
+}
 
 /* ---- determinism ------------------------------------------------------------------------ */
 
@@ -404,6 +432,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(same_seed_gives_identical_runs_and_another_seed_does_not),
+        cmocka_unit_test(a_run_out_of_memory_fails_and_gives_no_result),
         cmocka_unit_test(without_meetings_beliefs_stay_at_priors_and_stages_never_move),
         cmocka_unit_test(interorg_trust_is_the_mean_trust_in_known_leaders),
         cmocka_unit_test(interorg_trust_of_strangers_is_the_group_image),

@@ -7,6 +7,7 @@
 #ifndef TRUSTSIM_MODEL_H
 #define TRUSTSIM_MODEL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,11 +21,42 @@ extern "C" {
 /* Up to this many organisations, pair lookups use a dense n x n index (4 MB at the limit). */
 #define TS_DENSE_PAIRS_MAX 1024
 
+/* What the run mode (docs/model.md 7.19) makes of a tick, decided here once: the engine's steps
+ * read these, never the mode. */
+typedef enum ts_schedule {
+    TS_SCHEDULE_MEETINGS = 0,   /* promises due, conflicts resolved, meetings and their acts */
+    TS_SCHEDULE_DONATION_ROUNDS /* every leader donates once to a uniformly drawn other leader */
+} ts_schedule;
+
+typedef enum ts_image_rule {
+    TS_IMAGE_BY_TRUST = 0, /* z regards y as good when z's trust in y is at least 0.5 */
+    TS_IMAGE_BY_LATEST_ACT /* ... unless z saw y's latest act and judged it bad */
+} ts_image_rule;
+
+/* A collaboration as the tick reads it: the scenario's values, or in the donation game the
+ * neutral ones (no agreement, no information sharing, purpose 0.5, a constant target). */
+typedef struct ts_collab_model {
+    bool mandated;
+    double shared_purpose, info_sharing;
+    double formalisation, enforcement, attribution; /* the agreement in force at tick 0 */
+    double target_final, quick_win_floor, ramp;
+} ts_collab_model;
+
 typedef struct ts_model {
-    const ts_params *params; /* borrowed: must outlive the model */
+    const ts_params *params; /* borrowed: must outlive the model; the tick reads its scalar
+                                coefficients as given, and everything else from the model */
     ts_mode mode;
     int ticks;
     double weights[TS_PILLARS]; /* pillar weights normalised to sum 1 */
+
+    /* the run mode, resolved */
+    ts_schedule schedule;
+    ts_image_rule image_rule;
+    bool exits;            /* organisations leave when their faith stays low */
+    bool observe_everyone; /* every leader sees every act with probability observe_q (the
+                              recipient included, no conflict resolution), instead of the
+                              recipient and sampled members of the collaboration */
+    double observe_q;
 
     /* organisations */
     int n_orgs;
@@ -44,6 +76,7 @@ typedef struct ts_model {
 
     /* collaborations: members and their leaders, as compressed rows */
     int n_collabs;
+    ts_collab_model *collab;
     int *collab_org_begin, *collab_orgs;
     int *collab_leader_begin, *collab_leaders;
 
@@ -77,6 +110,9 @@ typedef struct ts_model {
 /* Build from validated parameters; p must outlive the model. */
 ts_status ts_model_build(ts_model **out, const ts_params *p, ts_error *err);
 void ts_model_free(ts_model *m);
+
+/* Overlay the set fields of `over` (NaN doubles and a strategy of -1 are unset) on `base`. */
+void ts_traits_overlay(ts_traits *base, const ts_traits *over);
 
 /* Index of the ordered pair (o, p), or -1 when they share no collaboration. */
 int ts_model_pair(const ts_model *m, int o, int p);

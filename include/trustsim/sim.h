@@ -1,5 +1,4 @@
-/* One simulation run: the world's mutable state and the tick loop (docs/model.md
- * sections 7.3-7.6-7.17).
+/* One simulation run: the world's mutable state and the tick loop (docs/model.md 3, 7).
  *
  * A ts_sim is a reusable workspace for runs of one model: allocate it once per thread, then
  * run replicates through it; after the first run nothing is allocated. Every draw comes from
@@ -36,8 +35,12 @@ void ts_sim_free(ts_sim *s);
 
 /* Start a run: draw leaders, apply tick-0 events, record tick 0. */
 ts_status ts_sim_start(ts_sim *s, uint64_t seed, ts_error *err);
-/* Advance one tick; returns false (doing nothing) once the horizon is reached. */
+/* Advance one tick; returns false once the horizon is reached (doing nothing) or when the run
+ * has failed (ts_sim_status says why). */
 bool ts_sim_step(ts_sim *s);
+/* TS_OK, or the failure that stopped the run (out of memory inside the tick loop), with its
+ * message in err. A failed run is never a result. */
+ts_status ts_sim_status(const ts_sim *s, ts_error *err);
 /* Point res at the run's series and final state (valid until the next ts_sim_start). */
 void ts_sim_result(ts_sim *s, ts_run_result *res);
 /* start, step to the horizon, result. */

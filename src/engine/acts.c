@@ -1,12 +1,22 @@
-/* Meetings, situations, decisions and their consequences (docs/model.md sections 7.7-7.10
- * and 7.11), and the donation-game schedule of the reduction in docs/model.md 7.19. What others
- * make of an act (observation, evidence) is observe.c's job; this file decides what is done and who
- * gains. */
-#include "engine/sim_internal.h"
+/* Meetings, situations, decisions and their consequences (src/engine/acts.h, docs/model.md
+ * 7.7-7.11), and the donation-game round of the reduction in docs/model.md 7.19. */
+#include "engine/acts.h"
 
 #include <math.h>
 
 #include <gsl/gsl_randist.h>
+
+#include "engine/observe.h"
+#include "engine/stages.h"
+#include "engine/trust.h"
+
+/* The situation of one act (docs/model.md 7.8): its cooperative and defecting options. */
+typedef struct ts_situation {
+    ts_act coop, defect;
+    double cost; /* cost of cooperating */
+    double gain; /* gain of defecting, before the competition factor */
+    bool need;   /* a partner in need: withholding is visible */
+} ts_situation;
 
 /* Costs of cooperating in routine situations (docs/model.md 7.9); help costs payoffs.help_cost. */
 #define COST_SHARE_INFO 0.1
@@ -20,24 +30,13 @@
 #define PAY_BREAK_ACTOR 0.3
 #define PAY_BREAK_RECIPIENT (-0.5)
 
-static int pair_stage(const ts_sim *s, int pair)
-{
-    return s->stage[s->m->pair_upair[pair]];
-}
-
-/* lambda_s of docs/model.md 7.4: how much an agreement stands in for trust at stage s. */
-static double agreement_weight(int stage)
-{
-    return stage <= 1 ? 1.0 : stage == 2 ? 0.5 : 0.0;
-}
-
 /* ---- payoffs and tallies ---------------------------------------------------------------- */
 
-static void payoffs(const ts_sim *s, ts_act act, int pair, int stage, double *a, double *r)
+static void payoffs(const ts_sim *s, ts_act act, int pair, ts_stage stage, double *a, double *r)
 {
     const ts_params *p = s->p;
     double k = s->rel[pair].competition;
-    double strategic = stage == 3 ? 2.0 : 1.0; /* stage 3: shared assets, doubled stakes */
+    double strategic = ts_stage_stakes(stage);
     *a = *r = 0;
     switch (act) {
     case TS_ACT_COORDINATE:
@@ -72,29 +71,12 @@ static void payoffs(const ts_sim *s, ts_act act, int pair, int stage, double *a,
     }
 }
 
-/* Count an act: per-kind counts, the coop_rate window and the pair's cooperation extent
- * (share_info and help count double, docs/model.md 7.17). */
+/* Count an act: per-kind counts, and the windows of the stages (docs/model.md 7.17). */
 static void count_act(ts_sim *s, int pair, ts_act act)
 {
-    bool coop = ts_act_is_cooperative(act);
     s->acts_tick[act] += 1;
     s->counters.acts++;
-    int slot = ts_window_slot(s);
-    s->win_n[slot] += 1;
-    s->sum_n += 1;
-    if (coop) {
-        s->win_c[slot] += 1;
-        s->sum_c += 1;
-    }
-    float weight = (act == TS_ACT_SHARE_INFO || act == TS_ACT_HELP) ? 2.0f : 1.0f;
-    int u = s->m->pair_upair[pair];
-    size_t at = (size_t)slot * (size_t)s->m->n_upairs + (size_t)u;
-    s->win_all[at] += weight;
-    s->sum_all[u] += weight;
-    if (coop) {
-        s->win_coop[at] += weight;
-        s->sum_coop[u] += weight;
-    }
+    ts_stages_record_act(s, pair, act);
 }
 
 /* Book the payoffs a (actor x) and r (recipient y) of an act. */
@@ -112,7 +94,7 @@ static void book(ts_sim *s, int x, int y, ts_act act, double a, double r)
 static void tally(ts_sim *s, int x, int y, int pair, ts_act act)
 {
     double a, r;
-    payoffs(s, act, pair, pair_stage(s, pair), &a, &r);
+    payoffs(s, act, pair, ts_stage_of(s, pair), &a, &r);
     book(s, x, y, act, a, r);
     count_act(s, pair, act);
 }
@@ -124,7 +106,7 @@ static bool in_need(const ts_sim *s, int org)
     return s->visit_until[org] >= s->t || s->shock_until[org] >= s->t;
 }
 
-static void draw_situation(ts_sim *s, int y, int pair, int stage, ts_situation *sit)
+static void draw_situation(ts_sim *s, int y, int pair, ts_stage stage, ts_situation *sit)
 {
     const ts_params *p = s->p;
     int c = s->m->pair_collab[pair];
@@ -139,10 +121,10 @@ static void draw_situation(ts_sim *s, int y, int pair, int stage, ts_situation *
         return;
     }
     double k = s->rel[pair].competition;
-    double info = c >= 0 && s->m->mode == TS_MODE_STANDARD ? p->collabs[c].info_sharing : 0;
+    double info = c >= 0 ? s->m->collab[c].info_sharing : 0;
     double w[4] = {p->situations.w_coordinate,
-                   p->situations.w_share_info * (stage >= 2 ? 1.0 : info), p->situations.w_promise,
-                   p->situations.w_temptation * k};
+                   p->situations.w_share_info * (ts_stage_shares_freely(stage) ? 1.0 : info),
+                   p->situations.w_promise, p->situations.w_temptation * k};
     double total = w[0] + w[1] + w[2] + w[3];
     double u = gsl_rng_uniform(s->rng) * total;
     if (total <= 0 || u < w[0]) {
@@ -168,16 +150,16 @@ static void draw_situation(ts_sim *s, int y, int pair, int stage, ts_situation *
 }
 
 /* Probability that leader x takes the cooperative option (docs/model.md 7.9). */
-static double p_cooperate(const ts_sim *s, int x, int pair, int stage, double trust, double cost,
-                          double gain)
+static double p_cooperate(const ts_sim *s, int x, int pair, ts_stage stage, double trust,
+                          double cost, double gain)
 {
     const ts_params *p = s->p;
     const ts_model *m = s->m;
     int o = m->leader_org[x], c = m->pair_collab[pair];
     double k = s->rel[pair].competition;
     double conf = ts_confidence(s, c);
-    double t_eff = ts_max(trust, agreement_weight(stage) * conf);
-    double purpose = c >= 0 && m->mode == TS_MODE_STANDARD ? p->collabs[c].shared_purpose : 0.5;
+    double t_eff = ts_effective_trust(trust, stage, conf);
+    double purpose = c >= 0 ? m->collab[c].shared_purpose : 0.5;
     double u_c = p->decision.beta_trust * (t_eff - 0.5) +
                  p->decision.beta_faith * (s->faith[o] - 0.5) +
                  p->decision.beta_benevolence * (s->benevolence[x] - 0.5) +
@@ -195,7 +177,7 @@ static bool passes_integrity_gate(ts_sim *s, int x)
     return gsl_rng_uniform(s->rng) > s->integrity[x];
 }
 
-static ts_act decide(ts_sim *s, int x, int y, int pair, int stage, double trust,
+static ts_act decide(ts_sim *s, int x, int y, int pair, ts_stage stage, double trust,
                      const ts_situation *sit)
 {
     ts_act choice;
@@ -205,7 +187,7 @@ static ts_act decide(ts_sim *s, int x, int y, int pair, int stage, double trust,
     case TS_STRATEGY_DEFECTOR:
         return sit->defect;
     case TS_STRATEGY_DISCRIMINATOR:
-        return ts_saw_bad_latest(s, x, y) ? sit->defect : sit->coop;
+        return ts_observe_saw_bad_latest(s, x, y) ? sit->defect : sit->coop;
     default:
         break;
     }
@@ -226,7 +208,7 @@ static void perform(ts_sim *s, int x, int y, int pair, ts_act act, bool need)
     tally(s, x, y, pair, act);
     if (act == TS_ACT_PROMISE) {
         ts_promise pr = {s->t + s->p->promises.delay, x, y, pair, s->gen[x]};
-        (void)ts_sim_push_promise(s, &pr); /* out of memory: the promise lapses */
+        ts_state_push_promise(s, &pr);
         return;
     }
     if (act == TS_ACT_WITHHOLD && !need)
@@ -236,7 +218,7 @@ static void perform(ts_sim *s, int x, int y, int pair, ts_act act, bool need)
 
 static void one_act(ts_sim *s, int x, int y, int pair, double trust)
 {
-    int stage = pair_stage(s, pair);
+    ts_stage stage = ts_stage_of(s, pair);
     ts_situation sit;
     draw_situation(s, y, pair, stage, &sit);
     ts_act act = decide(s, x, y, pair, stage, trust, &sit);
@@ -299,8 +281,7 @@ void ts_acts_meetings(ts_sim *s)
             if (y < 0)
                 break;
             s->counters.meetings++;
-            /* a meeting yields 1 + (s - 1) / 2 acts: faster decisions in later stages */
-            double yield = 1.0 + (pair_stage(s, pair) - 1) * 0.5;
+            double yield = ts_stage_acts_per_meeting(ts_stage_of(s, pair));
             int acts = (int)yield;
             if (gsl_rng_uniform(s->rng) < yield - acts)
                 acts++;
@@ -321,7 +302,7 @@ static void resolve_promise(ts_sim *s, const ts_promise *pr)
     if (s->gen[x] != pr->gen_x || !s->active[m->leader_org[x]] || !s->active[m->leader_org[y]])
         return; /* the promiser or an organisation has gone: the promise lapses (a recipient's
                    successor in the slot receives what was promised to the post) */
-    int stage = pair_stage(s, pair);
+    ts_stage stage = ts_stage_of(s, pair);
     bool brk = false;
     if (s->strategy[x] == TS_STRATEGY_TRUST && gsl_rng_uniform(s->rng) < s->rel[pair].competition) {
         double trust = ts_trust_of(s, x, y, pair);
@@ -374,7 +355,7 @@ void ts_acts_donation_round(ts_sim *s)
         int pair = ts_model_pair(m, m->leader_org[x], m->leader_org[y]);
         ts_situation sit = {TS_ACT_HELP, TS_ACT_WITHHOLD, s->p->donation_game.cost,
                             s->p->donation_game.cost, true};
-        ts_act act = decide(s, x, y, pair, pair_stage(s, pair), ts_trust_of(s, x, y, pair), &sit);
+        ts_act act = decide(s, x, y, pair, ts_stage_of(s, pair), ts_trust_of(s, x, y, pair), &sit);
         /* payoffs are the game's b and c, not the collaboration's */
         bool helped = act == TS_ACT_HELP;
         book(s, x, y, act, helped ? -s->p->donation_game.cost : 0,

@@ -1,11 +1,13 @@
-/* Sparse belief store (see src/beliefs.h). An index by accumulator, and records whose counts
- * and priors lie in blocks of eight; nothing about what a belief means (that is
- * src/observe.c). */
+/* Sparse belief store (see src/engine/beliefs.h). An index by accumulator, and records whose
+ * counts and priors lie in blocks of eight; nothing about what a belief means (that is
+ * src/engine/trust.c). */
 #include "engine/beliefs.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "engine/fading.h"
 
 /* Make room for n records (a multiple of TS_BELIEF_LANES) in every array of the pool. The
  * blocks grow by realloc, which can move large allocations without copying them or holding
@@ -43,6 +45,7 @@ int ts_beliefs_init(ts_belief_store *b, size_t expected, size_t n_leaders, size_
 {
     memset(b, 0, sizeof *b);
     b->unit = 1.0;
+    b->max_count = INT32_MAX;
     b->n_leaders = n_leaders;
     b->n_acc = n_acc;
     b->acc_live = calloc(n_acc ? n_acc : 1, sizeof *b->acc_live);
@@ -83,10 +86,9 @@ void ts_beliefs_clear(ts_belief_store *b)
     b->unit = 1.0;
 }
 
-void ts_beliefs_fade(ts_belief_store *b, double keep)
+void ts_beliefs_fade(ts_belief_store *b, double forget)
 {
-    b->unit *= keep;
-    if (b->unit >= 1e-6)
+    if (!ts_fading_step(&b->unit, forget))
         return;
     /* fold the factor into the records before stored counts grow large */
     float u = (float)b->unit;
@@ -126,7 +128,7 @@ long ts_beliefs_insert(ts_belief_store *b, ts_belief_key k, uint32_t x, uint32_t
     int32_t *slot = &b->slots[(size_t)b->acc_base[k.acc] + k.j];
     if (*slot >= 0)
         return *slot;
-    if (b->count >= INT32_MAX) /* record indices are 32-bit */
+    if (b->count >= b->max_count)
         return -1;
     if (b->count + 1 > b->pool_cap) {
         if (alloc_pool(b, 2 * b->pool_cap) != 0)

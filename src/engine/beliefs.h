@@ -67,7 +67,9 @@ typedef struct ts_belief_store {
     int32_t *head_x, *head_y; /* per leader slot: first record held by / about it */
     size_t n_leaders;
     size_t count, pool_cap;
-    size_t n_live; /* live records */
+    size_t max_count; /* records at most: INT32_MAX (indices are 32-bit); tests lower it to
+                         reach the path of a store that cannot grow */
+    size_t n_live;    /* live records */
     uint64_t grows;
     /* Forgetting multiplies every count by the same factor each tick; instead of touching
      * every record, the store keeps that common factor here (true = stored * unit) and new
@@ -99,8 +101,9 @@ int ts_beliefs_init(ts_belief_store *b, size_t expected, size_t n_leaders, size_
 void ts_beliefs_destroy(ts_belief_store *b);
 /* Forget every belief, keeping the memory. */
 void ts_beliefs_clear(ts_belief_store *b);
-/* Multiply every evidence count by keep (forgetting), in O(1) but for rare renormalisation. */
-void ts_beliefs_fade(ts_belief_store *b, double keep);
+/* One tick of forgetting of every evidence count (engine/fading.h), in O(1) but for rare
+ * renormalisation. */
+void ts_beliefs_fade(ts_belief_store *b, double forget);
 /* Where a belief of x about y is indexed: x's accumulator for y's organisation, the number of
  * leader slots of that organisation, and y's place among them. */
 typedef struct ts_belief_key {

@@ -1,5 +1,6 @@
 /* Names and meanings of the recorded metrics and act kinds. Computing them is the job of the
- * end-of-tick pass (src/observe.c, src/stages.c, src/faith.c); this file only names them. */
+ * end-of-tick pass (src/engine/trust.c, stages.c, faith.c, recorded by sim.c); this file only
+ * names them. */
 #include "trustsim/metrics.h"
 
 #include <string.h>

@@ -1,6 +1,6 @@
 /* Building the model from parameters (see include/trustsim/model.h): resolve trait means,
  * lay out leader slots, index collaborations and the sparse table of organisation pairs.
- * Nothing here is random and nothing here runs; runs live in src/sim.c. */
+ * Nothing here is random and nothing here runs; runs live in src/engine/sim.c. */
 #include "trustsim/model.h"
 
 #include <math.h>
@@ -10,18 +10,24 @@
 
 #define NEW(ptr, n) ((ptr) = calloc((n) > 0 ? (size_t)(n) : 1, sizeof *(ptr)))
 
-/* Overlay the set fields of `over` (NaN / -1 mean unset) on `base`. */
-static void overlay_traits(ts_traits *base, const ts_traits *over)
+void ts_traits_overlay(ts_traits *base, const ts_traits *over)
 {
 #define OVERLAY(field)                                                                             \
-    if (!isnan(over->field))                                                                       \
-        base->field = over->field;
-    OVERLAY(ability)
-    OVERLAY(benevolence)
-    OVERLAY(integrity) OVERLAY(predictability) OVERLAY(propensity) OVERLAY(orientation)
-        OVERLAY(capacity) OVERLAY(concentration)
+    do {                                                                                           \
+        if (!isnan(over->field))                                                                   \
+            base->field = over->field;                                                             \
+    } while (0)
+    OVERLAY(ability);
+    OVERLAY(benevolence);
+    OVERLAY(integrity);
+    OVERLAY(predictability);
+    OVERLAY(propensity);
+    OVERLAY(orientation);
+    OVERLAY(capacity);
+    OVERLAY(concentration);
 #undef OVERLAY
-            if (over->strategy >= 0) base->strategy = over->strategy;
+    if (over->strategy >= 0)
+        base->strategy = over->strategy;
 }
 
 static int cmp_int(const void *a, const void *b)
@@ -77,8 +83,8 @@ static int setup_orgs(ts_model *m, const ts_params *p)
         memcpy(m->org_name[o], os->id, TS_NAME_MAX);
         m->org_traits[o] = p->leader_defaults;
         if (os->archetype >= 0)
-            overlay_traits(&m->org_traits[o], &p->archetypes[os->archetype].traits);
-        overlay_traits(&m->org_traits[o], &os->traits);
+            ts_traits_overlay(&m->org_traits[o], &p->archetypes[os->archetype].traits);
+        ts_traits_overlay(&m->org_traits[o], &os->traits);
         m->org_n_leaders[o] = os->leaders;
         m->org_size[o] = os->size;
         m->org_internal_trust[o] = os->internal_trust;
@@ -296,6 +302,37 @@ static int setup_pair_attributes(ts_model *m, const ts_params *p)
     return 0;
 }
 
+/* The run mode turned into what the tick reads (docs/model.md 7.19): the donation game draws
+ * donors instead of meetings, judges images by the latest act, lets nobody leave, shows every
+ * act to everyone with probability q, and its one collaboration has no agreement, no
+ * information sharing, a neutral purpose and a constant target. */
+static int setup_mode(ts_model *m, const ts_params *p)
+{
+    bool dg = m->mode == TS_MODE_DONATION_GAME;
+    m->schedule = dg ? TS_SCHEDULE_DONATION_ROUNDS : TS_SCHEDULE_MEETINGS;
+    m->image_rule = dg ? TS_IMAGE_BY_LATEST_ACT : TS_IMAGE_BY_TRUST;
+    m->exits = !dg;
+    m->observe_everyone = dg;
+    m->observe_q = dg ? p->donation_game.q : 0;
+    if (!NEW(m->collab, m->n_collabs))
+        return -1;
+    for (int c = 0; c < m->n_collabs; c++) {
+        ts_collab_model *cm = &m->collab[c];
+        if (dg) {
+            *cm = (ts_collab_model){.mandated = false,
+                                    .shared_purpose = 0.5,
+                                    .target_final = 1.0,
+                                    .quick_win_floor = 1.0};
+            continue;
+        }
+        const ts_collab_spec *cs = &p->collabs[c];
+        *cm = (ts_collab_model){cs->mandated,      cs->shared_purpose,  cs->info_sharing,
+                                cs->formalisation, cs->enforcement,     cs->attribution,
+                                cs->target_final,  cs->quick_win_floor, cs->ramp};
+    }
+    return 0;
+}
+
 static int setup_events(ts_model *m, const ts_params *p)
 {
     if (!NEW(m->event_order, p->n_events) || !NEW(m->rate_events, p->n_events))
@@ -356,6 +393,8 @@ ts_status ts_model_build(ts_model **out, const ts_params *p, ts_error *err)
     if (!fail)
         fail = setup_pair_attributes(m, p);
     if (!fail)
+        fail = setup_mode(m, p);
+    if (!fail)
         fail = setup_events(m, p);
     if (fail) {
         ts_model_free(m);
@@ -380,7 +419,7 @@ void ts_model_free(ts_model *m)
     free(m->org_name), free(m->org_leader_begin), free(m->org_n_leaders), free(m->org_size);
     free(m->org_internal_trust), free(m->org_reputation), free(m->org_culture);
     free(m->org_traits), free(m->org_collab), free(m->leader_org);
-    free(m->collab_org_begin), free(m->collab_orgs), free(m->collab_leader_begin);
+    free(m->collab), free(m->collab_org_begin), free(m->collab_orgs), free(m->collab_leader_begin);
     free(m->collab_leaders), free(m->pair_begin), free(m->pair_partner), free(m->pair_reverse);
     free(m->pair_collab), free(m->pair_upair), free(m->pair_relation);
     free(m->pair_cultural_distance), free(m->pair_acc_begin), free(m->upair_pair);

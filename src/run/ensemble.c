@@ -454,8 +454,12 @@ static ts_status run_tasks(job *j, const ts_ensemble_options *opt, writer *wr, b
             uint64_t rep = task % j->n_reps;
             ts_run_result res;
             ts_status st = worker_prepare(&w, j, point, &local);
-            if (st == TS_OK)
-                st = ts_sim_run(w.sim, ts_seed_hash(seed, (uint64_t)point, rep), &res, &local);
+            if (st == TS_OK && (st = ts_sim_run(w.sim, ts_seed_hash(seed, (uint64_t)point, rep),
+                                                &res, &local)) != TS_OK) {
+                ts_error why = local;
+                ts_error_set(&local, st, "run of point %ld, replicate %llu: %s", point,
+                             (unsigned long long)rep, why.msg);
+            }
 #pragma omp critical(ts_writer)
             {
                 if (st != TS_OK) {

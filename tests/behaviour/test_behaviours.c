@@ -11,7 +11,7 @@
  * Two tests (3 and 10) need exactly one act of a given kind at a given moment, which no
  * scenario lever can produce (acts come from Poisson meetings and logit choices); they perform
  * that one act through the engine's own observation step (ts_observe_act,
- * src/engine/sim_internal.h), the call the engine makes for every act a leader takes, and let the
+ * src/engine/observe.h), the call the engine makes for every act a leader takes, and let the
  * model run on from there. That act is judged and turned into evidence like any other; it is not
  * booked as a payoff nor counted in the act tallies. */
 #include "support.h"
@@ -31,7 +31,7 @@
 #include "trustsim/scenario.h"
 #include "trustsim/sim.h"
 
-#include "engine/sim_internal.h" /* ts_observe_act: one act, for behaviours 3 and 10 */
+#include "engine/observe.h" /* ts_observe_act: one act, for behaviours 3 and 10 */
 
 enum { REPS = 200 };
 

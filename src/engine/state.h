@@ -1,11 +1,15 @@
-/* The state of one run and the functions of the tick loop, shared by the engine's files:
- *   sim.c      life cycle, leaders, tick order, events
- *   acts.c     meetings, situations, decisions, promises, payoffs (docs/model.md 7.7-7.10, 7.11)
- *   observe.c  observation, judgement, evidence, conflict resolution
- * (docs/model.md 7.2, 7.3-7.6, 7.12) update.c   the end-of-tick pass: forgetting, trust, stages,
- * faith, metrics (3, 6, 8, 11) Internal: not installed, not for users of the library. */
-#ifndef TS_SIM_INTERNAL_H
-#define TS_SIM_INTERNAL_H
+/* The state of one run (docs/model.md 2.2-2.8), the bottom of the engine: the workspace
+ * struct behind the public ts_sim, its allocation, the queues of pending work, the derived
+ * topology that meetings and observation read, and the leaders who hold the slots.
+ *
+ * The modules of a tick sit above it, each with one job (src/README.md, ENGINE_ORDER of
+ * scripts/check-layers.py): stages.c (Pomponi stages and their windows), trust.c (priors,
+ * Beta means, group images, inter-organisational trust), faith.c, observe.c (observation and
+ * judgement), acts.c (meetings, decisions, promises), events.c, and sim.c on top, which
+ * orders a tick. A module changes only the state its job names, through its own functions.
+ * Internal: not installed, not for users of the library. */
+#ifndef TS_ENGINE_STATE_H
+#define TS_ENGINE_STATE_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -13,6 +17,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "engine/beliefs.h"
+#include "trustsim/error.h"
 #include "trustsim/metrics.h"
 #include "trustsim/model.h"
 #include "trustsim/sim.h"
@@ -31,19 +36,25 @@ typedef struct ts_resolution {
     float neg[TS_PILLARS]; /* already faded to `due` */
 } ts_resolution;
 
-typedef struct ts_situation {
-    ts_act coop, defect;
-    double cost; /* cost of cooperating */
-    double gain; /* gain of defecting, before the competition factor */
-    bool need;   /* a partner in need: withholding is visible */
-} ts_situation;
+/* What the end-of-tick passes add up for the metrics of one tick (docs/model.md 7.20). */
+typedef struct ts_tick_sums {
+    double trust, pillar[TS_PILLARS]; /* over live beliefs */
+    long known;
+    double to, group, confidence; /* over pairs of active organisations */
+    long pairs;
+    long stage[4], upairs;
+    double faith; /* over active organisations */
+    int active;
+} ts_tick_sums;
 
 struct ts_sim {
     const ts_model *m;
-    const ts_params *p;
+    const ts_params *p; /* m->params: scalar coefficients only */
     gsl_rng *rng;
     int t;
     int n_metrics;
+    ts_status failed; /* TS_OK, or why the run cannot go on (in `failure`) */
+    ts_error failure;
 
     /* leaders: true traits, who holds the slot, judged-act sequence */
     double *ability, *benevolence, *integrity, *predictability, *propensity, *orientation;
@@ -116,36 +127,25 @@ struct ts_sim {
     int8_t *final_stage;
 };
 
-/* sim.c */
-void ts_sim_refresh_topology(ts_sim *s);
-void ts_sim_replace_leader(ts_sim *s, int x, const ts_traits *means);
+/* Set every per-run field that no module of a tick owns to its state before tick 0: the
+ * counters, queues, organisations' visits and tallies, the collaborations' agreements. */
+void ts_state_reset(ts_sim *s);
+/* The run cannot go on (out of memory inside the tick loop). The first failure is kept; the
+ * run stops at the end of the tick and reports it, and it is never written as a result. */
+void ts_state_fail(ts_sim *s, const char *what);
 
-/* acts.c */
-void ts_acts_meetings(ts_sim *s);
-void ts_acts_donation_round(ts_sim *s);
-void ts_acts_resolve_promises(ts_sim *s);
+/* Draw slot x's traits from the trait means tr (docs/model.md 7.1). */
+void ts_state_draw_leader(ts_sim *s, int x, const ts_traits *tr);
+/* A new person takes slot x (docs/model.md 7.18): new traits, and every belief by or about
+ * the slot goes stale (the generation changes), so partners meet a stranger again. */
+void ts_state_replace_leader(ts_sim *s, int x, const ts_traits *means);
+/* Recompute what meetings and observation read of the active organisations and their
+ * proximity (meeting weights, mean proximity, collaboration complexity and attention). */
+void ts_state_refresh_topology(ts_sim *s);
 
-/* observe.c */
-double ts_prior_pillar(const ts_sim *s, int x, int pair, int pillar);
-double ts_belief_trust(const ts_sim *s, long belief);
-/* Trust of x in y: the belief if x holds a current one, else the prior for y's organisation. */
-double ts_trust_of(const ts_sim *s, int x, int y, int pair);
-/* Index of x's belief about y if current, else -1. */
-long ts_current_belief(const ts_sim *s, int x, int y);
-/* Whether observer z regards y as good (for norms and discriminators). */
-bool ts_image_good(const ts_sim *s, int z, int y);
-/* x's latest-seen judgement of y's most recent act was bad (discriminator rule). */
-bool ts_saw_bad_latest(const ts_sim *s, int x, int y);
-/* An act x did to y is seen by y and by sampled observers, judged and turned into evidence. */
-void ts_observe_act(ts_sim *s, int x, int y, int pair, ts_act act, bool need);
-void ts_observe_resolve_conflicts(ts_sim *s);
-
-/* update.c */
-void ts_update_end_of_tick(ts_sim *s);
-
-/* growable queues: 0 on success */
-int ts_sim_push_promise(ts_sim *s, const ts_promise *pr);
-int ts_sim_push_resolution(ts_sim *s, const ts_resolution *r);
+/* Pending work; a queue that cannot grow fails the run. */
+void ts_state_push_promise(ts_sim *s, const ts_promise *pr);
+void ts_state_push_resolution(ts_sim *s, const ts_resolution *r);
 
 static inline double ts_clamp01(double x)
 {
@@ -162,17 +162,6 @@ static inline double ts_min(double a, double b)
 static inline double ts_max(double a, double b)
 {
     return a > b ? a : b;
-}
-
-/* C of docs/model.md 7.4 for collaboration c: phi * e while an agreement holds, else 0. */
-static inline double ts_confidence(const ts_sim *s, int c)
-{
-    return c >= 0 && s->phi[c] > 0 ? s->phi[c] * s->enforcement[c] : 0.0;
-}
-
-static inline int ts_window_slot(const ts_sim *s)
-{
-    return s->t % s->p->stages.window;
 }
 
 #endif

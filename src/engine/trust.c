@@ -1,21 +1,174 @@
-/* The end-of-tick pass: one sweep over beliefs (trust, forgetting), over organisation pairs
- * (group images, inter-organisational trust, Pomponi stages) and over organisations (faith,
- * exits), recording the metrics of docs/model.md section 7.20 for this tick. Its cost grows with
- * relationships that exist, never with leaders squared. */
-#include "engine/sim_internal.h"
+/* Trust: priors, Beta means, group images, inter-organisational trust (src/engine/trust.h,
+ * docs/model.md 7.2-7.6). Who sees what and how it is judged is observe.c's job; this file
+ * says what the evidence, once taken, means. */
+#include "engine/trust.h"
 
 #include <math.h>
 #include <string.h>
 
-typedef struct tick_sums {
-    double trust, pillar[TS_PILLARS];
-    long known;
-    double to, group, confidence;
-    long pairs;
-    long stage[4], upairs;
-    double faith;
-    int active;
-} tick_sums;
+#include "engine/fading.h"
+
+void ts_trust_reset(ts_sim *s)
+{
+    const ts_model *m = s->m;
+    for (int o = 0; o < m->n_orgs; o++)
+        for (int k = m->pair_begin[o]; k < m->pair_begin[o + 1]; k++) {
+            double r = m->org_reputation[m->pair_partner[k]];
+            s->g_prior[k] = ts_clamp01(r + 0.3 * s->rel[k].history);
+        }
+    size_t n4 = (size_t)m->n_pairs * TS_PILLARS;
+    s->g_unit = 1.0;
+    memset(s->g_pos, 0, n4 * sizeof *s->g_pos);
+    memset(s->g_neg, 0, n4 * sizeof *s->g_neg);
+    memset(s->acc_sum, 0, sizeof *s->acc_sum * (size_t)m->n_acc);
+}
+
+/* ---- Beta means ------------------------------------------------------------------------- */
+
+/* Mean of a group image's pillar (docs/model.md 7.5). */
+static double group_mean(const ts_sim *s, int pair, int pillar)
+{
+    double gp = s->g_pos[(size_t)pair * TS_PILLARS + pillar];
+    double gn = s->g_neg[(size_t)pair * TS_PILLARS + pillar];
+    double m0 = s->p->reciprocity.group_m0, u = s->g_unit;
+    return (gp * u + m0 * s->g_prior[pair]) / ((gp + gn) * u + m0);
+}
+
+double ts_trust_prior_pillar(const ts_sim *s, int x, int pair, int pillar)
+{
+    const ts_model *m = s->m;
+    int q = m->pair_partner[pair];
+    double rho = ts_clamp01(s->propensity[x] + 0.5 * (m->org_reputation[q] - 0.5) +
+                            0.3 * s->rel[pair].history);
+    double g = s->p->reciprocity.group_prior_weight;
+    return (1 - g) * rho + g * group_mean(s, pair, pillar);
+}
+
+double ts_trust_belief(const ts_sim *s, long i)
+{
+    const ts_belief_store *st = &s->beliefs;
+    double m0 = s->p->beliefs.m0, u = st->unit, t = 0;
+    for (int p = 0; p < TS_PILLARS; p++) {
+        float pos = *ts_belief_pos(st, p, (size_t)i), neg = *ts_belief_neg(st, p, (size_t)i);
+        t += s->m->weights[p] * (pos * u + m0 * *ts_belief_prior(st, p, (size_t)i)) /
+             ((pos + neg) * u + m0);
+    }
+    return t;
+}
+
+/* ---- beliefs ---------------------------------------------------------------------------- */
+
+/* Where x's belief about y is indexed; pair is (organisation of x, organisation of y). */
+static ts_belief_key belief_key(const ts_sim *s, int x, int y, int pair)
+{
+    const ts_model *m = s->m;
+    int q = m->pair_partner[pair];
+    ts_belief_key k = {m->pair_acc_begin[pair] + (x - m->org_leader_begin[m->leader_org[x]]),
+                       (uint32_t)m->org_n_leaders[q], (uint32_t)(y - m->org_leader_begin[q])};
+    return k;
+}
+
+long ts_trust_current_belief_at(const ts_sim *s, int x, int y, int pair)
+{
+    long i = ts_beliefs_find(&s->beliefs, belief_key(s, x, y, pair));
+    if (i < 0)
+        return -1;
+    const ts_belief_meta *b = &s->beliefs.meta[i];
+    return b->live && b->gen_x == s->gen[x] && b->gen_y == s->gen[y] ? i : -1;
+}
+
+long ts_trust_current_belief(const ts_sim *s, int x, int y)
+{
+    const ts_model *m = s->m;
+    int pair = ts_model_pair(m, m->leader_org[x], m->leader_org[y]);
+    return pair < 0 ? -1 : ts_trust_current_belief_at(s, x, y, pair);
+}
+
+double ts_trust_of(const ts_sim *s, int x, int y, int pair)
+{
+    long i = ts_trust_current_belief_at(s, x, y, pair);
+    if (i >= 0)
+        return ts_trust_belief(s, i);
+    double t = 0;
+    for (int p = 0; p < TS_PILLARS; p++)
+        t += s->m->weights[p] * ts_trust_prior_pillar(s, x, pair, p);
+    return t;
+}
+
+long ts_trust_form_belief(ts_sim *s, int x, int y, int pair)
+{
+    int added = 0;
+    ts_belief_store *st = &s->beliefs;
+    ts_belief_key key = belief_key(s, x, y, pair);
+    long i = ts_beliefs_find(st, key);
+    if (i < 0 && (i = ts_beliefs_insert(st, key, (uint32_t)x, (uint32_t)y, &added)) < 0) {
+        ts_state_fail(s, "belief store");
+        return -1;
+    }
+    ts_belief_meta *b = &st->meta[i];
+    if (added || !b->live || b->gen_x != s->gen[x] || b->gen_y != s->gen[y]) {
+        b->gen_x = s->gen[x];
+        b->gen_y = s->gen[y];
+        b->last_act = 0;
+        b->last_good = 1;
+        for (int p = 0; p < TS_PILLARS; p++) {
+            *ts_belief_pos(st, p, (size_t)i) = *ts_belief_neg(st, p, (size_t)i) = 0;
+            *ts_belief_prior(st, p, (size_t)i) = (float)ts_trust_prior_pillar(s, x, pair, p);
+        }
+        ts_beliefs_set_live(st, i);
+    }
+    return i;
+}
+
+void ts_trust_add_evidence(ts_sim *s, long i, const double ev[TS_PILLARS])
+{
+    ts_belief_store *st = &s->beliefs;
+    double in_units = 1.0 / st->unit;
+    for (int p = 0; p < TS_PILLARS; p++) {
+        if (ev[p] > 0)
+            *ts_belief_pos(st, p, (size_t)i) += (float)(ev[p] * in_units);
+        else if (ev[p] < 0)
+            *ts_belief_neg(st, p, (size_t)i) += (float)(-ev[p] * in_units);
+    }
+}
+
+void ts_trust_take_back(ts_sim *s, long i, const float neg[TS_PILLARS])
+{
+    float in_units = (float)(1.0 / s->beliefs.unit);
+    for (int p = 0; p < TS_PILLARS; p++) {
+        float *n = ts_belief_neg(&s->beliefs, p, (size_t)i);
+        *n = fmaxf(0.0f, *n - 0.5f * neg[p] * in_units);
+    }
+}
+
+/* ---- group images ----------------------------------------------------------------------- */
+
+void ts_trust_group_evidence(ts_sim *s, int pair, const double ev[TS_PILLARS],
+                             float neg_out[TS_PILLARS])
+{
+    double gw = s->p->reciprocity.group_weight, gneg = s->p->reciprocity.group_negativity;
+    double *pos = s->g_pos + (size_t)pair * TS_PILLARS;
+    double *neg = s->g_neg + (size_t)pair * TS_PILLARS;
+    double in_units = 1.0 / s->g_unit;
+    for (int p = 0; p < TS_PILLARS; p++) {
+        neg_out[p] = 0;
+        if (ev[p] > 0) {
+            pos[p] += gw * ev[p] * in_units;
+        } else if (ev[p] < 0) {
+            neg[p] += gw * gneg * -ev[p] * in_units;
+            neg_out[p] = (float)(gw * gneg * -ev[p]);
+        }
+    }
+}
+
+void ts_trust_group_take_back(ts_sim *s, int pair, const float neg_in[TS_PILLARS])
+{
+    double *neg = s->g_neg + (size_t)pair * TS_PILLARS;
+    for (int p = 0; p < TS_PILLARS; p++)
+        neg[p] = fmax(0, neg[p] - 0.5 * neg_in[p] / s->g_unit);
+}
+
+/* ---- the end-of-tick pass --------------------------------------------------------------- */
 
 /* Live beliefs: their trust, summed per (trustor, partner organisation) for TO and over all
  * for the metrics; then all evidence fades at once through the store's common unit.
@@ -62,7 +215,8 @@ static inline void group8(const ts_belief_block *blk, const v8sf *vu, const v8sf
 /* Built twice, for AVX2 and for any x86-64, and chosen at load time; the code fixes the
  * order of every operation, so both give the same bits. The store's blocks are whole: the
  * lanes past its last record are zero, with accumulator 0, and add exactly nothing. */
-__attribute__((target_clones("avx2", "default"))) static void pass_beliefs(ts_sim *s, tick_sums *ts)
+__attribute__((target_clones("avx2", "default"))) static void pass_beliefs(ts_sim *s,
+                                                                           ts_tick_sums *ts)
 {
     const ts_belief_store *st = &s->beliefs;
     const float u = (float)st->unit, m0 = (float)s->p->beliefs.m0;
@@ -103,7 +257,7 @@ __attribute__((target_clones("avx2", "default"))) static void pass_beliefs(ts_si
         ts->pillar[p] = sum[p];
     ts->trust = sum[4];
     ts->known = (long)st->n_live;
-    ts_beliefs_fade(&s->beliefs, 1.0 - s->p->beliefs.forget);
+    ts_beliefs_fade(&s->beliefs, s->p->beliefs.forget);
 }
 
 /* Each accumulator's sum becomes the mean trust of its live beliefs (the sum itself, 0, when
@@ -148,9 +302,9 @@ group_trusts(const double *restrict g_pos, const double *restrict g_neg,
 }
 
 /* TO_op is the mean over o's leaders of their mean trust in the leaders of p they know, or of
- * the group image's trust when they know none (docs/model.md 7.6). The accumulators are emptied as
- * they are read; group images fade through their common unit, as beliefs do. */
-static void pass_pairs(ts_sim *s, tick_sums *ts)
+ * the group image's trust when they know none (docs/model.md 7.6). The accumulators are
+ * emptied as they are read; group images fade through their common unit, as beliefs do. */
+static void pass_pairs(ts_sim *s, ts_tick_sums *ts)
 {
     const ts_model *m = s->m;
     const double gm0 = s->p->reciprocity.group_m0, u = s->g_unit;
@@ -183,8 +337,7 @@ static void pass_pairs(ts_sim *s, tick_sums *ts)
     ts->group = group;
     ts->confidence = confidence;
     ts->pairs = pairs;
-    s->g_unit *= 1.0 - s->p->beliefs.forget;
-    if (s->g_unit < 1e-6) { /* fold the common factor into the counts before they grow large */
+    if (ts_fading_step(&s->g_unit, s->p->beliefs.forget)) {
         for (size_t i = 0; i < (size_t)m->n_pairs * TS_PILLARS; i++) {
             s->g_pos[i] *= s->g_unit;
             s->g_neg[i] *= s->g_unit;
@@ -193,155 +346,8 @@ static void pass_pairs(ts_sim *s, tick_sums *ts)
     }
 }
 
-/* Pomponi stages with hysteresis (docs/model.md 7.17). An agreement holds a pair at stage 1 or
- * above: agreement-driven trust is what the agreement provides. */
-static void pass_stages(ts_sim *s, tick_sums *ts)
+void ts_trust_update(ts_sim *s, ts_tick_sums *sums)
 {
-    const ts_model *m = s->m;
-    const ts_params *p = s->p;
-    long counts[4] = {0};
-    for (int u = 0; u < m->n_upairs; u++) {
-        int k = m->upair_pair[u], r = m->pair_reverse[k];
-        int o = m->pair_partner[r], q = m->pair_partner[k];
-        if (!s->active[o] || !s->active[q])
-            continue;
-        int c = m->pair_collab[k];
-        bool agreement = c >= 0 && s->phi[c] > 0;
-        double trust = ts_min(s->to[k], s->to[r]);
-        double extent = s->sum_all[u] > 0 ? s->sum_coop[u] / s->sum_all[u] : 0;
-        int st = s->stage[u];
-        if (st == 0) {
-            if (agreement || trust >= p->stages.theta_1)
-                st = 1;
-        } else if (trust < p->stages.theta_down[st - 1] && !(st == 1 && agreement)) {
-            st--;
-            s->trust_ticks[u] = 0;
-        } else if (st < 3) {
-            s->trust_ticks[u] = trust >= p->stages.theta_up[st - 1] ? s->trust_ticks[u] + 1 : 0;
-            if (s->trust_ticks[u] >= p->stages.window && extent >= p->stages.chi_up[st - 1]) {
-                st++;
-                s->trust_ticks[u] = 0;
-            }
-        }
-        s->stage[u] = (int8_t)st;
-        counts[st]++;
-    }
-    for (int st = 0; st < 4; st++) {
-        ts->stage[st] = counts[st];
-        ts->upairs += counts[st];
-    }
-}
-
-static double target_at(const ts_sim *s, int c)
-{
-    if (c < 0 || s->m->mode != TS_MODE_STANDARD)
-        return 1.0;
-    const ts_collab_spec *cs = &s->p->collabs[c];
-    double ramp = cs->ramp > 0 ? s->t / cs->ramp : 1.0;
-    return cs->target_final * fmin(1.0, cs->quick_win_floor + ramp);
-}
-
-/* Faith as a fading Beta posterior over progress (docs/model.md 7.16); organisations whose faith
- * stays below exit_faith for exit_ticks leave. Returns whether anyone left. */
-static bool pass_faith(ts_sim *s, tick_sums *ts)
-{
-    const ts_model *m = s->m;
-    const ts_params *p = s->p;
-    double keep = 1.0 - p->faith.forget;
-    bool left = false;
-    for (int o = 0; o < m->n_orgs; o++) {
-        if (!s->active[o])
-            continue;
-        int c = m->org_collab[o], n = m->org_n_leaders[o];
-        if (s->t > 0) {
-            double target = target_at(s, c);
-            double ratio = target > 0 ? s->received[o] / (n * p->faith.v_ref) / target : 1.0;
-            s->faith_pos[o] = s->faith_pos[o] * keep + fmin(1.0, ratio) +
-                              p->faith.eta_shared * s->deliveries_seen[o] / n;
-            s->faith_neg[o] = s->faith_neg[o] * keep + fmax(0.0, 1.0 - ratio) +
-                              p->faith.eta_complexity * (c >= 0 ? s->complexity[c] : 0);
-        }
-        double mf = p->faith.m0;
-        s->faith[o] =
-            (s->faith_pos[o] + mf * s->faith0[o]) / (s->faith_pos[o] + s->faith_neg[o] + mf);
-        if (m->mode == TS_MODE_STANDARD && s->faith[o] < p->faith.exit_faith) {
-            if (++s->low_faith_ticks[o] >= p->faith.exit_ticks) {
-                s->active[o] = 0;
-                for (int j = 0; j < n; j++) /* its people's beliefs no longer count */
-                    ts_beliefs_retire_leader(&s->beliefs, (uint32_t)(m->org_leader_begin[o] + j));
-                left = true;
-                continue;
-            }
-        } else {
-            s->low_faith_ticks[o] = 0;
-        }
-        ts->faith += s->faith[o];
-        ts->active++;
-    }
-    return left;
-}
-
-static void record(ts_sim *s, const tick_sums *ts)
-{
-    int stride = s->m->ticks + 1;
-    double *v = s->series + s->t;
-#define PUT(metric, value) v[(size_t)(metric)*stride] = (value)
-    double ti = ts->known > 0 ? ts->trust / ts->known : NAN;
-    double tg = ts->pairs > 0 ? ts->group / ts->pairs : NAN;
-    PUT(TS_M_COOP_RATE, s->sum_n > 0 ? s->sum_c / s->sum_n : 0);
-    PUT(TS_M_TRUST_INTERPERSONAL, ti);
-    PUT(TS_M_TRUST_INTERORG, ts->pairs > 0 ? ts->to / ts->pairs : NAN);
-    PUT(TS_M_TRUST_GROUP, tg);
-    PUT(TS_M_CONFIDENCE, ts->pairs > 0 ? ts->confidence / ts->pairs : NAN);
-    PUT(TS_M_FAITH, ts->active > 0 ? ts->faith / ts->active : NAN);
-    for (int st = 0; st < 4; st++)
-        PUT(TS_M_STAGE0_SHARE + st, ts->upairs > 0 ? (double)ts->stage[st] / ts->upairs : NAN);
-    PUT(TS_M_ACTIVE_ORGS, ts->active);
-    PUT(TS_M_COLLAB_VALUE, s->collab_value);
-    for (int a = 0; a < TS_ACT_COUNT; a++)
-        PUT(TS_M_ACTS_FIRST + a, s->acts_tick[a]);
-    for (int p = 0; p < TS_PILLARS; p++) {
-        double pv = ts->known > 0 ? ts->pillar[p] / ts->known : NAN;
-        PUT(TS_M_PERCEIVED_FIRST + p, pv);
-        PUT(TS_M_SURVEY_PILLAR_FIRST + p, 1 + 4 * pv);
-    }
-    PUT(TS_M_SURVEY_INTERINDIVIDUAL, 1 + 4 * ti);
-    PUT(TS_M_SURVEY_INTERORG, 1 + 4 * tg);
-    if (s->m->mode == TS_MODE_DONATION_GAME)
-        for (int g = 0; g < TS_STRATEGY_COUNT; g++)
-            PUT(TS_M_PAYOFF_FIRST + g,
-                s->strategy_count[g] > 0 ? s->strategy_payoff[g] / s->strategy_count[g] : NAN);
-#undef PUT
-}
-
-/* Open the next tick's slot of every sliding window. */
-static void advance_windows(ts_sim *s)
-{
-    int w = s->p->stages.window, next = (s->t + 1) % w;
-    s->sum_c -= s->win_c[next];
-    s->sum_n -= s->win_n[next];
-    s->win_c[next] = s->win_n[next] = 0;
-    float *coop = s->win_coop + (size_t)next * (size_t)s->m->n_upairs,
-          *all = s->win_all + (size_t)next * (size_t)s->m->n_upairs;
-    for (int u = 0; u < s->m->n_upairs; u++) {
-        s->sum_coop[u] -= coop[u];
-        s->sum_all[u] -= all[u];
-        coop[u] = all[u] = 0;
-    }
-}
-
-void ts_update_end_of_tick(ts_sim *s)
-{
-    tick_sums ts;
-    memset(&ts, 0, sizeof ts);
-    pass_beliefs(s, &ts);
-    pass_pairs(s, &ts);
-    pass_stages(s, &ts);
-    bool left = pass_faith(s, &ts);
-    record(s, &ts);
-    if (left)
-        ts_sim_refresh_topology(s);
-    memset(s->received, 0, sizeof *s->received * (size_t)s->m->n_orgs);
-    memset(s->deliveries_seen, 0, sizeof *s->deliveries_seen * (size_t)s->m->n_orgs);
-    advance_windows(s);
+    pass_beliefs(s, sums);
+    pass_pairs(s, sums);
 }

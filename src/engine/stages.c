@@ -1,0 +1,106 @@
+/* Pomponi stages with hysteresis, and the windows they are judged over (src/engine/stages.h,
+ * docs/model.md 7.17). */
+#include "engine/stages.h"
+
+#include <string.h>
+
+static int window_slot(const ts_sim *s)
+{
+    return s->t % s->p->stages.window;
+}
+
+void ts_stages_reset(ts_sim *s)
+{
+    const ts_model *m = s->m;
+    int w = s->p->stages.window;
+    memset(s->stage, 0, (size_t)m->n_upairs);
+    memset(s->trust_ticks, 0, sizeof *s->trust_ticks * (size_t)m->n_upairs);
+    memset(s->win_coop, 0, sizeof *s->win_coop * (size_t)m->n_upairs * w);
+    memset(s->win_all, 0, sizeof *s->win_all * (size_t)m->n_upairs * w);
+    memset(s->sum_coop, 0, sizeof *s->sum_coop * (size_t)m->n_upairs);
+    memset(s->sum_all, 0, sizeof *s->sum_all * (size_t)m->n_upairs);
+    memset(s->win_c, 0, sizeof *s->win_c * w);
+    memset(s->win_n, 0, sizeof *s->win_n * w);
+    s->sum_c = s->sum_n = 0;
+}
+
+void ts_stages_record_act(ts_sim *s, int pair, ts_act act)
+{
+    bool coop = ts_act_is_cooperative(act);
+    int slot = window_slot(s);
+    s->win_n[slot] += 1;
+    s->sum_n += 1;
+    if (coop) {
+        s->win_c[slot] += 1;
+        s->sum_c += 1;
+    }
+    float weight = (act == TS_ACT_SHARE_INFO || act == TS_ACT_HELP) ? 2.0f : 1.0f;
+    int u = s->m->pair_upair[pair];
+    size_t at = (size_t)slot * (size_t)s->m->n_upairs + (size_t)u;
+    s->win_all[at] += weight;
+    s->sum_all[u] += weight;
+    if (coop) {
+        s->win_coop[at] += weight;
+        s->sum_coop[u] += weight;
+    }
+}
+
+/* An agreement holds a pair at stage 1 or above: agreement-driven trust is what the agreement
+ * provides. */
+void ts_stages_update(ts_sim *s, ts_tick_sums *sums)
+{
+    const ts_model *m = s->m;
+    const ts_params *p = s->p;
+    long counts[TS_STAGE_COUNT] = {0};
+    for (int u = 0; u < m->n_upairs; u++) {
+        int k = m->upair_pair[u], r = m->pair_reverse[k];
+        int o = m->pair_partner[r], q = m->pair_partner[k];
+        if (!s->active[o] || !s->active[q])
+            continue;
+        int c = m->pair_collab[k];
+        bool agreement = c >= 0 && s->phi[c] > 0;
+        double trust = ts_min(s->to[k], s->to[r]);
+        double extent = s->sum_all[u] > 0 ? s->sum_coop[u] / s->sum_all[u] : 0;
+        int st = s->stage[u];
+        if (st == TS_STAGE_ARMS_LENGTH) {
+            if (agreement || trust >= p->stages.theta_1)
+                st = TS_STAGE_AGREEMENT;
+        } else if (trust < p->stages.theta_down[st - 1] &&
+                   !(st == TS_STAGE_AGREEMENT && agreement)) {
+            st--;
+            s->trust_ticks[u] = 0;
+        } else if (st < TS_STAGE_COLLABORATION) {
+            s->trust_ticks[u] = trust >= p->stages.theta_up[st - 1] ? s->trust_ticks[u] + 1 : 0;
+            if (s->trust_ticks[u] >= p->stages.window && extent >= p->stages.chi_up[st - 1]) {
+                st++;
+                s->trust_ticks[u] = 0;
+            }
+        }
+        s->stage[u] = (int8_t)st;
+        counts[st]++;
+    }
+    for (int st = 0; st < TS_STAGE_COUNT; st++) {
+        sums->stage[st] = counts[st];
+        sums->upairs += counts[st];
+    }
+}
+
+double ts_stages_coop_rate(const ts_sim *s)
+{
+    return s->sum_n > 0 ? s->sum_c / s->sum_n : 0;
+}
+
+void ts_stages_advance_windows(ts_sim *s)
+{
+    int w = s->p->stages.window, next = (s->t + 1) % w;
+    s->sum_c -= s->win_c[next];
+    s->sum_n -= s->win_n[next];
+    s->win_c[next] = s->win_n[next] = 0;
+    float *coop = s->win_coop + (size_t)next * (size_t)s->m->n_upairs,
+          *all = s->win_all + (size_t)next * (size_t)s->m->n_upairs;
+    for (int u = 0; u < s->m->n_upairs; u++) {
+        s->sum_coop[u] -= coop[u];
+        s->sum_all[u] -= all[u];
+        coop[u] = all[u] = 0;
+    }
+}
