@@ -25,13 +25,76 @@ void ts_trust_reset(ts_sim *s)
 
 /* ---- Beta means ------------------------------------------------------------------------- */
 
-/* Mean of a group image's pillar (docs/model.md 7.5). */
+/* Every Beta mean of the engine is computed here, once for a belief and once for a group
+ * image, in one precision each (docs/model.md 7.2, 7.5): a belief's four pillar means and its
+ * trust in single precision, as its counts are stored, by the same vector code whether the end
+ * of tick wants eight of them or a decision wants one; a group image's four pillar means in
+ * double precision, by one vector division. The order of every operation is fixed by the
+ * code, so the bits are the same on every machine with IEEE arithmetic. */
+typedef float v8sf __attribute__((vector_size(32)));
+typedef double v4df __attribute__((vector_size(32)));
+
+/* The pillar means v[p] = (pos u + m0 prior) / ((pos + neg) u + m0) of the eight beliefs of a
+ * block, with one division (multiplying through by the product of the denominators), and
+ * their trust, the weighted sum of the four. u, m0: the store's unit and the prior strength. */
+static inline void belief_means8(const ts_belief_block *blk, const v8sf *vu, const v8sf *vm0,
+                                 const float w[TS_PILLARS], v8sf v[TS_PILLARS], v8sf *trust)
+{
+    const v8sf u = *vu, m0 = *vm0; /* by address: vectors passed by value change the ABI */
+    v8sf a[TS_PILLARS], b[TS_PILLARS];
+    for (int p = 0; p < TS_PILLARS; p++) {
+        v8sf vp = *(const v8sf *)blk->pos[p], vn = *(const v8sf *)blk->neg[p],
+             vr = *(const v8sf *)blk->prior[p];
+        a[p] = vp * u + m0 * vr;
+        b[p] = (vp + vn) * u + m0;
+    }
+    v8sf b01 = b[0] * b[1], b23 = b[2] * b[3];
+    v8sf inv = 1.0f / (b01 * b23);
+    v[0] = a[0] * b[1] * b23 * inv;
+    v[1] = a[1] * b[0] * b23 * inv;
+    v[2] = a[2] * b[3] * b01 * inv;
+    v[3] = a[3] * b[2] * b01 * inv;
+    *trust = w[0] * v[0] + w[1] * v[1] + w[2] * v[2] + w[3] * v[3];
+}
+
+/* The constants belief_means8 takes, for the store as it stands. */
+typedef struct belief_consts {
+    v8sf u, m0;
+    float w[TS_PILLARS];
+} belief_consts;
+
+static belief_consts belief_constants(const ts_sim *s)
+{
+    const float u = (float)s->beliefs.unit, m0 = (float)s->p->beliefs.m0;
+    belief_consts c = {{u, u, u, u, u, u, u, u}, {m0, m0, m0, m0, m0, m0, m0, m0}, {0}};
+    for (int p = 0; p < TS_PILLARS; p++)
+        c.w[p] = (float)s->m->weights[p];
+    return c;
+}
+
+/* The four pillar means of a group image: (g+ u + m0 gamma) / ((g+ + g-) u + m0). */
+static inline void group_means4(const double *g_pos, const double *g_neg, double prior, double m0,
+                                double u, v4df *v)
+{
+    v4df gp, gn;
+    memcpy(&gp, g_pos, sizeof gp);
+    memcpy(&gn, g_neg, sizeof gn);
+    double c = m0 * prior;
+    *v = (gp * u + c) / ((gp + gn) * u + m0); /* by address: see belief_means8 */
+}
+
+/* The trust a group image implies: its pillar means weighted, summed in pillar order. */
+static inline double group_trust(const v4df *v, const double w[TS_PILLARS])
+{
+    return w[0] * (*v)[0] + w[1] * (*v)[1] + w[2] * (*v)[2] + w[3] * (*v)[3];
+}
+
 static double group_mean(const ts_sim *s, int pair, int pillar)
 {
-    double gp = s->g_pos[(size_t)pair * TS_PILLARS + pillar];
-    double gn = s->g_neg[(size_t)pair * TS_PILLARS + pillar];
-    double m0 = s->p->reciprocity.group_m0, u = s->g_unit;
-    return (gp * u + m0 * s->g_prior[pair]) / ((gp + gn) * u + m0);
+    v4df v;
+    group_means4(s->g_pos + (size_t)pair * TS_PILLARS, s->g_neg + (size_t)pair * TS_PILLARS,
+                 s->g_prior[pair], s->p->reciprocity.group_m0, s->g_unit, &v);
+    return v[pillar];
 }
 
 double ts_trust_prior_pillar(const ts_sim *s, int x, int pair, int pillar)
@@ -46,14 +109,10 @@ double ts_trust_prior_pillar(const ts_sim *s, int x, int pair, int pillar)
 
 double ts_trust_belief(const ts_sim *s, long i)
 {
-    const ts_belief_store *st = &s->beliefs;
-    double m0 = s->p->beliefs.m0, u = st->unit, t = 0;
-    for (int p = 0; p < TS_PILLARS; p++) {
-        float pos = *ts_belief_pos(st, p, (size_t)i), neg = *ts_belief_neg(st, p, (size_t)i);
-        t += s->m->weights[p] * (pos * u + m0 * *ts_belief_prior(st, p, (size_t)i)) /
-             ((pos + neg) * u + m0);
-    }
-    return t;
+    belief_consts c = belief_constants(s);
+    v8sf v[TS_PILLARS], trust;
+    belief_means8(&s->beliefs.blocks[i / TS_BELIEF_LANES], &c.u, &c.m0, c.w, v, &trust);
+    return trust[i % TS_BELIEF_LANES];
 }
 
 /* ---- beliefs ---------------------------------------------------------------------------- */
@@ -181,36 +240,8 @@ void ts_trust_group_take_back(ts_sim *s, int pair, const float neg_in[TS_PILLARS
  * block when the accumulators do not fit in the caches).
  * The summation order is fixed by the code, so results are the same on every x86-64 or other
  * machine with IEEE single precision. */
-typedef float v8sf __attribute__((vector_size(32)));
 typedef double v8df __attribute__((vector_size(64)));
 enum { BLOCK = 256, LANES = TS_BELIEF_LANES, FAR_BYTES = 1 << 20 };
-
-/* Eight beliefs' pillar means, added to the lanes, and their trust, into t[0..7] (as doubles,
- * converted together: exactly the floats' values).
- * v_p = A_p / B_p for the four pillars with one division, multiplying through by the product
- * of the denominators. */
-static inline void group8(const ts_belief_block *blk, const v8sf *vu, const v8sf *vm0,
-                          const float w[TS_PILLARS], v8sf lane[5], double *t)
-{
-    const v8sf u = *vu, m0 = *vm0; /* by address: vectors passed by value change the ABI */
-    v8sf a[TS_PILLARS], b[TS_PILLARS];
-    for (int p = 0; p < TS_PILLARS; p++) {
-        v8sf vp = *(const v8sf *)blk->pos[p], vn = *(const v8sf *)blk->neg[p],
-             vr = *(const v8sf *)blk->prior[p];
-        a[p] = vp * u + m0 * vr;
-        b[p] = (vp + vn) * u + m0;
-    }
-    v8sf b01 = b[0] * b[1], b23 = b[2] * b[3];
-    v8sf inv = 1.0f / (b01 * b23);
-    v8sf v[TS_PILLARS] = {a[0] * b[1] * b23 * inv, a[1] * b[0] * b23 * inv, a[2] * b[3] * b01 * inv,
-                          a[3] * b[2] * b01 * inv};
-    v8sf trust = w[0] * v[0] + w[1] * v[1] + w[2] * v[2] + w[3] * v[3];
-    for (int p = 0; p < TS_PILLARS; p++)
-        lane[p] += v[p];
-    lane[4] += trust;
-    v8df td = __builtin_convertvector(trust, v8df);
-    memcpy(t, &td, sizeof td);
-}
 
 /* Built twice, for AVX2 and for any x86-64, and chosen at load time; the code fixes the
  * order of every operation, so both give the same bits. The store's blocks are whole: the
@@ -219,11 +250,7 @@ __attribute__((target_clones("avx2", "default"))) static void pass_beliefs(ts_si
                                                                            ts_tick_sums *ts)
 {
     const ts_belief_store *st = &s->beliefs;
-    const float u = (float)st->unit, m0 = (float)s->p->beliefs.m0;
-    float w[TS_PILLARS];
-    for (int p = 0; p < TS_PILLARS; p++)
-        w[p] = (float)s->m->weights[p];
-    const v8sf vu = {u, u, u, u, u, u, u, u}, vm0 = {m0, m0, m0, m0, m0, m0, m0, m0};
+    const belief_consts c = belief_constants(s);
     const int32_t *acc = st->acc;
     double *restrict acc_sum = s->acc_sum;
     double sum[5] = {0}; /* four pillars, trust */
@@ -237,7 +264,13 @@ __attribute__((target_clones("avx2", "default"))) static void pass_beliefs(ts_si
         double block_trust[BLOCK];
         for (size_t i = start; i < end; i += LANES) {
             double t[LANES];
-            group8(&st->blocks[i / LANES], &vu, &vm0, w, lane, t);
+            v8sf v[TS_PILLARS], trust;
+            belief_means8(&st->blocks[i / LANES], &c.u, &c.m0, c.w, v, &trust);
+            for (int p = 0; p < TS_PILLARS; p++)
+                lane[p] += v[p];
+            lane[4] += trust;
+            v8df td = __builtin_convertvector(trust, v8df); /* exactly the floats' values */
+            memcpy(t, &td, sizeof td);
             if (far) { /* ask for the block's accumulators now, to add to them below */
                 memcpy(block_trust + (i - start), t, sizeof t);
                 for (size_t l = 0; l < LANES; l++)
@@ -263,7 +296,6 @@ __attribute__((target_clones("avx2", "default"))) static void pass_beliefs(ts_si
 /* Each accumulator's sum becomes the mean trust of its live beliefs (the sum itself, 0, when
  * it has none), four at a time: the divisions are IEEE's, so the bits are those of dividing
  * one by one. */
-typedef double v4df __attribute__((vector_size(32)));
 typedef int32_t v4si __attribute__((vector_size(16)));
 __attribute__((target_clones("avx2", "default"))) static void
 acc_means(double *restrict acc_sum, const int32_t *acc_n, size_t n)
@@ -283,21 +315,16 @@ acc_means(double *restrict acc_sum, const int32_t *acc_n, size_t n)
         acc_sum[j] /= acc_n[j] > 0 ? acc_n[j] : 1;
 }
 
-/* The trust each group image implies, into gt[pair]: its four weighted pillar means in one
- * vector division per pair (IEEE divisions, the bits of dividing one by one). */
+/* The trust each group image implies, into gt[pair]. */
 __attribute__((target_clones("avx2", "default"))) static void
 group_trusts(const double *restrict g_pos, const double *restrict g_neg,
              const double *restrict g_prior, const double w[TS_PILLARS], double gm0, double u,
              size_t n_pairs, double *restrict gt)
 {
-    const v4df vw = {w[0], w[1], w[2], w[3]};
     for (size_t k = 0; k < n_pairs; k++) {
-        v4df gp, gn;
-        memcpy(&gp, g_pos + k * TS_PILLARS, sizeof gp);
-        memcpy(&gn, g_neg + k * TS_PILLARS, sizeof gn);
-        double c = gm0 * g_prior[k];
-        v4df t = vw * (gp * u + c) / ((gp + gn) * u + gm0);
-        gt[k] = t[0] + t[1] + t[2] + t[3];
+        v4df v;
+        group_means4(g_pos + k * TS_PILLARS, g_neg + k * TS_PILLARS, g_prior[k], gm0, u, &v);
+        gt[k] = group_trust(&v, w);
     }
 }
 
