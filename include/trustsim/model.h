@@ -90,7 +90,10 @@ typedef struct ts_model {
     int *pair_upair;            /* unordered pair index */
     ts_relation *pair_relation; /* competition, history, proximity at tick 0 */
     double *pair_cultural_distance;
-    int *pair_acc_begin; /* per-(leader of o, partner p) accumulators: n_orgs leaders each */
+    int *pair_acc_begin;     /* per-(leader of o, partner p) accumulators: n_leaders of o each,
+                                numbered by p first (the trustees' organisation) */
+    int *pair_rev_acc_begin; /* [(p, o)]: pair_acc_begin of (o, p), for walking the
+                                observers of an actor in p */
     int n_acc;
     int n_upairs;
     int *upair_pair; /* the ordered pair (o, p) with o < p */

@@ -25,12 +25,13 @@
 
 #include "trustsim/params.h"
 
-/* What the acts read of a belief besides its counts: 16 bytes, four to a cache line. */
+/* What the acts read of a belief besides its counts: 8 bytes, eight to a cache line. A belief
+ * is current while it is live: it is retired whenever either slot changes hands, so no
+ * record of who held the slots is needed. */
 typedef struct ts_belief_meta {
-    uint32_t gen_x, gen_y; /* who held the slots when the belief formed */
-    uint32_t last_act;     /* sequence number of y's latest judged act x saw (0: none) */
-    uint8_t last_good;     /* x's judgement of that act: 1 good, 0 bad */
-    uint8_t live;          /* 1 from formation until retired */
+    uint32_t last_act; /* sequence number of y's latest judged act x saw (0: none) */
+    uint8_t last_good; /* x's judgement of that act: 1 good, 0 bad */
+    uint8_t live;      /* 1 from formation until retired */
 } ts_belief_meta;
 
 /* The lists by trustor and by trustee slot, read only when a leader's beliefs are retired. */

@@ -4,6 +4,7 @@
 #include "trustsim/model.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,7 +185,11 @@ static int setup_pairs(ts_model *m)
     int np = 0;
     for (int o = 0; o < n; o++) {
         int *row = tmp + start[o];
-        qsort(row, (size_t)deg[o], sizeof *row, cmp_int);
+        bool sorted = true; /* one collaboration with its members in order: nothing to do */
+        for (int i = 1; i < deg[o] && sorted; i++)
+            sorted = row[i - 1] < row[i];
+        if (!sorted)
+            qsort(row, (size_t)deg[o], sizeof *row, cmp_int);
         int u = 0;
         for (int i = 0; i < deg[o]; i++)
             if (i == 0 || row[i] != row[i - 1])
@@ -233,27 +238,39 @@ static double clampd(double x, double lo, double hi)
 static int setup_pair_attributes(ts_model *m, const ts_params *p)
 {
     int np = m->n_pairs;
+    int *cursor = NULL;
     if (!NEW(m->pair_reverse, np) || !NEW(m->pair_collab, np) || !NEW(m->pair_upair, np) ||
         !NEW(m->pair_relation, np) || !NEW(m->pair_cultural_distance, np) ||
-        !NEW(m->pair_acc_begin, np) || !NEW(m->upair_pair, np / 2 + 1))
-        return -1;
+        !NEW(m->pair_acc_begin, np) || !NEW(m->pair_rev_acc_begin, np) ||
+        !NEW(m->upair_pair, np / 2 + 1) || !NEW(cursor, m->n_orgs))
+        return free(cursor), -1;
+    /* (q, o) for every (o, q) in one pass: rows are sorted, so the pairs (q, o) of row q come
+     * up in the order of o */
+    memcpy(cursor, m->pair_begin, sizeof *cursor * (size_t)m->n_orgs);
     int nu = 0, acc = 0;
     for (int o = 0; o < m->n_orgs; o++)
         for (int k = m->pair_begin[o]; k < m->pair_begin[o + 1]; k++) {
             int q = m->pair_partner[k];
-            m->pair_reverse[k] = ts_model_pair(m, q, o);
+            m->pair_reverse[k] = cursor[q]++;
             m->pair_relation[k] = p->relation_default;
             double d = 0;
             for (int c = 0; c < 3; c++)
                 d += fabs(m->org_culture[o][c] - m->org_culture[q][c]);
             m->pair_cultural_distance[k] = d / 3.0;
-            m->pair_acc_begin[k] = acc;
-            acc += m->org_n_leaders[o];
             m->pair_collab[k] = -1;
             if (o < q) {
                 m->pair_upair[k] = nu;
                 m->upair_pair[nu++] = k;
             }
+        }
+    free(cursor);
+    /* Accumulators numbered by the trustees' organisation first: the beliefs an act touches,
+     * its observers' beliefs about the actor, sit together. */
+    for (int q = 0; q < m->n_orgs; q++)
+        for (int r = m->pair_begin[q]; r < m->pair_begin[q + 1]; r++) {
+            int k = m->pair_reverse[r], o = m->pair_partner[r];
+            m->pair_acc_begin[k] = m->pair_rev_acc_begin[r] = acc;
+            acc += m->org_n_leaders[o];
         }
     m->n_acc = acc;
     m->n_upairs = nu;
@@ -422,7 +439,8 @@ void ts_model_free(ts_model *m)
     free(m->collab), free(m->collab_org_begin), free(m->collab_orgs), free(m->collab_leader_begin);
     free(m->collab_leaders), free(m->pair_begin), free(m->pair_partner), free(m->pair_reverse);
     free(m->pair_collab), free(m->pair_upair), free(m->pair_relation);
-    free(m->pair_cultural_distance), free(m->pair_acc_begin), free(m->upair_pair);
+    free(m->pair_cultural_distance), free(m->pair_acc_begin), free(m->pair_rev_acc_begin),
+        free(m->upair_pair);
     free(m->event_order), free(m->rate_events), free(m->rate_event_orgs), free(m->pair_dense);
     free(m);
 }

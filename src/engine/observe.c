@@ -140,28 +140,62 @@ static int draw_candidates(ts_sim *s, int c, unsigned n)
     return got;
 }
 
-/* Observer z takes evidence ev about actor x: into z's belief about x and into the group
- * image z's organisation holds of x's; with `resolve`, half of its negative part is taken
- * back later (docs/model.md 7.15). */
-static void take_evidence(ts_sim *s, int z, int x, const double ev_in[TS_PILLARS], bool good,
-                          int collab, bool resolve)
+/* An act as its observers see it: what every observer shares, worked out once. */
+typedef struct act_view {
+    int x, y, xo, pair, collab;
+    ts_act act;
+    bool resolve;
+    double ev[TS_PILLARS]; /* the evidence the act gives, before an observer's judgement */
+    bool crowded;          /* kindness under this collaboration's agreement is discounted */
+    double crowd;          /* ... by this factor */
+    bool judged_once;      /* every observer judges alike (the norm ignores the recipient) */
+    bool good;             /* ... and this is the judgement */
+    uint32_t x_place;      /* the actor's place among its organisation's leaders */
+} act_view;
+
+static void view_act(const ts_sim *s, act_view *v, int x, int y, int pair, ts_act act, bool resolve)
 {
     const ts_model *m = s->m;
-    int zo = m->leader_org[z], xo = m->leader_org[x];
-    int pair = ts_model_pair(m, zo, xo);
-    if (pair < 0)
+    v->x = x;
+    v->y = y;
+    v->xo = m->leader_org[x];
+    v->pair = pair;
+    v->collab = m->pair_collab[pair];
+    v->act = act;
+    v->resolve = resolve;
+    act_evidence(s, act, pair, v->ev);
+    v->crowded = v->collab >= 0;
+    v->crowd = v->crowded ? 1.0 - s->phi[v->collab] * m->collab[v->collab].attribution : 1.0;
+    v->judged_once =
+        act == TS_ACT_FAIL || !norm_applies(act) || s->p->reciprocity.norm == TS_NORM_IMAGE_SCORING;
+    v->good = act != TS_ACT_FAIL && ts_act_is_cooperative(act);
+    v->x_place = (uint32_t)(x - m->org_leader_begin[v->xo]);
+}
+
+/* Observer z takes evidence ev about the actor: into z's belief about the actor and into the
+ * group image z's organisation holds of the actor's; with `resolve`, half of its negative
+ * part is taken back later (docs/model.md 7.15). */
+static void take_evidence(ts_sim *s, const act_view *v, int z, const double ev_in[TS_PILLARS],
+                          bool good)
+{
+    const ts_model *m = s->m;
+    int x = v->x, zo = m->leader_org[z];
+    int seen = ts_model_pair(m, v->xo, zo); /* (actor's, observer's): a row walked in order */
+    if (seen < 0)
         return;
+    int pair = m->pair_reverse[seen];
+    ts_belief_key key = {m->pair_rev_acc_begin[seen] + (z - m->org_leader_begin[zo]),
+                         (uint32_t)m->org_n_leaders[v->xo], v->x_place};
     double ev[TS_PILLARS];
     memcpy(ev, ev_in, sizeof ev);
     /* contract crowding-out: kindness under a heavy agreement reads as obligation */
-    if (collab >= 0) {
-        double crowd = 1.0 - s->phi[collab] * m->collab[collab].attribution;
+    if (v->crowded) {
         if (ev[TS_BENEVOLENCE] > 0)
-            ev[TS_BENEVOLENCE] *= crowd;
+            ev[TS_BENEVOLENCE] *= v->crowd;
         if (ev[TS_INTEGRITY] > 0)
-            ev[TS_INTEGRITY] *= crowd;
+            ev[TS_INTEGRITY] *= v->crowd;
     }
-    long bi = ts_trust_form_belief(s, z, x, pair);
+    long bi = ts_trust_form_belief_at(s, key, z, x, pair);
     if (bi < 0)
         return;
     s->beliefs.meta[bi].last_act = s->act_seq[x];
@@ -169,15 +203,17 @@ static void take_evidence(ts_sim *s, int z, int x, const double ev_in[TS_PILLARS
     ts_trust_add_evidence(s, bi, ev);
     ts_resolution rb = {0}, rg = {0};
     ts_trust_group_evidence(s, pair, ev, rg.neg);
+    if (!v->resolve)
+        return;
     bool negative = false;
     for (int i = 0; i < TS_PILLARS; i++)
         if (ev[i] < 0) {
             rb.neg[i] = (float)-ev[i];
             negative = true;
         }
-    if (!resolve || !negative)
+    if (!negative)
         return;
-    int delay = s->resolution_delay[collab];
+    int delay = s->resolution_delay[v->collab];
     double f = ts_fading_over(s->p->beliefs.forget, delay);
     for (int i = 0; i < TS_PILLARS; i++) {
         rb.neg[i] = (float)(rb.neg[i] * f);
@@ -196,22 +232,26 @@ static void take_evidence(ts_sim *s, int z, int x, const double ev_in[TS_PILLARS
         ts_state_push_resolution(s, &rg);
 }
 
-/* Observer z sees x's act on y. */
-static void witness(ts_sim *s, int z, int x, int y, ts_act act, int pair, int collab, bool resolve)
+/* Observer z sees the act. */
+static void witness(ts_sim *s, const act_view *v, int z)
 {
     const ts_model *m = s->m;
     int zo = m->leader_org[z];
-    if (act == TS_ACT_DELIVER)
+    if (v->act == TS_ACT_DELIVER)
         s->deliveries_seen[zo] += 1;
-    if (zo == m->leader_org[x])
+    if (zo == v->xo)
         return; /* colleagues: no inter-organisational belief */
-    if (act == TS_ACT_DECEIVE && gsl_rng_uniform(s->rng) >= s->p->reciprocity.detect)
+    if (v->act == TS_ACT_DECEIVE && gsl_rng_uniform(s->rng) >= s->p->reciprocity.detect)
         return; /* undetected: nothing seen */
-    s->counters.observations += z != y;
+    s->counters.observations += z != v->y;
+    if (v->judged_once) {
+        take_evidence(s, v, z, v->ev, v->good);
+        return;
+    }
     double ev[TS_PILLARS];
-    act_evidence(s, act, pair, ev);
-    bool good = judge(s, z, y, act, ev);
-    take_evidence(s, z, x, ev, good, collab, resolve);
+    memcpy(ev, v->ev, sizeof ev);
+    bool good = judge(s, z, v->y, v->act, ev);
+    take_evidence(s, v, z, ev, good);
 }
 
 static bool is_negative(ts_act act)
@@ -235,14 +275,18 @@ void ts_observe_act(ts_sim *s, int x, int y, int pair, ts_act act, bool need)
         int len = m->collab_leader_begin[c + 1] - m->collab_leader_begin[c];
         unsigned n = gsl_ran_binomial(s->rng, m->observe_q, (unsigned)len);
         int got = draw_candidates(s, c, n);
+        act_view v;
+        view_act(s, &v, x, y, pair, act, false);
         for (int i = 0; i < got; i++)
             if (s->candidates[i] != x)
-                witness(s, s->candidates[i], x, y, act, pair, c, false);
+                witness(s, &v, s->candidates[i]);
         return;
     }
     bool resolve = is_negative(act) && c >= 0 && s->resolution_p[c] > 0 &&
                    gsl_rng_uniform(s->rng) < s->resolution_p[c];
-    witness(s, y, x, y, act, pair, c, resolve); /* the recipient always sees */
+    act_view v;
+    view_act(s, &v, x, y, pair, act, resolve);
+    witness(s, &v, y); /* the recipient always sees */
     if (c < 0)
         return;
     bool flat = p->reciprocity.observation == TS_OBSERVATION_FLAT;
@@ -268,7 +312,7 @@ void ts_observe_act(ts_sim *s, int x, int y, int pair, ts_act act, bool need)
             if (q < q_max && gsl_rng_uniform(s->rng) * q_max >= q)
                 continue;
         }
-        witness(s, z, x, y, act, pair, c, resolve);
+        witness(s, &v, z);
     }
 }
 
@@ -289,11 +333,9 @@ void ts_observe_resolve_conflicts(ts_sim *s)
         }
         if (s->gen[r.a] != r.gen_a || s->gen[r.b] != r.gen_b)
             continue;
-        long bi = ts_trust_current_belief(s, (int)r.a, (int)r.b);
+        long bi = ts_trust_current_belief(s, (int)r.a, (int)r.b); /* the same people: the
+                                                                     belief of then, if live */
         if (bi < 0)
-            continue;
-        const ts_belief_meta *b = &s->beliefs.meta[bi];
-        if (b->gen_x != r.gen_a || b->gen_y != r.gen_b)
             continue;
         ts_trust_take_back(s, bi, r.neg);
     }

@@ -132,8 +132,7 @@ long ts_trust_current_belief_at(const ts_sim *s, int x, int y, int pair)
     long i = ts_beliefs_find(&s->beliefs, belief_key(s, x, y, pair));
     if (i < 0)
         return -1;
-    const ts_belief_meta *b = &s->beliefs.meta[i];
-    return b->live && b->gen_x == s->gen[x] && b->gen_y == s->gen[y] ? i : -1;
+    return s->beliefs.meta[i].live ? i : -1; /* retired when a slot changed hands */
 }
 
 long ts_trust_current_belief(const ts_sim *s, int x, int y)
@@ -156,18 +155,20 @@ double ts_trust_of(const ts_sim *s, int x, int y, int pair)
 
 long ts_trust_form_belief(ts_sim *s, int x, int y, int pair)
 {
+    return ts_trust_form_belief_at(s, belief_key(s, x, y, pair), x, y, pair);
+}
+
+long ts_trust_form_belief_at(ts_sim *s, ts_belief_key key, int x, int y, int pair)
+{
     int added = 0;
     ts_belief_store *st = &s->beliefs;
-    ts_belief_key key = belief_key(s, x, y, pair);
     long i = ts_beliefs_find(st, key);
     if (i < 0 && (i = ts_beliefs_insert(st, key, (uint32_t)x, (uint32_t)y, &added)) < 0) {
         ts_state_fail(s, "belief store");
         return -1;
     }
     ts_belief_meta *b = &st->meta[i];
-    if (added || !b->live || b->gen_x != s->gen[x] || b->gen_y != s->gen[y]) {
-        b->gen_x = s->gen[x];
-        b->gen_y = s->gen[y];
+    if (added || !b->live) {
         b->last_act = 0;
         b->last_good = 1;
         for (int p = 0; p < TS_PILLARS; p++) {
@@ -293,28 +294,6 @@ __attribute__((target_clones("avx2", "default"))) static void pass_beliefs(ts_si
     ts_beliefs_fade(&s->beliefs, s->p->beliefs.forget);
 }
 
-/* Each accumulator's sum becomes the mean trust of its live beliefs (the sum itself, 0, when
- * it has none), four at a time: the divisions are IEEE's, so the bits are those of dividing
- * one by one. */
-typedef int32_t v4si __attribute__((vector_size(16)));
-__attribute__((target_clones("avx2", "default"))) static void
-acc_means(double *restrict acc_sum, const int32_t *acc_n, size_t n)
-{
-    size_t j = 0;
-    for (; j + 4 <= n; j += 4) {
-        v4si c;
-        v4df sum;
-        memcpy(&c, acc_n + j, sizeof c);
-        memcpy(&sum, acc_sum + j, sizeof sum);
-        c += (c <= 0) & (1 - c); /* c > 0 ? c : 1: an empty accumulator (sum 0) by 1 */
-        v4df d = {(double)c[0], (double)c[1], (double)c[2], (double)c[3]};
-        sum /= d;
-        memcpy(acc_sum + j, &sum, sizeof sum);
-    }
-    for (; j < n; j++)
-        acc_sum[j] /= acc_n[j] > 0 ? acc_n[j] : 1;
-}
-
 /* The trust each group image implies, into gt[pair]. */
 __attribute__((target_clones("avx2", "default"))) static void
 group_trusts(const double *restrict g_pos, const double *restrict g_neg,
@@ -335,31 +314,34 @@ static void pass_pairs(ts_sim *s, ts_tick_sums *ts)
 {
     const ts_model *m = s->m;
     const double gm0 = s->p->reciprocity.group_m0, u = s->g_unit;
-    double *restrict acc_mean = s->acc_sum;
+    double *restrict acc_sum = s->acc_sum;
     const int32_t *acc_n = s->beliefs.acc_live;
-    acc_means(acc_mean, acc_n, (size_t)m->n_acc);
     group_trusts(s->g_pos, s->g_neg, s->g_prior, m->weights, gm0, u, (size_t)m->n_pairs,
                  s->group_t);
-    double to = 0, group = 0, confidence = 0; /* the sums, in registers: in pair order */
-    long pairs = 0;
-    for (int o = 0; o < m->n_orgs; o++)
-        for (int k = m->pair_begin[o]; k < m->pair_begin[o + 1]; k++) {
+    /* TO of every pair, walking the accumulators in their order (by trustees' organisation) */
+    for (int q = 0; q < m->n_orgs; q++)
+        for (int r = m->pair_begin[q]; r < m->pair_begin[q + 1]; r++) {
+            int k = m->pair_reverse[r], o = m->pair_partner[r];
             double gt = s->group_t[k];
-            int n = m->org_n_leaders[o], a0 = m->pair_acc_begin[k];
+            int n = m->org_n_leaders[o], a0 = m->pair_rev_acc_begin[r];
             double sum = 0;
             for (int j = a0; j < a0 + n; j++) {
-                sum += acc_n[j] > 0 ? acc_mean[j] : gt;
-                acc_mean[j] = 0;
+                sum += acc_n[j] > 0 ? acc_sum[j] / acc_n[j] : gt;
+                acc_sum[j] = 0;
             }
+            if (s->active[o] && s->active[q])
+                s->to[k] = sum / n;
+        }
+    double to = 0, group = 0, confidence = 0; /* the metrics' sums, in pair order */
+    long pairs = 0;
+    for (int o = 0; o < m->n_orgs; o++)
+        for (int k = m->pair_begin[o]; k < m->pair_begin[o + 1]; k++)
             if (s->active[o] && s->active[m->pair_partner[k]]) {
-                double to_k = sum / n;
-                s->to[k] = to_k;
-                to += to_k;
-                group += gt;
+                to += s->to[k];
+                group += s->group_t[k];
                 confidence += ts_confidence(s, m->pair_collab[k]);
                 pairs++;
             }
-        }
     ts->to = to;
     ts->group = group;
     ts->confidence = confidence;

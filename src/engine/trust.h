@@ -22,6 +22,8 @@ long ts_trust_current_belief(const ts_sim *s, int x, int y);
 /* x's belief about y, formed now from the priors if x has none (or a stale one); -1 when out
  * of memory (the run has then failed). */
 long ts_trust_form_belief(ts_sim *s, int x, int y, int pair);
+/* The same, with the belief's place in the store already known (as observation knows it). */
+long ts_trust_form_belief_at(ts_sim *s, ts_belief_key key, int x, int y, int pair);
 /* Evidence ev[pillar] (positive or negative) into belief i. */
 void ts_trust_add_evidence(ts_sim *s, long i, const double ev[TS_PILLARS]);
 /* Take back half of the negative evidence neg (faded to now) from belief i. */
