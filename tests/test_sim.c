@@ -37,6 +37,51 @@ static const char *const four_orgs =
     "  - {at: 30, type: agreement, formalisation: 0.4}\n"
     "  - {at: 5, type: conflict_resolution, probability: 0.5, delay: 3}\n";
 
+/* A run's end-of-tick passes on three threads give the bits of one thread: a world with many
+ * chunks of each pass (160 organisations in one collaboration: 25,440 ordered pairs, 12,720
+ * unordered, tens of thousands of beliefs), with turnover and exits, every metric at every
+ * tick and the final state. */
+static void a_run_gives_the_same_bits_on_any_number_of_threads(void **state)
+{
+    (void)state;
+    size_t cap = 16384, n = 0;
+    char *yaml = malloc(cap);
+    assert_non_null(yaml);
+    n += (size_t)snprintf(yaml + n, cap - n,
+                          "name: wide\nticks: 20\nleader_defaults: {capacity: 4}\n"
+                          "organisations:\n");
+    for (int o = 0; o < 160; o++)
+        n += (size_t)snprintf(yaml + n, cap - n, "  - {id: o%d, kind: k, leaders: %d}\n", o,
+                              2 + o % 4);
+    n += (size_t)snprintf(yaml + n, cap - n,
+                          "relations: {default: {competition: 0.2, proximity: 0.7}}\n"
+                          "faith: {exit_faith: 0.5, exit_ticks: 5}\n"
+                          "events:\n  - {type: turnover, rate: 0.02}\n");
+    assert_true(n < cap);
+    world w;
+    world_open(&w, yaml, "wide.yaml", NULL);
+    free(yaml);
+    assert_true(w.m->n_pairs > 8 * 2048);
+    ts_run_result r;
+    ts_error err;
+    size_t n_series = (size_t)ts_metric_count(TS_MODE_STANDARD) * 21;
+    size_t n_final = (size_t)w.m->n_orgs * (size_t)w.m->n_orgs;
+    assert_int_equal(ts_sim_run(w.s, 21, &r, &err), TS_OK);
+    assert_true(ts_sim_get_counters(w.s).beliefs > 3 * 8192);
+    double *series = malloc(n_series * sizeof *series), *to = malloc(n_final * sizeof *to);
+    int8_t *stage = malloc(n_final);
+    memcpy(series, r.series, n_series * sizeof *series);
+    memcpy(to, r.trust_interorg, n_final * sizeof *to);
+    memcpy(stage, r.stage, n_final);
+    ts_sim_set_threads(w.s, 3);
+    assert_int_equal(ts_sim_run(w.s, 21, &r, &err), TS_OK);
+    assert_memory_equal(series, r.series, n_series * sizeof *series);
+    assert_memory_equal(to, r.trust_interorg, n_final * sizeof *to);
+    assert_memory_equal(stage, r.stage, n_final);
+    free(series), free(to), free(stage);
+    world_close(&w);
+}
+
 /* ---- failure ---------------------------------------------------------------------------- */
 
 /* A run whose belief store cannot grow (here: a store capped at 10 records, as a store is when
@@ -433,6 +478,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(same_seed_gives_identical_runs_and_another_seed_does_not),
         cmocka_unit_test(a_run_out_of_memory_fails_and_gives_no_result),
+        cmocka_unit_test(a_run_gives_the_same_bits_on_any_number_of_threads),
         cmocka_unit_test(without_meetings_beliefs_stay_at_priors_and_stages_never_move),
         cmocka_unit_test(interorg_trust_is_the_mean_trust_in_known_leaders),
         cmocka_unit_test(interorg_trust_of_strangers_is_the_group_image),

@@ -85,6 +85,7 @@ typedef struct ts_model {
     int n_pairs;
     int *pair_begin;
     int *pair_partner;
+    int *pair_org;              /* o of pair (o, p) */
     int *pair_reverse;          /* index of (p, o) */
     int *pair_collab;           /* first collaboration holding both */
     int *pair_upair;            /* unordered pair index */

@@ -32,6 +32,11 @@ typedef struct ts_sim_counters {
 
 ts_sim *ts_sim_alloc(const ts_model *m);
 void ts_sim_free(ts_sim *s);
+/* Threads for the passes over beliefs and pairs at the end of every tick of this workspace's
+ * runs (default 1): for a world large enough to be run a few times rather than hundreds. The
+ * passes cut their work into chunks of a fixed size and add the chunks' sums in order, so a
+ * run gives the same bits whatever the number. */
+void ts_sim_set_threads(ts_sim *s, int threads);
 
 /* Start a run: draw leaders, apply tick-0 events, record tick 0. */
 ts_status ts_sim_start(ts_sim *s, uint64_t seed, ts_error *err);

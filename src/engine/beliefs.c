@@ -27,6 +27,10 @@ static int alloc_pool(ts_belief_store *b, size_t n)
     if (!acc)
         return -1;
     b->acc = acc;
+    float *trust = realloc(b->trust, n * sizeof *trust);
+    if (!trust)
+        return -1;
+    b->trust = trust;
     size_t used = b->blocks ? (size_t)((unsigned char *)b->blocks - b->blocks_raw) : 0;
     size_t n_blocks = n / TS_BELIEF_LANES, old_blocks = b->pool_cap / TS_BELIEF_LANES;
     unsigned char *raw = realloc(b->blocks_raw, n_blocks * sizeof(ts_belief_block) + 64);
@@ -68,7 +72,7 @@ int ts_beliefs_init(ts_belief_store *b, size_t expected, size_t n_leaders, size_
 void ts_beliefs_destroy(ts_belief_store *b)
 {
     free(b->acc_base), free(b->slots), free(b->meta), free(b->links), free(b->blocks_raw);
-    free(b->acc), free(b->head_x), free(b->head_y);
+    free(b->acc), free(b->trust), free(b->head_x), free(b->head_y);
     free(b->acc_live);
     memset(b, 0, sizeof *b);
 }
@@ -105,6 +109,8 @@ void ts_beliefs_fade(ts_belief_store *b, double forget)
 /* Slots for accumulator k.acc, its first time: taken from the pool, which doubles when full. */
 static int open_accumulator(ts_belief_store *b, ts_belief_key k)
 {
+    if (b->slot_count + k.n > (size_t)INT32_MAX) /* slot offsets are 32-bit */
+        return -1;
     if (b->slot_count + k.n > b->slot_cap) {
         size_t cap = 2 * b->slot_cap > b->slot_count + k.n ? 2 * b->slot_cap : b->slot_count + k.n;
         int32_t *slots = realloc(b->slots, cap * sizeof *slots);
@@ -114,7 +120,7 @@ static int open_accumulator(ts_belief_store *b, ts_belief_key k)
         b->slot_cap = cap;
         b->grows++;
     }
-    b->acc_base[k.acc] = (int64_t)b->slot_count;
+    b->acc_base[k.acc] = (int32_t)b->slot_count;
     memset(b->slots + b->slot_count, 0xff, k.n * sizeof *b->slots);
     b->slot_count += k.n;
     return 0;
@@ -142,6 +148,7 @@ long ts_beliefs_insert(ts_belief_store *b, ts_belief_key k, uint32_t x, uint32_t
     if (r % TS_BELIEF_LANES == 0) {
         memset(&b->blocks[r / TS_BELIEF_LANES], 0, sizeof *b->blocks);
         memset(b->acc + r, 0, TS_BELIEF_LANES * sizeof *b->acc);
+        memset(b->trust + r, 0, TS_BELIEF_LANES * sizeof *b->trust);
     }
     *slot = (int32_t)r;
     memset(&b->meta[r], 0, sizeof b->meta[r]);

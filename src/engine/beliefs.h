@@ -51,7 +51,7 @@ typedef struct ts_belief_block {
 _Static_assert(sizeof(ts_belief_block) % 64 == 0, "blocks fill whole cache lines");
 
 typedef struct ts_belief_store {
-    int64_t *acc_base; /* per accumulator: its first slot, or -1 [n_acc] */
+    int32_t *acc_base; /* per accumulator: its first slot, or -1 [n_acc] */
     int32_t *slots;    /* record index per (accumulator, leader of p), or -1 */
     size_t slot_count, slot_cap;
     ts_belief_meta *meta;
@@ -61,8 +61,10 @@ typedef struct ts_belief_store {
      * its first record is added, so the lanes past `count` in the last block are zero */
     ts_belief_block *blocks;
     unsigned char *blocks_raw;
-    int32_t *acc;      /* accumulator of (x, organisation of y) in the end-of-tick pass; 0 for the
-                        * last block's lanes past count */
+    int32_t *acc;      /* accumulator of (x, organisation of y); 0 for the last block's lanes
+                        * past count */
+    float *trust;      /* each record's trust as of the last end-of-tick pass, which writes it
+                        * (0 for a retired record and the lanes past count) */
     int32_t *acc_live; /* per accumulator: how many live beliefs it has, [n_acc] */
     size_t n_acc;
     int32_t *head_x, *head_y; /* per leader slot: first record held by / about it */
@@ -81,7 +83,7 @@ typedef struct ts_belief_store {
 /* Bytes a belief occupies in the pool (the index adds 4 bytes per slot). */
 #define TS_BELIEF_BYTES                                                                            \
     (sizeof(ts_belief_meta) + sizeof(ts_belief_links) + 3 * TS_PILLARS * sizeof(float) +           \
-     sizeof(int32_t))
+     sizeof(int32_t) + sizeof(float))
 
 /* Record r's positive and negative evidence and prior for pillar p. */
 static inline float *ts_belief_pos(const ts_belief_store *b, int p, size_t r)
@@ -115,7 +117,7 @@ typedef struct ts_belief_key {
 /* Index of the record at key k, or -1. */
 static inline long ts_beliefs_find(const ts_belief_store *b, ts_belief_key k)
 {
-    int64_t base = b->acc_base[k.acc];
+    int32_t base = b->acc_base[k.acc];
     return base < 0 ? -1 : (long)b->slots[(size_t)base + k.j];
 }
 /* Index of the record at key k for trustor x and trustee y, adding one (on their lists, its

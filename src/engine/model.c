@@ -198,13 +198,15 @@ static int setup_pairs(ts_model *m)
         np += u;
     }
     m->n_pairs = np;
-    if (!NEW(m->pair_partner, np)) {
+    if (!NEW(m->pair_partner, np) || !NEW(m->pair_org, np)) {
         free(deg), free(start), free(tmp);
         return -1;
     }
     for (int o = 0, k = 0; o < n; o++) {
         m->pair_begin[o] = k;
         memcpy(m->pair_partner + k, tmp + start[o], sizeof(int) * (size_t)deg[o]);
+        for (int i = 0; i < deg[o]; i++)
+            m->pair_org[k + i] = o;
         k += deg[o];
         m->pair_begin[o + 1] = k;
     }
@@ -437,7 +439,8 @@ void ts_model_free(ts_model *m)
     free(m->org_internal_trust), free(m->org_reputation), free(m->org_culture);
     free(m->org_traits), free(m->org_collab), free(m->leader_org);
     free(m->collab), free(m->collab_org_begin), free(m->collab_orgs), free(m->collab_leader_begin);
-    free(m->collab_leaders), free(m->pair_begin), free(m->pair_partner), free(m->pair_reverse);
+    free(m->collab_leaders), free(m->pair_begin), free(m->pair_partner), free(m->pair_org),
+        free(m->pair_reverse);
     free(m->pair_collab), free(m->pair_upair), free(m->pair_relation);
     free(m->pair_cultural_distance), free(m->pair_acc_begin), free(m->pair_rev_acc_begin),
         free(m->upair_pair);

@@ -45,14 +45,13 @@ void ts_stages_record_act(ts_sim *s, int pair, ts_act act)
     }
 }
 
-/* An agreement holds a pair at stage 1 or above: agreement-driven trust is what the agreement
- * provides. */
-void ts_stages_update(ts_sim *s, ts_tick_sums *sums)
+/* Unordered pairs [start, end): an agreement holds a pair at stage 1 or above (agreement-driven
+ * trust is what the agreement provides); counts[st] += pairs now at stage st. */
+static void stages_chunk(ts_sim *s, int start, int end, long counts[TS_STAGE_COUNT])
 {
     const ts_model *m = s->m;
     const ts_params *p = s->p;
-    long counts[TS_STAGE_COUNT] = {0};
-    for (int u = 0; u < m->n_upairs; u++) {
+    for (int u = start; u < end; u++) {
         int k = m->upair_pair[u], r = m->pair_reverse[k];
         int o = m->pair_partner[r], q = m->pair_partner[k];
         if (!s->active[o] || !s->active[q])
@@ -79,6 +78,19 @@ void ts_stages_update(ts_sim *s, ts_tick_sums *sums)
         s->stage[u] = (int8_t)st;
         counts[st]++;
     }
+}
+
+enum { UPAIR_CHUNK = 4096 }; /* unordered pairs per chunk of a pass */
+
+void ts_stages_update(ts_sim *s, ts_tick_sums *sums)
+{
+    int nu = s->m->n_upairs, n_chunks = (nu + UPAIR_CHUNK - 1) / UPAIR_CHUNK;
+    long counts[TS_STAGE_COUNT] = {0};
+#pragma omp parallel for num_threads(s->threads) schedule(static) if (s->threads > 1)          \
+    reduction(+ : counts[:TS_STAGE_COUNT])
+    for (int k = 0; k < n_chunks; k++) /* counts are whole numbers: any order gives the same */
+        stages_chunk(s, k * UPAIR_CHUNK, (k + 1) * UPAIR_CHUNK < nu ? (k + 1) * UPAIR_CHUNK : nu,
+                     counts);
     for (int st = 0; st < TS_STAGE_COUNT; st++) {
         sums->stage[st] = counts[st];
         sums->upairs += counts[st];
@@ -98,6 +110,7 @@ void ts_stages_advance_windows(ts_sim *s)
     s->win_c[next] = s->win_n[next] = 0;
     float *coop = s->win_coop + (size_t)next * (size_t)s->m->n_upairs,
           *all = s->win_all + (size_t)next * (size_t)s->m->n_upairs;
+#pragma omp parallel for num_threads(s->threads) schedule(static) if (s->threads > 1)
     for (int u = 0; u < s->m->n_upairs; u++) {
         s->sum_coop[u] -= coop[u];
         s->sum_all[u] -= all[u];

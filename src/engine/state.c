@@ -22,6 +22,7 @@ ts_sim *ts_sim_alloc(const ts_model *m)
         return NULL;
     s->m = m;
     s->p = m->params;
+    s->threads = 1;
     s->n_metrics = ts_metric_count(m->mode);
     int nl = m->n_leaders, no = m->n_orgs, np = m->n_pairs, nu = m->n_upairs;
     int nc = m->n_collabs, w = s->p->stages.window;
@@ -46,8 +47,7 @@ ts_sim *ts_sim_alloc(const ts_model *m)
            ALLOC(s->org_scratch_int, 2 * max_org_leaders);
     fail = fail || ALLOC(s->rel, np) || ALLOC(s->partner_cum, np) ||
            ALLOC(s->g_pos, (size_t)np * TS_PILLARS) || ALLOC(s->g_neg, (size_t)np * TS_PILLARS) ||
-           ALLOC(s->g_prior, np) || ALLOC(s->to, np) || ALLOC(s->group_t, np) ||
-           ALLOC(s->acc_sum, m->n_acc);
+           ALLOC(s->g_prior, np) || ALLOC(s->to, np) || ALLOC(s->group_t, np);
     fail = fail || ALLOC(s->stage, nu) || ALLOC(s->trust_ticks, nu) ||
            ALLOC(s->win_coop, (size_t)nu * w) || ALLOC(s->win_all, (size_t)nu * w) ||
            ALLOC(s->sum_coop, nu) || ALLOC(s->sum_all, nu);
@@ -55,6 +55,8 @@ ts_sim *ts_sim_alloc(const ts_model *m)
            ALLOC(s->resolution_delay, nc) || ALLOC(s->active_leaders, nc) ||
            ALLOC(s->complexity, nc) || ALLOC(s->attention_factor, nc);
     fail = fail || ALLOC(s->win_c, w) || ALLOC(s->win_n, w) || ALLOC(s->candidates, max_collab);
+    s->chunk_rows = 64;
+    fail = fail || ALLOC(s->chunk_sums, s->chunk_rows * TS_CHUNK_SUMS);
     fail = fail || ALLOC(s->series, (size_t)s->n_metrics * (m->ticks + 1)) ||
            ALLOC(s->final_to, (size_t)no * no) || ALLOC(s->final_stage, (size_t)no * no);
     size_t expected = m->belief_bound < (size_t)nl * 64 ? m->belief_bound : (size_t)nl * 64;
@@ -82,7 +84,7 @@ void ts_sim_free(ts_sim *s)
     free(s->deliveries_seen), free(s->mean_proximity), free(s->partner_total);
     free(s->org_scratch), free(s->org_scratch_int);
     free(s->rel), free(s->partner_cum), free(s->g_pos), free(s->g_neg), free(s->g_prior);
-    free(s->to), free(s->group_t), free(s->acc_sum);
+    free(s->to), free(s->group_t), free(s->chunk_sums);
     free(s->stage), free(s->trust_ticks), free(s->win_coop), free(s->win_all);
     free(s->sum_coop), free(s->sum_all);
     free(s->phi), free(s->enforcement), free(s->resolution_p), free(s->resolution_delay);
@@ -92,6 +94,11 @@ void ts_sim_free(ts_sim *s)
     free(s->promises), free(s->resolutions);
     ts_beliefs_destroy(&s->beliefs);
     free(s);
+}
+
+void ts_sim_set_threads(ts_sim *s, int threads)
+{
+    s->threads = threads > 1 ? threads : 1;
 }
 
 void ts_state_reset(ts_sim *s)
@@ -226,6 +233,22 @@ static void *grow_queue(ts_sim *s, void *queue, size_t *cap, size_t size, const 
     *cap *= 2;
     s->queue_grows++;
     return q;
+}
+
+double *ts_state_chunk_sums(ts_sim *s, size_t rows)
+{
+    if (rows > s->chunk_rows) {
+        size_t cap = rows > 2 * s->chunk_rows ? rows : 2 * s->chunk_rows;
+        double *q = realloc(s->chunk_sums, cap * TS_CHUNK_SUMS * sizeof *q);
+        if (!q) {
+            ts_state_fail(s, "partial sums of the end-of-tick pass");
+            return NULL;
+        }
+        s->chunk_sums = q;
+        s->chunk_rows = cap;
+        s->queue_grows++;
+    }
+    return s->chunk_sums;
 }
 
 void ts_state_push_promise(ts_sim *s, const ts_promise *pr)

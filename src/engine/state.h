@@ -55,6 +55,9 @@ struct ts_sim {
     int n_metrics;
     ts_status failed; /* TS_OK, or why the run cannot go on (in `failure`) */
     ts_error failure;
+    int threads;        /* for the end-of-tick passes: the bits never depend on it */
+    double *chunk_sums; /* the passes' partial sums, one row per fixed chunk */
+    size_t chunk_rows;  /* rows of chunk_sums allocated */
 
     /* leaders: true traits, who holds the slot, judged-act sequence */
     double *ability, *benevolence, *integrity, *predictability, *propensity, *orientation;
@@ -84,7 +87,6 @@ struct ts_sim {
     double *g_prior;       /* [pair] */
     double *to;            /* inter-organisational trust, last end-of-tick pass */
     double *group_t;       /* [pair]: the trust its group image implies, end-of-tick scratch */
-    double *acc_sum;       /* per (leader of o, partner p): sum of trust in the p leaders o knows */
 
     /* unordered pairs: stage, and the window of cooperation extent */
     int8_t *stage;
@@ -142,6 +144,11 @@ void ts_state_replace_leader(ts_sim *s, int x, const ts_traits *means);
 /* Recompute what meetings and observation read of the active organisations and their
  * proximity (meeting weights, mean proximity, collaboration complexity and attention). */
 void ts_state_refresh_topology(ts_sim *s);
+
+/* Room for `rows` rows of partial sums of TS_CHUNK_SUMS doubles in s->chunk_sums; NULL (and
+ * the run failed) when it cannot grow. */
+enum { TS_CHUNK_SUMS = 8 };
+double *ts_state_chunk_sums(ts_sim *s, size_t rows);
 
 /* Pending work; a queue that cannot grow fails the run. */
 void ts_state_push_promise(ts_sim *s, const ts_promise *pr);

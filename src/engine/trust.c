@@ -20,7 +20,6 @@ void ts_trust_reset(ts_sim *s)
     s->g_unit = 1.0;
     memset(s->g_pos, 0, n4 * sizeof *s->g_pos);
     memset(s->g_neg, 0, n4 * sizeof *s->g_neg);
-    memset(s->acc_sum, 0, sizeof *s->acc_sum * (size_t)m->n_acc);
 }
 
 /* ---- Beta means ------------------------------------------------------------------------- */
@@ -230,124 +229,173 @@ void ts_trust_group_take_back(ts_sim *s, int pair, const float neg_in[TS_PILLARS
 
 /* ---- the end-of-tick pass --------------------------------------------------------------- */
 
-/* Live beliefs: their trust, summed per (trustor, partner organisation) for TO and over all
- * for the metrics; then all evidence fades at once through the store's common unit.
- *
- * This runs over every belief every tick, so it is written for the vector unit (GCC/Clang
- * vector extensions, one block of eight beliefs at a time): aligned loads, no branches (a retired
- * belief has zero counts and prior, so its pillar means and trust are exactly 0), sums in
- * float lanes over blocks of BLOCK beliefs folded into doubles after each block, and each
- * belief's trust added to its accumulator in the order of the store (at once, or after its
- * block when the accumulators do not fit in the caches).
- * The summation order is fixed by the code, so results are the same on every x86-64 or other
- * machine with IEEE single precision. */
+/* Every belief every tick, then every pair: written for the vector unit and for threads.
+ * The work is cut into chunks of a fixed size, whatever the number of threads; each chunk
+ * adds up its own part in a fixed order, and the parts are added in chunk order. So the bits
+ * of every sum are the same on one thread or many, and on every machine with IEEE arithmetic
+ * (the kernels are built twice, for AVX2 and for any x86-64, and give the same bits). */
 typedef double v8df __attribute__((vector_size(64)));
-enum { BLOCK = 256, LANES = TS_BELIEF_LANES, FAR_BYTES = 1 << 20 };
+enum {
+    LANES = TS_BELIEF_LANES,
+    FOLD = 256,          /* beliefs whose sums are kept in float lanes, then folded into doubles */
+    BELIEF_CHUNK = 8192, /* beliefs per chunk (a multiple of FOLD) */
+    PAIR_CHUNK = 2048    /* organisation pairs per chunk */
+};
 
-/* Built twice, for AVX2 and for any x86-64, and chosen at load time; the code fixes the
- * order of every operation, so both give the same bits. The store's blocks are whole: the
- * lanes past its last record are zero, with accumulator 0, and add exactly nothing. */
-__attribute__((target_clones("avx2", "default"))) static void pass_beliefs(ts_sim *s,
-                                                                           ts_tick_sums *ts)
+static size_t chunks(size_t n, size_t size)
 {
-    const ts_belief_store *st = &s->beliefs;
-    const belief_consts c = belief_constants(s);
-    const int32_t *acc = st->acc;
-    double *restrict acc_sum = s->acc_sum;
-    double sum[5] = {0}; /* four pillars, trust */
-    size_t n = (st->count + LANES - 1) / LANES * LANES;
-    /* Accumulators that fit in the caches take each trust at once; others are fetched while
-     * a block's trusts are computed, and take them in a loop of their own. */
-    const bool far = st->n_acc * sizeof *acc_sum > FAR_BYTES;
-    for (size_t start = 0; start < n; start += BLOCK) {
-        size_t end = start + BLOCK < n ? start + BLOCK : n;
+    return (n + size - 1) / size;
+}
+
+/* Beliefs [start, end) of the store: each one's trust into st->trust, and their pillar means
+ * and trust added to sum[0..4]. The lanes past the last record are zero (so are a retired
+ * record's counts and prior): their means and trust are exactly 0 and add nothing. */
+__attribute__((target_clones("avx2", "default"))) static void
+beliefs_chunk(const ts_belief_store *st, const belief_consts *c, size_t start, size_t end,
+              double sum[5])
+{
+    for (size_t f = start; f < end; f += FOLD) {
+        size_t f_end = f + FOLD < end ? f + FOLD : end;
         v8sf lane[5] = {{0}};
-        double block_trust[BLOCK];
-        for (size_t i = start; i < end; i += LANES) {
-            double t[LANES];
+        for (size_t i = f; i < f_end; i += LANES) {
             v8sf v[TS_PILLARS], trust;
-            belief_means8(&st->blocks[i / LANES], &c.u, &c.m0, c.w, v, &trust);
+            belief_means8(&st->blocks[i / LANES], &c->u, &c->m0, c->w, v, &trust);
             for (int p = 0; p < TS_PILLARS; p++)
                 lane[p] += v[p];
             lane[4] += trust;
-            v8df td = __builtin_convertvector(trust, v8df); /* exactly the floats' values */
-            memcpy(t, &td, sizeof td);
-            if (far) { /* ask for the block's accumulators now, to add to them below */
-                memcpy(block_trust + (i - start), t, sizeof t);
-                for (size_t l = 0; l < LANES; l++)
-                    __builtin_prefetch(&acc_sum[acc[i + l]], 1);
-            } else {
-                for (size_t l = 0; l < LANES; l++)
-                    acc_sum[acc[i + l]] += t[l];
-            }
+            memcpy(st->trust + i, &trust, sizeof trust);
         }
-        for (size_t i = start; far && i < end; i++) /* the same order as above */
-            acc_sum[acc[i]] += block_trust[i - start];
         for (int q = 0; q < 5; q++)
             for (int l = 0; l < LANES; l++)
                 sum[q] += lane[q][l];
     }
+}
+
+/* Every belief's trust (docs/model.md 7.4), for the metrics and for TO; then all evidence
+ * fades at once through the store's common unit. */
+static void pass_beliefs(ts_sim *s, ts_tick_sums *ts)
+{
+    ts_belief_store *st = &s->beliefs;
+    const belief_consts c = belief_constants(s);
+    size_t n = (st->count + LANES - 1) / LANES * LANES, n_chunks = chunks(n, BELIEF_CHUNK);
+    double *part = ts_state_chunk_sums(s, n_chunks);
+    if (!part)
+        return;
+#pragma omp parallel for num_threads(s->threads) schedule(static) if (s->threads > 1)
+    for (size_t k = 0; k < n_chunks; k++) {
+        double *sum = part + k * TS_CHUNK_SUMS;
+        memset(sum, 0, 5 * sizeof *sum);
+        size_t end = (k + 1) * BELIEF_CHUNK < n ? (k + 1) * BELIEF_CHUNK : n;
+        beliefs_chunk(st, &c, k * BELIEF_CHUNK, end, sum);
+    }
+    double sum[5] = {0}; /* four pillars, trust */
+    for (size_t k = 0; k < n_chunks; k++)
+        for (int q = 0; q < 5; q++)
+            sum[q] += part[k * TS_CHUNK_SUMS + q];
     for (int p = 0; p < TS_PILLARS; p++)
         ts->pillar[p] = sum[p];
     ts->trust = sum[4];
     ts->known = (long)st->n_live;
-    ts_beliefs_fade(&s->beliefs, s->p->beliefs.forget);
+    ts_beliefs_fade(st, s->p->beliefs.forget);
 }
 
-/* The trust each group image implies, into gt[pair]. */
+/* The trust group images imply, for pairs [start, end), into gt. */
 __attribute__((target_clones("avx2", "default"))) static void
 group_trusts(const double *restrict g_pos, const double *restrict g_neg,
              const double *restrict g_prior, const double w[TS_PILLARS], double gm0, double u,
-             size_t n_pairs, double *restrict gt)
+             size_t start, size_t end, double *restrict gt)
 {
-    for (size_t k = 0; k < n_pairs; k++) {
+    for (size_t k = start; k < end; k++) {
         v4df v;
         group_means4(g_pos + k * TS_PILLARS, g_neg + k * TS_PILLARS, g_prior[k], gm0, u, &v);
         gt[k] = group_trust(&v, w);
     }
 }
 
-/* TO_op is the mean over o's leaders of their mean trust in the leaders of p they know, or of
- * the group image's trust when they know none (docs/model.md 7.6). The accumulators are
- * emptied as they are read; group images fade through their common unit, as beliefs do. */
+/* Mean trust of leader x in the leaders of p he knows: the accumulator a's live beliefs, by
+ * their slots (a retired record's trust is 0). */
+static double known_mean(const ts_sim *s, int a, int n_p)
+{
+    const ts_belief_store *st = &s->beliefs;
+    const int32_t *slot = st->slots + st->acc_base[a];
+    double sum = 0;
+    for (int j = 0; j < n_p; j++)
+        if (slot[j] >= 0)
+            sum += st->trust[slot[j]];
+    return sum / st->acc_live[a];
+}
+
+/* Pairs [start, end) in the order of their accumulators (r = (p, o) for TO_op): TO_op is the
+ * mean over o's leaders of their mean trust in the leaders of p they know, or of the trust
+ * o's group image of p implies when they know none (docs/model.md 7.6). */
+static void to_chunk(ts_sim *s, size_t start, size_t end)
+{
+    const ts_model *m = s->m;
+    const int32_t *live = s->beliefs.acc_live;
+    for (size_t r = start; r < end; r++) {
+        int q = m->pair_org[r], o = m->pair_partner[r], k = m->pair_reverse[r];
+        if (!s->active[o] || !s->active[q])
+            continue;
+        double gt = s->group_t[k], sum = 0;
+        int n = m->org_n_leaders[o], n_p = m->org_n_leaders[q], a0 = m->pair_rev_acc_begin[r];
+        for (int a = a0; a < a0 + n; a++)
+            sum += live[a] > 0 ? known_mean(s, a, n_p) : gt;
+        s->to[k] = sum / n;
+    }
+}
+
+/* The pair metrics' sums over pairs [start, end) of active organisations, into sum[0..3]. */
+static void pair_sums_chunk(const ts_sim *s, size_t start, size_t end, double sum[4])
+{
+    const ts_model *m = s->m;
+    for (size_t k = start; k < end; k++)
+        if (s->active[m->pair_org[k]] && s->active[m->pair_partner[k]]) {
+            sum[0] += s->to[k];
+            sum[1] += s->group_t[k];
+            sum[2] += ts_confidence(s, m->pair_collab[k]);
+            sum[3] += 1;
+        }
+}
+
+/* Group images' trust, TO of every pair, the pair metrics; then group images fade through
+ * their common unit, as beliefs do. */
 static void pass_pairs(ts_sim *s, ts_tick_sums *ts)
 {
     const ts_model *m = s->m;
     const double gm0 = s->p->reciprocity.group_m0, u = s->g_unit;
-    double *restrict acc_sum = s->acc_sum;
-    const int32_t *acc_n = s->beliefs.acc_live;
-    group_trusts(s->g_pos, s->g_neg, s->g_prior, m->weights, gm0, u, (size_t)m->n_pairs,
-                 s->group_t);
-    /* TO of every pair, walking the accumulators in their order (by trustees' organisation) */
-    for (int q = 0; q < m->n_orgs; q++)
-        for (int r = m->pair_begin[q]; r < m->pair_begin[q + 1]; r++) {
-            int k = m->pair_reverse[r], o = m->pair_partner[r];
-            double gt = s->group_t[k];
-            int n = m->org_n_leaders[o], a0 = m->pair_rev_acc_begin[r];
-            double sum = 0;
-            for (int j = a0; j < a0 + n; j++) {
-                sum += acc_n[j] > 0 ? acc_sum[j] / acc_n[j] : gt;
-                acc_sum[j] = 0;
-            }
-            if (s->active[o] && s->active[q])
-                s->to[k] = sum / n;
+    size_t np = (size_t)m->n_pairs, n_chunks = chunks(np, PAIR_CHUNK);
+    double *part = ts_state_chunk_sums(s, n_chunks);
+    if (!part)
+        return;
+#pragma omp parallel num_threads(s->threads) if (s->threads > 1)
+    {
+#pragma omp for schedule(static)
+        for (size_t k = 0; k < n_chunks; k++) {
+            size_t end = (k + 1) * PAIR_CHUNK < np ? (k + 1) * PAIR_CHUNK : np;
+            group_trusts(s->g_pos, s->g_neg, s->g_prior, m->weights, gm0, u, k * PAIR_CHUNK, end,
+                         s->group_t);
         }
-    double to = 0, group = 0, confidence = 0; /* the metrics' sums, in pair order */
-    long pairs = 0;
-    for (int o = 0; o < m->n_orgs; o++)
-        for (int k = m->pair_begin[o]; k < m->pair_begin[o + 1]; k++)
-            if (s->active[o] && s->active[m->pair_partner[k]]) {
-                to += s->to[k];
-                group += s->group_t[k];
-                confidence += ts_confidence(s, m->pair_collab[k]);
-                pairs++;
-            }
-    ts->to = to;
-    ts->group = group;
-    ts->confidence = confidence;
-    ts->pairs = pairs;
+#pragma omp for schedule(static)
+        for (size_t k = 0; k < n_chunks; k++)
+            to_chunk(s, k * PAIR_CHUNK, (k + 1) * PAIR_CHUNK < np ? (k + 1) * PAIR_CHUNK : np);
+#pragma omp for schedule(static)
+        for (size_t k = 0; k < n_chunks; k++) {
+            double *sum = part + k * TS_CHUNK_SUMS;
+            memset(sum, 0, 4 * sizeof *sum);
+            pair_sums_chunk(s, k * PAIR_CHUNK,
+                            (k + 1) * PAIR_CHUNK < np ? (k + 1) * PAIR_CHUNK : np, sum);
+        }
+    }
+    double sum[4] = {0};
+    for (size_t k = 0; k < n_chunks; k++)
+        for (int q = 0; q < 4; q++)
+            sum[q] += part[k * TS_CHUNK_SUMS + q];
+    ts->to = sum[0];
+    ts->group = sum[1];
+    ts->confidence = sum[2];
+    ts->pairs = (long)sum[3];
     if (ts_fading_step(&s->g_unit, s->p->beliefs.forget)) {
-        for (size_t i = 0; i < (size_t)m->n_pairs * TS_PILLARS; i++) {
+        for (size_t i = 0; i < np * TS_PILLARS; i++) {
             s->g_pos[i] *= s->g_unit;
             s->g_neg[i] *= s->g_unit;
         }

@@ -439,7 +439,15 @@ static ts_status run_tasks(job *j, const ts_ensemble_options *opt, writer *wr, b
     if (opt->source && opt->source->ready)
         opt->source->ready(opt->source->ctx);
     long next_local = 0;
-#pragma omp parallel num_threads(threads)
+    /* Fewer runs than threads (a large world run a few times): the spare threads work inside
+     * the runs, on their end-of-tick passes; the bits are the same either way. */
+    int outer = threads, inner = 1, levels = omp_get_max_active_levels();
+    if (!opt->source && n_todo > 0 && n_todo < (size_t)threads) {
+        outer = (int)n_todo;
+        inner = threads / outer;
+        omp_set_max_active_levels(2);
+    }
+#pragma omp parallel num_threads(outer)
     {
         worker w = {.point = -1};
         ts_error local;
@@ -454,6 +462,8 @@ static ts_status run_tasks(job *j, const ts_ensemble_options *opt, writer *wr, b
             uint64_t rep = task % j->n_reps;
             ts_run_result res;
             ts_status st = worker_prepare(&w, j, point, &local);
+            if (st == TS_OK)
+                ts_sim_set_threads(w.sim, inner);
             if (st == TS_OK && (st = ts_sim_run(w.sim, ts_seed_hash(seed, (uint64_t)point, rep),
                                                 &res, &local)) != TS_OK) {
                 ts_error why = local;
@@ -483,6 +493,7 @@ static ts_status run_tasks(job *j, const ts_ensemble_options *opt, writer *wr, b
         }
         worker_clear(&w);
     }
+    omp_set_max_active_levels(levels);
     /* only for a job whose runs all fitted in one block and one block_seconds: a merge of more
      * could outlast the grace Slurm gives after SIGTERM */
     wr->unsaved = keep_last && wr->saved == 0 && !(opt->stop && *opt->stop) && wr->st == TS_OK &&
