@@ -125,8 +125,7 @@ start_munge() {
     install -d -o munge -g munge -m 0700 /var/log/munge /var/lib/munge
     runuser -u munge -- "$sbin/munged"
     cp /run/munge/munged.pid "$dir/munged.pid" # ours: stop stops it
-    local i
-    for i in $(seq 50); do
+    for _ in $(seq 50); do
         munge_works && return 0
         sleep 0.1
     done
@@ -146,8 +145,7 @@ start() {
     # -c: begin with an empty queue (no jobs of an earlier start)
     "$sbin/slurmctld" -c -f "$conf" || die "slurmctld did not start (see $dir/log/slurmctld.log)"
     "$sbin/slurmd" -f "$conf" || die "slurmd did not start (see $dir/log/slurmd.log)"
-    local i
-    for i in $(seq 300); do
+    for _ in $(seq 300); do
         if node_ready; then
             say "started ($(sinfo -h -o '%P %D node, %c CPUs')); SLURM_CONF=$conf"
             return 0
@@ -161,12 +159,12 @@ start() {
 
 # stop_daemons [quiet]: end slurmd, slurmctld and (if this script started it) munged.
 stop_daemons() {
-    local name pid i stopped=()
+    local name pid stopped=()
     for name in slurmd slurmctld munged; do
         alive "$name" "$dir/$name.pid" || continue
         pid=$(cat "$dir/$name.pid")
         kill "$pid"
-        for i in $(seq 100); do
+        for _ in $(seq 100); do
             kill -0 "$pid" 2>/dev/null || break
             sleep 0.1
         done
