@@ -58,7 +58,7 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/check_slurm.XXXXXX")"
 jobs_submitted=()
 cleanup() {
     [ ${#jobs_submitted[@]} -gt 0 ] && scancel "${jobs_submitted[@]}" 2>/dev/null
-    rm -rf "$work"
+    cd / && rm -rf "$work"
     $started && "$cluster" stop
 }
 trap cleanup EXIT
