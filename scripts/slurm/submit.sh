@@ -49,20 +49,30 @@ fits() {
     [[ $said != *"node configuration is not available"* ]]
 }
 
-# warn_unfit JOB: say what JOB asks for and what its partition has, and how to size it.
+# warn_unfit JOB: say what JOB asks for and what its partition has, and a request that fits.
 warn_unfit() {
-    local job=$1 info part nodes cpus per_task have
+    local job=$1 info part nodes cpus per_task have total=0 widest=0 n c
     info=$(scontrol show job -o "$job" 2>/dev/null | head -n 1) || info=
     part=$(sed -n 's/.* Partition=\([^ ]*\).*/\1/p' <<<"$info")
     nodes=$(sed -n 's/.* NumNodes=\([0-9]*\).*/\1/p' <<<"$info")
     cpus=$(sed -n 's/.* NumCPUs=\([0-9]*\).*/\1/p' <<<"$info")
     per_task=$(sed -n 's;.* CPUs/Task=\([0-9]*\).*;\1;p' <<<"$info")
     have=$(sinfo -h -p "$part" -o '%D node(s) of %c CPUs' 2>/dev/null | paste -sd, -) || have=
+    # nodes in the partition, and the CPUs of its largest node ("%c" may read "64+")
+    while read -r n c; do
+        total=$((total + n))
+        c=${c%+}
+        [ "$c" -gt "$widest" ] && widest=$c
+    done < <(sinfo -h -p "$part" -o '%D %c' 2>/dev/null)
+    local try=()
+    [ -n "$nodes" ] && [ "$total" -gt 0 ] && [ "$nodes" -gt "$total" ] && try+=("--nodes=$total")
+    [ -n "$per_task" ] && [ "$widest" -gt 0 ] && [ "$per_task" -gt "$widest" ] &&
+        try+=("--cpus-per-task=$widest")
     echo "submit: warning: job $job asks for ${nodes:-?} node(s), ${cpus:-?} CPUs" \
         "(${per_task:-?} per task), more than partition ${part:-?} can ever give" \
         "(sinfo: ${have:-nothing}): it will pend (reason PartitionConfig) until you cancel it" \
-        "(scancel $job) and submit a request that fits, e.g. SBATCH_ARGS=\"--nodes=1" \
-        "--cpus-per-task=N\" (docs/hpc.md, \"Sizing the request\")" >&2
+        "(scancel $job) and submit a request that fits${try[*]:+, e.g. SBATCH_ARGS=\"${try[*]}\"}" \
+        "(docs/hpc.md, \"Sizing the request\")" >&2
 }
 
 mode=${1:-}
