@@ -7,7 +7,7 @@
 #   scripts/slurm/local-cluster.sh start    install slurm-wlm and munge if missing, start the
 #                                           daemons (nothing to do when they are running)
 #   scripts/slurm/local-cluster.sh stop     stop the daemons it started
-#   scripts/slurm/local-cluster.sh status   say whether it runs; exit 0 if it does
+#   scripts/slurm/local-cluster.sh status   say whether it runs: exit 0 if it does, 3 if not
 #   eval "$(scripts/slurm/local-cluster.sh env)"   point sbatch, squeue... at it
 #
 # Everything lives in LOCAL_SLURM_DIR (default /var/lib/trustsim-slurm): slurm.conf, state,

@@ -6,8 +6,9 @@
  * The task count is taken from the most specific launcher first: an MPI launcher's own
  * variables, then srun's SLURM_STEP_NUM_TASKS (set in the tasks of a job step, not in a batch
  * script). SLURM_NTASKS is not used: a batch script of a job with several tasks has it too,
- * and a command run there directly is one process. Open MPI's mpirun started by Slurm can
- * leave its helper step's SLURM_STEP_NUM_TASKS in the ranks' environment, hence the order. */
+ * and a command run there directly is one process. The ranks of an mpirun inside a Slurm job
+ * may inherit srun's variables (mpirun starts its daemons on the other nodes with srun), hence
+ * the MPI launchers' own variables first. */
 #include "cli/launch.h"
 
 #include <errno.h>

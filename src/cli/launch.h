@@ -1,8 +1,8 @@
 /* What a launcher (srun, mpirun, mpiexec) says in the environment about the processes it
  * started together with this one, and the refusal to run as one of several of them when they
- * could not share the work. Only `trustsim run` of an MPI build shares a job among tasks (src/cli/
- * mpi_run.c); any other process started as one of K tasks would do the whole job K times and
- * write the same files from K processes at once. */
+ * could not share the work. Only `trustsim run` of an MPI build shares a job among tasks
+ * (src/cli/mpi_run.c); any other process started as one of K tasks would do the whole job K
+ * times and write the same files from K processes at once. */
 #ifndef TS_CLI_LAUNCH_H
 #define TS_CLI_LAUNCH_H
 
