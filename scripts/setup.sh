@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages trustsim needs that are missing. Idempotent: installs nothing
-# when everything is there. Run as root (or with sudo available).
+# when everything is there. Run as root (or with sudo available). With arguments, installs
+# those packages (where missing) instead of the whole list.
 set -euo pipefail
 
 packages=(
@@ -13,7 +14,9 @@ packages=(
   python3-numpy python3-h5py         # scripts/ (the engine never needs Python or R)
   python3-matplotlib python3-xarray python3-h5netcdf   # plots and the xarray example
   r-base-core r-cran-hdf5r           # the R example
+  slurm-wlm munge                    # the test suite's one-node Slurm (scripts/slurm/local-cluster.sh)
 )
+[ $# -eq 0 ] || packages=("$@")
 
 missing=()
 for p in "${packages[@]}"; do

@@ -122,6 +122,48 @@ static void bad_scenario_writes_nothing(void **state)
     remove(bad);
 }
 
+/* srun -n 2 without an MPI process manager starts two copies of the same command: each would
+ * run the whole job and write the same output. Every command refuses at once with exit status
+ * 2, the first task says why and what to do, and nothing is written. A batch script's
+ * SLURM_NTASKS alone (a job of several tasks, but this is one process) changes nothing. */
+static void one_of_several_tasks_without_mpi_refuses_and_writes_nothing(void **state)
+{
+    (void)state;
+    char out[8192], args[1024], h5[256], path[300];
+    const char *scen = small_scenario();
+    snprintf(h5, sizeof h5, "cli-tasks-%ld.h5", (long)getpid());
+    ts_test_remove_output(h5);
+    snprintf(args, sizeof args, "run %s -o %s -q", scen, h5);
+    setenv("SLURM_STEP_NUM_TASKS", "2", 1);
+    setenv("SLURM_PROCID", "0", 1);
+    assert_int_equal(ts_test_cli(args, out, sizeof out), 2);
+    assert_non_null(strstr(out, "one of 2 tasks started together (SLURM_STEP_NUM_TASKS=2)"));
+    assert_non_null(strstr(out, "srun --mpi=pmix"));
+    assert_non_null(strstr(out, "Nothing was written."));
+    setenv("SLURM_PROCID", "1", 1); /* the other task: the same refusal, silently */
+    assert_int_equal(ts_test_cli(args, out, sizeof out), 2);
+    assert_string_equal(out, "");
+    setenv("SLURM_PROCID", "0", 1);
+    snprintf(args, sizeof args, "merge %s", h5);
+    assert_int_equal(ts_test_cli(args, out, sizeof out), 2);
+    assert_non_null(strstr(out, "only `trustsim run` shares its work among tasks"));
+    unsetenv("SLURM_STEP_NUM_TASKS");
+    unsetenv("SLURM_PROCID");
+    assert_false(ts_test_exists(h5));
+    snprintf(path, sizeof path, "%s.parts", h5);
+    assert_false(ts_test_exists(path));
+    snprintf(path, sizeof path, "%s.part", h5);
+    assert_false(ts_test_exists(path));
+
+    setenv("SLURM_NTASKS", "2", 1);
+    snprintf(args, sizeof args, "run %s -o %s -q", scen, h5);
+    assert_int_equal(ts_test_cli(args, out, sizeof out), 0);
+    unsetenv("SLURM_NTASKS");
+    assert_true(ts_test_exists(h5));
+    ts_test_remove_output(h5);
+    remove(scen);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -130,6 +172,7 @@ int main(void)
         cmocka_unit_test(validate_accepts_the_example_and_names_the_fault_in_a_bad_file),
         cmocka_unit_test(run_writes_once_and_never_replaces_without_force),
         cmocka_unit_test(bad_scenario_writes_nothing),
+        cmocka_unit_test(one_of_several_tasks_without_mpi_refuses_and_writes_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

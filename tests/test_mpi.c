@@ -312,6 +312,25 @@ static void interrupted_alone_then_resumed_under_mpirun(void **state)
     ts_test_assert_same_datasets("mpi-ref.h5", "mpi-term2.h5");
 }
 
+/* A launcher that says it started 2 tasks, and an MPI that sees a world of one rank (here
+ * mpirun -np 1 with srun's variable for 2 tasks, Open MPI's own size hidden; at a site, e.g.
+ * srun --mpi=pmi2 with an MPI that understands only PMIx): each task would run the whole job,
+ * so each refuses, exit status 2, and nothing is written. */
+static void a_world_of_one_among_several_tasks_is_refused(void **state)
+{
+    (void)state;
+    char cmd[4096];
+    ts_test_remove_output("mpi-one-of-2.h5");
+    snprintf(cmd, sizeof cmd,
+             "ASAN_OPTIONS='%s' timeout 120 '%s' -np 1 %s env -u OMPI_COMM_WORLD_SIZE "
+             "SLURM_STEP_NUM_TASKS=2 '%s' run %s -o mpi-one-of-2.h5 -q 2>mpi-one-of-2.log",
+             rank_asan, TS_MPIEXEC, mpirun_flags(), TS_CLI, scenario_path);
+    assert_int_equal(shell(cmd), 2);
+    assert_false(ts_test_exists("mpi-one-of-2.h5"));
+    assert_false(ts_test_exists("mpi-one-of-2.h5.parts"));
+    assert_said_once("mpi-one-of-2.log", "MPI reports a world of one rank");
+}
+
 int main(void)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -322,6 +341,7 @@ int main(void)
         cmocka_unit_test(errors_stop_every_rank_with_the_same_status),
         cmocka_unit_test(interrupted_under_mpirun_then_resumed_alone),
         cmocka_unit_test(interrupted_alone_then_resumed_under_mpirun),
+        cmocka_unit_test(a_world_of_one_among_several_tasks_is_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/launch.h"
 #include "trustsim/ensemble.h"
 #include "trustsim/model.h"
 #include "trustsim/scenario.h"
@@ -172,8 +173,9 @@ int cmd_run(int argc, char **argv)
     };
     bool mpi = false; /* started by an MPI launcher: the ranks share the job */
 #ifdef TRUSTSIM_HAVE_MPI
-    mpi = ts_cli_mpi_launched();
-    other_rank = mpi && ts_cli_mpi_env_rank() > 0;
+    ts_cli_launch launch = ts_cli_launch_get();
+    mpi = launch.mpi;
+    other_rank = mpi && launch.rank > 0;
     if (other_rank)
         opterr = 0; /* getopt's own messages too */
 #endif
@@ -490,8 +492,24 @@ int main(int argc, char **argv)
         return 0;
     }
     /* subcommands parse argv[1..]: argv[1] plays the program name for getopt */
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(cmd, commands[i].name) == 0)
-            return commands[i].run(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(cmd, commands[i].name) != 0)
+            continue;
+        /* one of K tasks (srun -n K, mpirun -np K): only `run` of an MPI build, started by an
+         * MPI process manager, shares the work; anything else would do it K times over */
+        ts_cli_launch launch = ts_cli_launch_get();
+        if (launch.tasks > 1) {
+            bool run = commands[i].run == cmd_run;
+#ifdef TRUSTSIM_HAVE_MPI
+            if (!run)
+                return ts_cli_launch_refuse(&launch, TS_LAUNCH_NOT_SHARED);
+            if (!launch.mpi)
+                return ts_cli_launch_refuse(&launch, TS_LAUNCH_NO_PMI);
+#else
+            return ts_cli_launch_refuse(&launch, run ? TS_LAUNCH_NO_MPI : TS_LAUNCH_NOT_SHARED);
+#endif
+        }
+        return commands[i].run(argc - 1, argv + 1);
+    }
     return usage_error(main_usage, "unknown command '%s'", cmd);
 }

@@ -25,31 +25,7 @@
 #include <time.h>
 
 #include "cli/commands.h"
-
-bool ts_cli_mpi_launched(void)
-{
-    static const char *const vars[] = {
-        "OMPI_COMM_WORLD_SIZE", /* Open MPI's mpirun */
-        "PMIX_RANK",            /* PMIx: Open MPI, srun --mpi=pmix */
-        "PMI_RANK",             /* PMI-1/2: MPICH and Intel MPI (hydra), srun --mpi=pmi2 */
-        "PMI_SIZE",
-    };
-    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
-        if (getenv(vars[i]))
-            return true;
-    return false;
-}
-
-int ts_cli_mpi_env_rank(void)
-{
-    static const char *const vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"};
-    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
-        const char *v = getenv(vars[i]);
-        if (v && *v)
-            return atoi(v);
-    }
-    return 0;
-}
+#include "cli/launch.h"
 
 static double now_seconds(void)
 {
@@ -277,7 +253,12 @@ int ts_cli_mpi_run(const ts_scenario *sc, const char *out, const ts_ensemble_opt
     }
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &ranks);
-    if (provided < MPI_THREAD_SERIALIZED) {
+    ts_cli_launch launch = ts_cli_launch_get();
+    if (ranks == 1 && launch.tasks > 1) {
+        /* e.g. srun --mpi=pmi2 with an MPI that speaks only PMIx: every task is a world of
+         * one rank and would run the whole job */
+        rc = ts_cli_launch_refuse(&launch, TS_LAUNCH_WORLD_OF_ONE);
+    } else if (provided < MPI_THREAD_SERIALIZED) {
         if (rank == 0)
             fprintf(stderr, "trustsim: the MPI library does not support calls from several "
                             "threads in turn (MPI_THREAD_SERIALIZED)\n");
