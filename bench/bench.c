@@ -3,6 +3,8 @@
  *
  *   small: 20 organisations x 5 leaders, one collaboration, 520 ticks (weekly, ten years)
  *   large: 2,000 organisations x 5 leaders in twenty 100-organisation collaborations
+ *   scale: the command as a whole process on worlds of 2,000 and 10,000 organisations and on
+ *          the donation-game reduction (1,000 leaders), with the memory's bandwidth
  *
  * Each reports acts per second and nanoseconds per act on one core (observation, evidence
  * and the end-of-tick pass included), beliefs held, memory per belief, and how often a
@@ -11,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include <unistd.h>
@@ -210,10 +213,163 @@ static int bench_ensemble(int reps)
     return 0;
 }
 
+/* ---- scale: whole processes of the command --------------------------------------------- */
+
+/* The memory's bandwidth as a STREAM-style triad a = b + 3 c over three arrays of 128 MB,
+ * much larger than any cache (24 bytes moved per element); the best of three. */
+static double triad_gbs(void)
+{
+    size_t n = (size_t)16 << 20;
+    double *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b), *c = malloc(n * sizeof *c);
+    double best = 0;
+    if (a && b && c) {
+        for (size_t i = 0; i < n; i++)
+            a[i] = 0, b[i] = (double)i, c[i] = 1.0;
+        for (int k = 0; k < 3; k++) {
+            double t0 = now();
+            for (size_t i = 0; i < n; i++)
+                a[i] = b[i] + 3.0 * c[i];
+            double gbs = 24.0 * (double)n / (now() - t0) / 1e9;
+            best = gbs > best ? gbs : best;
+        }
+        if (a[n / 2] != b[n / 2] + 3.0) /* keep the loop */
+            best = 0;
+    }
+    free(a), free(b), free(c);
+    return best;
+}
+
+/* What `trustsim run PATH -o OUT -j 1 -q` costs as a whole process: wall and CPU seconds and
+ * peak resident memory, from the kernel's accounting of the child. */
+static int run_command(const char *path, const char *out, double *wall, double *cpu,
+                       double *peak_mb)
+{
+    double t0 = now();
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        execl(TS_CLI, "trustsim", "run", path, "-o", out, "-j", "1", "-q", "--force", (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    struct rusage ru;
+    if (wait4(pid, &status, 0, &ru) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return -1;
+    *wall = now() - t0;
+    *cpu = (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
+           (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
+    *peak_mb = (double)ru.ru_maxrss / 1024.0;
+    return 0;
+}
+
+/* One scale case: the command on the scenario text as a whole process, then the same run
+ * (point 0, replicate 0, the command's seed) in this process for the engine's counters. */
+static int bench_scale(const char *label, const char *text, double stream, double *wall_out)
+{
+    char dir[] = "/tmp/trustsim-bench-XXXXXX", path[96], out[96];
+    if (!mkdtemp(dir))
+        return 1;
+    snprintf(path, sizeof path, "%s/scenario.yaml", dir);
+    snprintf(out, sizeof out, "%s/out.h5", dir);
+    FILE *f = fopen(path, "w");
+    int rc = !f || fputs(text, f) < 0;
+    if (f)
+        rc |= fclose(f) != 0;
+    double wall = 0, cpu = 0, peak = 0;
+    if (!rc && run_command(path, out, &wall, &cpu, &peak) != 0) {
+        fprintf(stderr, "bench: %s: the command failed\n", label);
+        rc = 1;
+    }
+    remove(out);
+    remove(path);
+    rmdir(dir);
+    ts_scenario sc;
+    ts_error err;
+    if (rc || ts_scenario_load_string(&sc, text, label, &err) != TS_OK)
+        return 1;
+    ts_model *m = NULL;
+    ts_sim *s = NULL;
+    ts_run_result res;
+    if (ts_model_build(&m, &sc.params, &err) != TS_OK || !(s = ts_sim_alloc(m)) ||
+        ts_sim_run(s, ts_seed_hash(sc.params.seed, 0, 0), &res, &err) != TS_OK) {
+        fprintf(stderr, "bench: %s: %s\n", label, err.msg);
+        ts_sim_free(s);
+        ts_model_free(m);
+        ts_scenario_destroy(&sc);
+        return 1;
+    }
+    ts_sim_counters c = ts_sim_get_counters(s);
+    printf("%s\n", label);
+    printf("  whole process, one thread: %.2f s wall, %.2f s CPU, peak %.0f MB\n", wall, cpu, peak);
+    printf("  %llu acts (%.0f per CPU second), %llu observations (%.0f per CPU second, %.1f ns "
+           "each, everything included)\n",
+           (unsigned long long)c.acts, (double)c.acts / cpu, (unsigned long long)c.observations,
+           (double)c.observations / cpu, c.observations ? cpu * 1e9 / (double)c.observations : 0);
+    printf("  %llu beliefs, %.0f bytes each with the index; %d organisation pairs\n",
+           (unsigned long long)c.beliefs,
+           c.beliefs ? (double)c.belief_bytes / (double)c.beliefs : 0, m->n_pairs);
+    printf("  end-of-tick passes: %.2f s, %.1f GB/s at the least (the memory's triad: %.1f GB/s)\n",
+           c.pass_seconds, (double)c.pass_bytes / c.pass_seconds / 1e9, stream);
+    ts_sim_free(s);
+    ts_model_free(m);
+    ts_scenario_destroy(&sc);
+    if (wall_out)
+        *wall_out = wall;
+    return 0;
+}
+
+static char *donation_scenario(void)
+{
+    const char *text = "name: donation\nticks: 50\nmode: donation_game\n"
+                       "organisations: [{id: a, kind: k}]\n"
+                       "donation_game: {q: 0.5, benefit: 1.0, cost: 0.3,\n"
+                       "  strategies: {discriminator: 900, defector: 100, cooperator: 0}}\n";
+    char *y = malloc(strlen(text) + 1);
+    return y ? strcpy(y, text) : NULL;
+}
+
+/* Large worlds and the donation reduction, each as a whole process of the command. */
+static int bench_worlds(int quick)
+{
+    double stream = triad_gbs(), wall_2k = 0, wall_10k = 0;
+    printf("scale: the command as a whole process on one thread; memory triad %.1f GB/s\n", stream);
+    int rc = 0;
+    struct {
+        const char *label;
+        int orgs, ticks;
+        double *wall;
+    } worlds[] = {
+        {"world of 2,000 organisations x 5 leaders in collaborations of 100, 104 ticks", 2000, 104,
+         &wall_2k},
+        {"world of 10,000 organisations x 5 leaders in collaborations of 100, 2 ticks", 10000, 2,
+         NULL},
+        {"world of 10,000 organisations x 5 leaders in collaborations of 100, 104 ticks", 10000,
+         104, &wall_10k},
+    };
+    for (size_t i = 0; i < sizeof worlds / sizeof *worlds; i++) {
+        if (quick && worlds[i].ticks > 2)
+            continue;
+        char *text = make_scenario(worlds[i].orgs, 100, worlds[i].ticks);
+        rc |= !text || bench_scale(worlds[i].label, text, stream, worlds[i].wall);
+        free(text);
+    }
+    if (wall_2k > 0 && wall_10k > 0)
+        printf("  10,000 organisations take %.1f times as long as 2,000 (104 ticks, wall)\n",
+               wall_10k / wall_2k);
+    char *text = donation_scenario();
+    rc |= !text || bench_scale("donation-game reduction: 1,000 leaders (900 discriminators, 100 "
+                               "defectors), q 0.5, 50 ticks",
+                               text, stream, NULL);
+    free(text);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
-    /* options: --quick (fewer runs and ticks); small, engaged, large or ensemble (only those) */
-    int quick = 0, small = 0, engaged = 0, large = 0, ensemble = 0;
+    /* options: --quick (fewer runs and ticks); small, engaged, large, ensemble or scale (only
+     * those) */
+    int quick = 0, small = 0, engaged = 0, large = 0, ensemble = 0, scale = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0)
             quick = 1;
@@ -225,9 +381,11 @@ int main(int argc, char **argv)
             large = 1;
         else if (strcmp(argv[i], "ensemble") == 0)
             ensemble = 1;
+        else if (strcmp(argv[i], "scale") == 0)
+            scale = 1;
     }
-    if (!small && !engaged && !large && !ensemble)
-        small = engaged = large = ensemble = 1;
+    if (!small && !engaged && !large && !ensemble && !scale)
+        small = engaged = large = ensemble = scale = 1;
     int rc = 0;
     if (ensemble)
         rc |= bench_ensemble(quick ? 20 : 200);
@@ -237,5 +395,7 @@ int main(int argc, char **argv)
         rc |= bench("small, engaged", 20, 20, 520, quick ? 2 : 20, 1);
     if (large)
         rc |= bench("large", 2000, 100, quick ? 52 : 260, 1, 0);
+    if (scale)
+        rc |= bench_worlds(quick);
     return rc;
 }

@@ -28,6 +28,9 @@ typedef struct ts_sim_counters {
     uint64_t beliefs;      /* leader-to-leader beliefs held (relationships) */
     uint64_t grows;        /* times a sparse store had to grow during the run */
     uint64_t belief_bytes; /* memory of the belief store: records and index */
+    double pass_seconds;   /* time in the end-of-tick passes (trust, stages, faith) */
+    uint64_t pass_bytes;   /* bytes those passes must read or write at the least: what their
+                              time is measured against (the memory's bandwidth) */
 } ts_sim_counters;
 
 ts_sim *ts_sim_alloc(const ts_model *m);

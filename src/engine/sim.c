@@ -10,6 +10,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine/acts.h"
 #include "engine/events.h"
@@ -58,8 +59,29 @@ static void record(ts_sim *s, const ts_tick_sums *ts)
 /* One sweep over beliefs and pairs (trust), unordered pairs (stages) and organisations
  * (faith, exits), recording the metrics; its cost grows with relationships that exist,
  * never with leaders squared. */
+/* The least the passes below must move through memory this tick: each belief's counts and
+ * prior (48 bytes) and trust (4); each pair's group image, prior and trust, its TO, its
+ * indices and accumulators (about 140 bytes, and 8 per accumulator slot); each unordered
+ * pair's stage state and window (about 100). */
+static uint64_t pass_bytes(const ts_sim *s)
+{
+    const ts_model *m = s->m;
+    uint64_t records = (s->beliefs.count + TS_BELIEF_LANES - 1) / TS_BELIEF_LANES * TS_BELIEF_LANES;
+    return 52 * records + 140 * (uint64_t)m->n_pairs + 4 * (uint64_t)m->n_acc +
+           8 * (uint64_t)s->beliefs.slot_count + 100 * (uint64_t)m->n_upairs;
+}
+
+static double seconds_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 static void end_of_tick(ts_sim *s)
 {
+    double started = seconds_now();
+    s->counters.pass_bytes += pass_bytes(s);
     ts_tick_sums sums;
     memset(&sums, 0, sizeof sums);
     ts_trust_update(s, &sums);
@@ -71,6 +93,7 @@ static void end_of_tick(ts_sim *s)
     memset(s->received, 0, sizeof *s->received * (size_t)s->m->n_orgs);
     memset(s->deliveries_seen, 0, sizeof *s->deliveries_seen * (size_t)s->m->n_orgs);
     ts_stages_advance_windows(s);
+    s->counters.pass_seconds += seconds_now() - started;
 }
 
 /* ---- run -------------------------------------------------------------------------------- */
