@@ -27,10 +27,12 @@ static int alloc_pool(ts_belief_store *b, size_t n)
     if (!acc)
         return -1;
     b->acc = acc;
-    float *trust = realloc(b->trust, n * sizeof *trust);
-    if (!trust)
+    /* one float before the records' trusts, always 0: the trust of slot -1 (nobody) */
+    float *trust_raw = realloc(b->trust ? b->trust - 1 : NULL, (n + 1) * sizeof *trust_raw);
+    if (!trust_raw)
         return -1;
-    b->trust = trust;
+    trust_raw[0] = 0.0f;
+    b->trust = trust_raw + 1;
     size_t used = b->blocks ? (size_t)((unsigned char *)b->blocks - b->blocks_raw) : 0;
     size_t n_blocks = n / TS_BELIEF_LANES, old_blocks = b->pool_cap / TS_BELIEF_LANES;
     unsigned char *raw = realloc(b->blocks_raw, n_blocks * sizeof(ts_belief_block) + 64);
@@ -72,7 +74,7 @@ int ts_beliefs_init(ts_belief_store *b, size_t expected, size_t n_leaders, size_
 void ts_beliefs_destroy(ts_belief_store *b)
 {
     free(b->acc_base), free(b->slots), free(b->meta), free(b->links), free(b->blocks_raw);
-    free(b->acc), free(b->trust), free(b->head_x), free(b->head_y);
+    free(b->acc), free(b->trust ? b->trust - 1 : NULL), free(b->head_x), free(b->head_y);
     free(b->acc_live);
     memset(b, 0, sizeof *b);
 }

@@ -64,7 +64,8 @@ typedef struct ts_belief_store {
     int32_t *acc;      /* accumulator of (x, organisation of y); 0 for the last block's lanes
                         * past count */
     float *trust;      /* each record's trust as of the last end-of-tick pass, which writes it
-                        * (0 for a retired record and the lanes past count) */
+                        * (0 for a retired record and the lanes past count); trust[-1] is 0, the
+                        * trust of an empty slot, so a sum over slots needs no test */
     int32_t *acc_live; /* per accumulator: how many live beliefs it has, [n_acc] */
     size_t n_acc;
     int32_t *head_x, *head_y; /* per leader slot: first record held by / about it */

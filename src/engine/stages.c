@@ -82,24 +82,62 @@ static void stages_chunk(ts_sim *s, int start, int end, long counts[TS_STAGE_COU
 
 enum { UPAIR_CHUNK = 4096 }; /* unordered pairs per chunk of a pass */
 
+typedef struct stage_pass {
+    ts_sim *s;
+    int n;
+    double *part;
+} stage_pass;
+
+static void stages_k(void *ctx, size_t k)
+{
+    const stage_pass *p = ctx;
+    long counts[TS_STAGE_COUNT] = {0};
+    int start = (int)k * UPAIR_CHUNK, end = start + UPAIR_CHUNK < p->n ? start + UPAIR_CHUNK : p->n;
+    stages_chunk(p->s, start, end, counts);
+    for (int st = 0; st < TS_STAGE_COUNT; st++)
+        p->part[k * TS_CHUNK_SUMS + (size_t)st] = (double)counts[st];
+}
+
 void ts_stages_update(ts_sim *s, ts_tick_sums *sums)
 {
-    int nu = s->m->n_upairs, n_chunks = (nu + UPAIR_CHUNK - 1) / UPAIR_CHUNK;
-    long counts[TS_STAGE_COUNT] = {0};
-#pragma omp parallel for num_threads(s->threads) schedule(static) if (s->threads > 1)          \
-    reduction(+ : counts[:TS_STAGE_COUNT])
-    for (int k = 0; k < n_chunks; k++) /* counts are whole numbers: any order gives the same */
-        stages_chunk(s, k * UPAIR_CHUNK, (k + 1) * UPAIR_CHUNK < nu ? (k + 1) * UPAIR_CHUNK : nu,
-                     counts);
-    for (int st = 0; st < TS_STAGE_COUNT; st++) {
-        sums->stage[st] = counts[st];
-        sums->upairs += counts[st];
-    }
+    int nu = s->m->n_upairs;
+    size_t n_chunks = ((size_t)nu + UPAIR_CHUNK - 1) / UPAIR_CHUNK;
+    double *part = ts_state_chunk_sums(s, n_chunks);
+    if (!part)
+        return;
+    stage_pass ctx = {s, nu, part};
+    ts_state_for_chunks(s, n_chunks, stages_k, &ctx);
+    for (size_t k = 0; k < n_chunks; k++) /* whole numbers: exact in any order */
+        for (int st = 0; st < TS_STAGE_COUNT; st++)
+            sums->stage[st] += (long)part[k * TS_CHUNK_SUMS + (size_t)st];
+    for (int st = 0; st < TS_STAGE_COUNT; st++)
+        sums->upairs += sums->stage[st];
 }
 
 double ts_stages_coop_rate(const ts_sim *s)
 {
     return s->sum_n > 0 ? s->sum_c / s->sum_n : 0;
+}
+
+typedef struct window_pass {
+    ts_sim *s;
+    int next;
+} window_pass;
+
+/* A chunk of unordered pairs: the slot `next` leaves their windows' sums and is emptied. */
+static void window_k(void *ctx, size_t k)
+{
+    const window_pass *p = ctx;
+    ts_sim *s = p->s;
+    int nu = s->m->n_upairs, start = (int)k * UPAIR_CHUNK;
+    int end = start + UPAIR_CHUNK < nu ? start + UPAIR_CHUNK : nu;
+    float *coop = s->win_coop + (size_t)p->next * (size_t)nu,
+          *all = s->win_all + (size_t)p->next * (size_t)nu;
+    for (int u = start; u < end; u++) {
+        s->sum_coop[u] -= coop[u];
+        s->sum_all[u] -= all[u];
+        coop[u] = all[u] = 0;
+    }
 }
 
 void ts_stages_advance_windows(ts_sim *s)
@@ -108,12 +146,7 @@ void ts_stages_advance_windows(ts_sim *s)
     s->sum_c -= s->win_c[next];
     s->sum_n -= s->win_n[next];
     s->win_c[next] = s->win_n[next] = 0;
-    float *coop = s->win_coop + (size_t)next * (size_t)s->m->n_upairs,
-          *all = s->win_all + (size_t)next * (size_t)s->m->n_upairs;
-#pragma omp parallel for num_threads(s->threads) schedule(static) if (s->threads > 1)
-    for (int u = 0; u < s->m->n_upairs; u++) {
-        s->sum_coop[u] -= coop[u];
-        s->sum_all[u] -= all[u];
-        coop[u] = all[u] = 0;
-    }
+    window_pass ctx = {s, next};
+    ts_state_for_chunks(s, ((size_t)s->m->n_upairs + UPAIR_CHUNK - 1) / UPAIR_CHUNK, window_k,
+                        &ctx);
 }

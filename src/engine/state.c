@@ -47,7 +47,8 @@ ts_sim *ts_sim_alloc(const ts_model *m)
            ALLOC(s->org_scratch_int, 2 * max_org_leaders);
     fail = fail || ALLOC(s->rel, np) || ALLOC(s->partner_cum, np) ||
            ALLOC(s->g_pos, (size_t)np * TS_PILLARS) || ALLOC(s->g_neg, (size_t)np * TS_PILLARS) ||
-           ALLOC(s->g_prior, np) || ALLOC(s->to, np) || ALLOC(s->group_t, np);
+           ALLOC(s->g_prior, np) || ALLOC(s->to, np) || ALLOC(s->group_t, np) ||
+           ALLOC(s->acc_sum, m->n_acc);
     fail = fail || ALLOC(s->stage, nu) || ALLOC(s->trust_ticks, nu) ||
            ALLOC(s->win_coop, (size_t)nu * w) || ALLOC(s->win_all, (size_t)nu * w) ||
            ALLOC(s->sum_coop, nu) || ALLOC(s->sum_all, nu);
@@ -84,7 +85,7 @@ void ts_sim_free(ts_sim *s)
     free(s->deliveries_seen), free(s->mean_proximity), free(s->partner_total);
     free(s->org_scratch), free(s->org_scratch_int);
     free(s->rel), free(s->partner_cum), free(s->g_pos), free(s->g_neg), free(s->g_prior);
-    free(s->to), free(s->group_t), free(s->chunk_sums);
+    free(s->to), free(s->group_t), free(s->acc_sum), free(s->chunk_sums);
     free(s->stage), free(s->trust_ticks), free(s->win_coop), free(s->win_all);
     free(s->sum_coop), free(s->sum_all);
     free(s->phi), free(s->enforcement), free(s->resolution_p), free(s->resolution_delay);
@@ -233,6 +234,18 @@ static void *grow_queue(ts_sim *s, void *queue, size_t *cap, size_t size, const 
     *cap *= 2;
     s->queue_grows++;
     return q;
+}
+
+void ts_state_for_chunks(const ts_sim *s, size_t n, void (*fn)(void *ctx, size_t k), void *ctx)
+{
+    if (s->threads <= 1 || n <= 1) { /* a parallel region costs more than a small pass */
+        for (size_t k = 0; k < n; k++)
+            fn(ctx, k);
+        return;
+    }
+#pragma omp parallel for num_threads(s->threads) schedule(static)
+    for (size_t k = 0; k < n; k++)
+        fn(ctx, k);
 }
 
 double *ts_state_chunk_sums(ts_sim *s, size_t rows)

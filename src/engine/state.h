@@ -87,6 +87,8 @@ struct ts_sim {
     double *g_prior;       /* [pair] */
     double *to;            /* inter-organisational trust, last end-of-tick pass */
     double *group_t;       /* [pair]: the trust its group image implies, end-of-tick scratch */
+    double *acc_sum;       /* per (leader of o, partner p): sum of trust in the p leaders o knows,
+                              end-of-tick scratch (0 between passes) */
 
     /* unordered pairs: stage, and the window of cooperation extent */
     int8_t *stage;
@@ -144,6 +146,10 @@ void ts_state_replace_leader(ts_sim *s, int x, const ts_traits *means);
 /* Recompute what meetings and observation read of the active organisations and their
  * proximity (meeting weights, mean proximity, collaboration complexity and attention). */
 void ts_state_refresh_topology(ts_sim *s);
+
+/* fn(ctx, k) for every chunk k < n of a pass: on the workspace's threads when it has several
+ * (in any order: a chunk writes only what is its own), else in a plain loop. */
+void ts_state_for_chunks(const ts_sim *s, size_t n, void (*fn)(void *ctx, size_t k), void *ctx);
 
 /* Room for `rows` rows of partial sums of TS_CHUNK_SUMS doubles in s->chunk_sums; NULL (and
  * the run failed) when it cannot grow. */

@@ -29,8 +29,8 @@ void ts_trust_add_evidence(ts_sim *s, long i, const double ev[TS_PILLARS]);
 /* Take back half of the negative evidence neg (faded to now) from belief i. */
 void ts_trust_take_back(ts_sim *s, long i, const float neg[TS_PILLARS]);
 
-/* Prior of x about a leader of pair's partner for one pillar (docs/model.md 7.3). */
-double ts_trust_prior_pillar(const ts_sim *s, int x, int pair, int pillar);
+/* Priors of x about a leader of pair's partner, one per pillar (docs/model.md 7.3). */
+void ts_trust_priors(const ts_sim *s, int x, int pair, double prior[TS_PILLARS]);
 /* Trust implied by belief i (docs/model.md 7.4). */
 double ts_trust_belief(const ts_sim *s, long i);
 /* Trust of x in y: the belief if x holds a current one, else the prior for y's organisation. */
