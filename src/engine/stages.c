@@ -2,6 +2,7 @@
  * docs/model.md 7.17). */
 #include "engine/stages.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static int window_slot(const ts_sim *s)
@@ -15,8 +16,8 @@ void ts_stages_reset(ts_sim *s)
     int w = s->p->stages.window;
     memset(s->stage, 0, (size_t)m->n_upairs);
     memset(s->trust_ticks, 0, sizeof *s->trust_ticks * (size_t)m->n_upairs);
-    memset(s->win_coop, 0, sizeof *s->win_coop * (size_t)m->n_upairs * w);
-    memset(s->win_all, 0, sizeof *s->win_all * (size_t)m->n_upairs * w);
+    for (int i = 0; i < w; i++)
+        s->window[i].n = 0;
     memset(s->sum_coop, 0, sizeof *s->sum_coop * (size_t)m->n_upairs);
     memset(s->sum_all, 0, sizeof *s->sum_all * (size_t)m->n_upairs);
     memset(s->win_c, 0, sizeof *s->win_c * w);
@@ -36,13 +37,23 @@ void ts_stages_record_act(ts_sim *s, int pair, ts_act act)
     }
     float weight = (act == TS_ACT_SHARE_INFO || act == TS_ACT_HELP) ? 2.0f : 1.0f;
     int u = s->m->pair_upair[pair];
-    size_t at = (size_t)slot * (size_t)s->m->n_upairs + (size_t)u;
-    s->win_all[at] += weight;
-    s->sum_all[u] += weight;
-    if (coop) {
-        s->win_coop[at] += weight;
-        s->sum_coop[u] += weight;
+    ts_window_slot *w = &s->window[slot];
+    if (w->n == w->cap) {
+        size_t cap = w->cap ? 2 * w->cap : 256;
+        ts_window_act *q = realloc(w->acts, cap * sizeof *q);
+        if (!q) {
+            ts_state_fail(s, "stage window");
+            return;
+        }
+        w->acts = q;
+        w->cap = cap;
+        s->queue_grows++;
     }
+    w->acts[w->n++] = (ts_window_act){u, weight, coop ? weight : 0.0f};
+    /* the weights are whole numbers: the sums are exact in any order */
+    s->sum_all[u] += weight;
+    if (coop)
+        s->sum_coop[u] += weight;
 }
 
 /* Unordered pairs [start, end): an agreement holds a pair at stage 1 or above (agreement-driven
@@ -119,34 +130,16 @@ double ts_stages_coop_rate(const ts_sim *s)
     return s->sum_n > 0 ? s->sum_c / s->sum_n : 0;
 }
 
-typedef struct window_pass {
-    ts_sim *s;
-    int next;
-} window_pass;
-
-/* A chunk of unordered pairs: the slot `next` leaves their windows' sums and is emptied. */
-static void window_k(void *ctx, size_t k)
-{
-    const window_pass *p = ctx;
-    ts_sim *s = p->s;
-    int nu = s->m->n_upairs, start = (int)k * UPAIR_CHUNK;
-    int end = start + UPAIR_CHUNK < nu ? start + UPAIR_CHUNK : nu;
-    float *coop = s->win_coop + (size_t)p->next * (size_t)nu,
-          *all = s->win_all + (size_t)p->next * (size_t)nu;
-    for (int u = start; u < end; u++) {
-        s->sum_coop[u] -= coop[u];
-        s->sum_all[u] -= all[u];
-        coop[u] = all[u] = 0;
-    }
-}
-
 void ts_stages_advance_windows(ts_sim *s)
 {
     int w = s->p->stages.window, next = (s->t + 1) % w;
     s->sum_c -= s->win_c[next];
     s->sum_n -= s->win_n[next];
     s->win_c[next] = s->win_n[next] = 0;
-    window_pass ctx = {s, next};
-    ts_state_for_chunks(s, ((size_t)s->m->n_upairs + UPAIR_CHUNK - 1) / UPAIR_CHUNK, window_k,
-                        &ctx);
+    ts_window_slot *ending = &s->window[next];
+    for (size_t i = 0; i < ending->n; i++) {
+        s->sum_all[ending->acts[i].upair] -= ending->acts[i].all;
+        s->sum_coop[ending->acts[i].upair] -= ending->acts[i].coop;
+    }
+    ending->n = 0;
 }

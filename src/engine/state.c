@@ -49,8 +49,7 @@ ts_sim *ts_sim_alloc(const ts_model *m)
            ALLOC(s->g_pos, (size_t)np * TS_PILLARS) || ALLOC(s->g_neg, (size_t)np * TS_PILLARS) ||
            ALLOC(s->g_prior, np) || ALLOC(s->to, np) || ALLOC(s->group_t, np) ||
            ALLOC(s->acc_sum, m->n_acc);
-    fail = fail || ALLOC(s->stage, nu) || ALLOC(s->trust_ticks, nu) ||
-           ALLOC(s->win_coop, (size_t)nu * w) || ALLOC(s->win_all, (size_t)nu * w) ||
+    fail = fail || ALLOC(s->stage, nu) || ALLOC(s->trust_ticks, nu) || ALLOC(s->window, w) ||
            ALLOC(s->sum_coop, nu) || ALLOC(s->sum_all, nu);
     fail = fail || ALLOC(s->phi, nc) || ALLOC(s->enforcement, nc) || ALLOC(s->resolution_p, nc) ||
            ALLOC(s->resolution_delay, nc) || ALLOC(s->active_leaders, nc) ||
@@ -86,7 +85,9 @@ void ts_sim_free(ts_sim *s)
     free(s->org_scratch), free(s->org_scratch_int);
     free(s->rel), free(s->partner_cum), free(s->g_pos), free(s->g_neg), free(s->g_prior);
     free(s->to), free(s->group_t), free(s->acc_sum), free(s->chunk_sums);
-    free(s->stage), free(s->trust_ticks), free(s->win_coop), free(s->win_all);
+    for (int i = 0; s->window && i < s->p->stages.window; i++)
+        free(s->window[i].acts);
+    free(s->stage), free(s->trust_ticks), free(s->window);
     free(s->sum_coop), free(s->sum_all);
     free(s->phi), free(s->enforcement), free(s->resolution_p), free(s->resolution_delay);
     free(s->active_leaders), free(s->complexity), free(s->attention_factor);

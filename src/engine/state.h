@@ -36,6 +36,18 @@ typedef struct ts_resolution {
     float neg[TS_PILLARS]; /* already faded to `due` */
 } ts_resolution;
 
+/* The acts of one tick on unordered pairs, kept while the tick is in the stage window: a
+ * window costs the acts it holds, not the pairs that exist. */
+typedef struct ts_window_act {
+    int32_t upair;
+    float all, coop; /* weights added to the pair's sums */
+} ts_window_act;
+
+typedef struct ts_window_slot {
+    ts_window_act *acts;
+    size_t n, cap;
+} ts_window_slot;
+
 /* What the end-of-tick passes add up for the metrics of one tick (docs/model.md 7.20). */
 typedef struct ts_tick_sums {
     double trust, pillar[TS_PILLARS]; /* over live beliefs */
@@ -92,9 +104,9 @@ struct ts_sim {
 
     /* unordered pairs: stage, and the window of cooperation extent */
     int8_t *stage;
-    int *trust_ticks;          /* consecutive ticks at or above the next stage's trust threshold */
-    float *win_coop, *win_all; /* [window][upair]: a tick's slot is one row */
-    double *sum_coop, *sum_all;
+    int *trust_ticks;           /* consecutive ticks at or above the next stage's trust threshold */
+    ts_window_slot *window;     /* [window]: each tick's acts, to leave the sums when it ends */
+    double *sum_coop, *sum_all; /* over the window: weights of cooperative and of all acts */
 
     /* collaborations */
     double *phi, *enforcement, *resolution_p;
