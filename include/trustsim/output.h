@@ -86,8 +86,10 @@ ts_status ts_output_write_run(ts_output *out, size_t point, size_t replicate,
 /* Push what has been written to disk (e.g. every few minutes of a long sweep), the runs
  * gathered in memory included; the file stays under its temporary name. */
 ts_status ts_output_flush(ts_output *out, ts_error *err);
-/* Write the summaries, close and move the file into place. Frees out whatever happens; on
- * failure the temporary file is kept (the message names it) and the target is untouched. */
+/* Write the summaries, close and move the file into place. Frees out whatever happens; the
+ * target is untouched on failure. When writing fails (a full disk), the temporary file, which
+ * could not be completed, is removed; when only the final rename fails, it is kept (the
+ * message names it). */
 ts_status ts_output_close(ts_output *out, ts_error *err);
 /* Close and delete the temporary file; the target is left as it was. Frees out. */
 void ts_output_abort(ts_output *out);

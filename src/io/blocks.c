@@ -1,11 +1,13 @@
 /* Block files of finished runs (see src/io/blocks.h). HDF5 datasets, one row per run, chunked
  * under the Fletcher-32 checksum and uncompressed (a block is written once and read once,
  * whole: writing must be cheap), in HDF5's latest file format, whose metadata carries
- * checksums too. Root attributes say what the file is and which job it belongs to. Nothing
- * about scheduling or the final layout. */
+ * checksums too. Root attributes say what the file is and which job it belongs to. A block is
+ * built in memory and written with plain system calls, so that a full disk is an error with
+ * its reason, never a half-closed HDF5 file. Nothing about scheduling or the final layout. */
 #include "io/blocks.h"
 
 #include "io/h5util.h"
+#include "util/textfile.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -187,6 +189,106 @@ static bool write_attrs(hid_t f, const ts_block_origin *origin)
            write_u64_attr(f, "n_orgs", (uint64_t)origin->n_orgs);
 }
 
+/* The memory of an in-memory HDF5 file, handed over when HDF5 closes the file (HDF5's own
+ * image of a file still open clears the superblock's status flags without renewing its
+ * checksum: such an image does not open again). */
+typedef struct mem_image {
+    void *mem;
+    size_t size; /* of mem */
+} mem_image;
+
+static void *image_malloc(size_t size, H5FD_file_image_op_t op, void *udata)
+{
+    (void)op;
+    mem_image *im = udata;
+    void *p = malloc(size);
+    if (p)
+        im->size = size;
+    return p;
+}
+
+static void *image_memcpy(void *dest, const void *src, size_t size, H5FD_file_image_op_t op,
+                          void *udata)
+{
+    (void)op, (void)udata;
+    return memcpy(dest, src, size);
+}
+
+static void *image_realloc(void *ptr, size_t size, H5FD_file_image_op_t op, void *udata)
+{
+    (void)op;
+    mem_image *im = udata;
+    void *p = realloc(ptr, size);
+    if (p)
+        im->size = size;
+    return p;
+}
+
+static herr_t image_free(void *ptr, H5FD_file_image_op_t op, void *udata)
+{
+    mem_image *im = udata;
+    if (op == H5FD_FILE_IMAGE_OP_FILE_CLOSE && !im->mem)
+        im->mem = ptr; /* the finished file: ours now */
+    else
+        free(ptr);
+    return 0;
+}
+
+static void *image_udata_copy(void *udata)
+{
+    return udata;
+}
+
+static herr_t image_udata_free(void *udata)
+{
+    (void)udata;
+    return 0;
+}
+
+/* The block as an HDF5 file built in memory (HDF5's core driver), in *image (the first *size
+ * bytes are the file). Building it in memory means no HDF5 call ever fails on the disk, which
+ * HDF5 does not always survive (a file whose close failed can crash the library when it shuts
+ * down); the file is written with plain system calls instead. */
+static bool build_image(const ts_block *b, const ts_block_origin *origin, mem_image *im,
+                        size_t *size, char *why, size_t cap)
+{
+    column c[N_COLUMNS];
+    columns_of(c, (hsize_t)b->n, b->n_metrics, b->n_times, b->n_orgs);
+    size_t bytes = (size_t)1 << 16;
+    for (int k = 0; k < N_COLUMNS; k++) {
+        size_t n = H5Tget_size(c[k].mem_type);
+        for (int i = 0; i < c[k].rank; i++)
+            n *= (size_t)c[k].dims[i];
+        bytes += n + n / 64;
+    }
+    H5FD_file_image_callbacks_t calls = {image_malloc,     image_memcpy,     image_realloc,
+                                         image_free,       image_udata_copy, image_udata_free,
+                                         im};
+    hid_t fapl = ts_h5_file_access(true);
+    hid_t f = H5I_INVALID_HID;
+    bool ok = fapl >= 0 && H5Pset_fapl_core(fapl, bytes, 0) >= 0 &&
+              H5Pset_file_image_callbacks(fapl, &calls) >= 0 &&
+              (f = H5Fcreate("block", H5F_ACC_TRUNC, H5P_DEFAULT, fapl)) >= 0 &&
+              write_attrs(f, origin);
+    for (int k = 0; ok && k < N_COLUMNS; k++)
+        ok = write_column(f, &c[k], column_data(b, k));
+    hsize_t n = 0;
+    ok = ok && H5Fflush(f, H5F_SCOPE_GLOBAL) >= 0 && H5Fget_filesize(f, &n) >= 0;
+    if (!ok)
+        ts_h5_reason(why, cap);
+    if (f >= 0 && H5Fclose(f) < 0 && ok) {
+        ok = false;
+        ts_h5_reason(why, cap);
+    }
+    ts_h5_close(&fapl);
+    if (ok && (!im->mem || n > im->size)) {
+        ok = false;
+        snprintf(why, cap, "the block's image in memory is lost (%s)", strerror(ENOMEM));
+    }
+    *size = (size_t)n;
+    return ok;
+}
+
 ts_status ts_block_write(const ts_block *b, const ts_block_origin *origin, const char *dir,
                          const char *name, ts_error *err)
 {
@@ -194,30 +296,23 @@ ts_status ts_block_write(const ts_block *b, const ts_block_origin *origin, const
     snprintf(path, sizeof path, "%s/%s", dir, name);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     ts_h5_quiet q = ts_h5_quiet_begin();
-    hid_t fapl = ts_h5_file_access(true);
-    hid_t f = fapl >= 0 ? H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl) : H5I_INVALID_HID;
-    column c[N_COLUMNS];
-    columns_of(c, (hsize_t)b->n, b->n_metrics, b->n_times, b->n_orgs);
-    bool ok = f >= 0 && write_attrs(f, origin);
-    for (int k = 0; ok && k < N_COLUMNS; k++)
-        ok = write_column(f, &c[k], column_data(b, k));
-    if (!ok)
-        ts_h5_reason(why, sizeof why);
-    /* closing writes what HDF5 still holds: the moment a full disk is found, often */
-    if (f >= 0 && H5Fclose(f) < 0 && ok) {
-        ok = false;
-        ts_h5_reason(why, sizeof why);
-    }
-    ts_h5_close(&fapl);
+    mem_image im = {NULL, 0};
+    size_t size = 0;
+    bool ok = build_image(b, origin, &im, &size, why, sizeof why);
     ts_h5_quiet_end(q);
-    if (ok && rename(tmp, path) != 0) {
+    int error = ok ? ts_write_file(tmp, im.mem, size) : 0;
+    free(im.mem);
+    if (error) {
+        ok = false;
+        snprintf(why, sizeof why, "%s", strerror(error));
+    } else if (ok && rename(tmp, path) != 0) {
         ok = false;
         snprintf(why, sizeof why, "cannot rename %s into place: %s", tmp, strerror(errno));
     }
     if (!ok) {
         remove(tmp);
-        return ts_error_set(err, TS_ERUNTIME, "%s: cannot write a block of finished runs: %s", path,
-                            why);
+        return ts_error_set(err, TS_ERUNTIME, "%s: cannot write a block of finished runs: %s",
+                            path, why);
     }
     return TS_OK;
 }

@@ -14,6 +14,16 @@
  * not install): the exact function its fletcher32 filter computes. */
 extern uint32_t H5_checksum_fletcher32(const void *data, size_t len);
 
+/* HDF5 closes the files still open when the process exits. A file whose close failed (after a
+ * write failed on a full disk) is left half torn down by HDF5 1.10, and closing it again at
+ * exit crashes the process after the error has been reported. The library closes every file it
+ * opens, so HDF5's cleanup at exit has nothing to do: it is switched off, which HDF5 allows
+ * only before its first call. */
+__attribute__((constructor)) static void no_hdf5_cleanup_at_exit(void)
+{
+    H5dont_atexit();
+}
+
 ts_h5_quiet ts_h5_quiet_begin(void)
 {
     ts_h5_quiet q = {NULL, NULL};

@@ -668,13 +668,27 @@ static ts_status create_file(ts_output *o, const ts_output_spec *s, ts_error *er
     return st;
 }
 
-static void abort_quietly(ts_output *o)
+/* Close the temporary file and remove it, its contents dropped first (truncated), so that the
+ * space it took is free again at once. After a failed write HDF5 1.10 cannot close a file
+ * cleanly whatever the space (its metadata cache stays half flushed): the close fails, and
+ * h5util.c keeps HDF5 from touching the file again at exit. */
+static void discard_part(ts_output *o)
 {
     close_objects(o);
-    if (o->file >= 0) {
-        ts_h5_close(&o->file);
-        unlink(o->part);
+    if (o->file < 0)
+        return;
+    void *handle = NULL;
+    if (H5Fget_vfd_handle(o->file, H5P_DEFAULT, &handle) >= 0 && handle &&
+        ftruncate(*(int *)handle, 0) != 0) {
+        /* the close below then needs room of its own; nothing better to do */
     }
+    ts_h5_close(&o->file);
+    unlink(o->part);
+}
+
+static void abort_quietly(ts_output *o)
+{
+    discard_part(o);
     output_free(o);
 }
 
@@ -1445,9 +1459,14 @@ static ts_status close_file(ts_output *o, ts_error *err)
     if (st == TS_OK)
         st = write_done(o, err);
     if (st == TS_OK && failed(o, H5Fflush(o->file, H5F_SCOPE_LOCAL)))
-        st = fail(o, err, "cannot flush %s", o->part);
+        st = fail(o, err, "cannot write %s", o->part);
+    if (st != TS_OK) {
+        /* what could not be written leaves a file nobody could use */
+        discard_part(o);
+        return st;
+    }
     close_objects(o);
-    if (failed(o, H5Fclose(o->file)) && st == TS_OK)
+    if (failed(o, H5Fclose(o->file)))
         st = fail(o, err, "cannot close %s", o->part);
     o->file = H5I_INVALID_HID;
     if (st == TS_OK && rename(o->part, o->path) != 0)
