@@ -165,13 +165,15 @@ static bool write_u64_attr(hid_t loc, const char *name, uint64_t v)
     return ok;
 }
 
+/* A fixed-length string: kept in the attribute itself, under the object header's checksum
+ * (a variable-length one would live in HDF5's global heap, which has none). */
 static bool write_format_attr(hid_t loc)
 {
     hid_t type = H5Tcopy(H5T_C_S1), space = H5Screate(H5S_SCALAR), a = H5I_INVALID_HID;
-    const char *value = BLOCK_FORMAT;
-    bool ok = type >= 0 && space >= 0 && H5Tset_size(type, H5T_VARIABLE) >= 0 &&
+    static const char value[] = BLOCK_FORMAT;
+    bool ok = type >= 0 && space >= 0 && H5Tset_size(type, sizeof value) >= 0 &&
               (a = H5Acreate2(loc, "format", type, space, H5P_DEFAULT, H5P_DEFAULT)) >= 0 &&
-              H5Awrite(a, type, &value) >= 0;
+              H5Awrite(a, type, value) >= 0;
     ts_h5_close(&a);
     ts_h5_close(&space);
     ts_h5_close(&type);
@@ -264,11 +266,11 @@ static bool build_image(const ts_block *b, const ts_block_origin *origin, mem_im
     H5FD_file_image_callbacks_t calls = {image_malloc,     image_memcpy,     image_realloc,
                                          image_free,       image_udata_copy, image_udata_free,
                                          im};
-    hid_t fapl = ts_h5_file_access(true);
+    hid_t fapl = ts_h5_file_access(true), fcpl = ts_h5_file_create();
     hid_t f = H5I_INVALID_HID;
-    bool ok = fapl >= 0 && H5Pset_fapl_core(fapl, bytes, 0) >= 0 &&
+    bool ok = fapl >= 0 && fcpl >= 0 && H5Pset_fapl_core(fapl, bytes, 0) >= 0 &&
               H5Pset_file_image_callbacks(fapl, &calls) >= 0 &&
-              (f = H5Fcreate("block", H5F_ACC_TRUNC, H5P_DEFAULT, fapl)) >= 0 &&
+              (f = H5Fcreate("block", H5F_ACC_TRUNC, fcpl, fapl)) >= 0 &&
               write_attrs(f, origin);
     for (int k = 0; ok && k < N_COLUMNS; k++)
         ok = write_column(f, &c[k], column_data(b, k));
@@ -280,6 +282,7 @@ static bool build_image(const ts_block *b, const ts_block_origin *origin, mem_im
         ok = false;
         ts_h5_reason(why, cap);
     }
+    ts_h5_close(&fcpl);
     ts_h5_close(&fapl);
     if (ok && (!im->mem || n > im->size)) {
         ok = false;
@@ -336,7 +339,7 @@ static ts_status damaged(ts_error *err, const char *path, const char *fmt, ...)
 static ts_status check_attrs(hid_t f, const char *path, const ts_block_origin *o, ts_error *err)
 {
     char format[32];
-    ts_h5_string_attr(f, "format", format, sizeof format);
+    ts_h5_fixed_string_attr(f, "format", format, sizeof format);
     if (strcmp(format, BLOCK_FORMAT) != 0)
         return damaged(err, path,
                        "no format attribute '%s' (a block written without "

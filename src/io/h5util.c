@@ -152,6 +152,25 @@ hid_t ts_h5_file_access(bool latest)
     return fapl;
 }
 
+/* Links and attributes kept compact however many (HDF5's largest counts). */
+static hid_t compact_storage(hid_t plist)
+{
+    if (plist >= 0 && (H5Pset_link_phase_change(plist, 65535, 65535) < 0 ||
+                       H5Pset_attr_phase_change(plist, 65535, 65535) < 0))
+        ts_h5_close(&plist);
+    return plist;
+}
+
+hid_t ts_h5_group_create(void)
+{
+    return compact_storage(H5Pcreate(H5P_GROUP_CREATE));
+}
+
+hid_t ts_h5_file_create(void)
+{
+    return compact_storage(H5Pcreate(H5P_FILE_CREATE));
+}
+
 uint32_t ts_h5_fletcher32(const void *data, size_t len)
 {
     return H5_checksum_fletcher32(data, len);
@@ -167,7 +186,7 @@ uint32_t ts_h5_strings_crc32(const char *const *s, size_t n)
     return crc;
 }
 
-bool ts_h5_string_attr(hid_t loc, const char *name, char *buf, size_t cap)
+static bool string_attr(hid_t loc, const char *name, char *buf, size_t cap, bool fixed_only)
 {
     buf[0] = '\0';
     if (H5Aexists(loc, name) <= 0)
@@ -180,7 +199,9 @@ bool ts_h5_string_attr(hid_t loc, const char *name, char *buf, size_t cap)
     if (ftype >= 0 && space >= 0 && H5Tget_class(ftype) == H5T_STRING &&
         H5Sget_simple_extent_npoints(space) == 1 && (mtype = H5Tcopy(H5T_C_S1)) >= 0 &&
         H5Tset_cset(mtype, H5Tget_cset(ftype)) >= 0) { /* HDF5 converts no ASCII <-> UTF-8 */
-        if (H5Tis_variable_str(ftype) > 0) {
+        if (H5Tis_variable_str(ftype) != 0) {
+            if (fixed_only)
+                goto done;
             char *s = NULL;
             if (H5Tset_size(mtype, H5T_VARIABLE) >= 0 && H5Aread(a, mtype, &s) >= 0) {
                 snprintf(buf, cap, "%s", s ? s : "");
@@ -200,11 +221,22 @@ bool ts_h5_string_attr(hid_t loc, const char *name, char *buf, size_t cap)
             free(s);
         }
     }
+done:
     ts_h5_close(&mtype);
     ts_h5_close(&space);
     ts_h5_close(&ftype);
     ts_h5_close(&a);
     return ok;
+}
+
+bool ts_h5_string_attr(hid_t loc, const char *name, char *buf, size_t cap)
+{
+    return string_attr(loc, name, buf, cap, false);
+}
+
+bool ts_h5_fixed_string_attr(hid_t loc, const char *name, char *buf, size_t cap)
+{
+    return string_attr(loc, name, buf, cap, true);
 }
 
 bool ts_h5_u64_attr(hid_t loc, const char *name, uint64_t *v)

@@ -45,6 +45,13 @@ ts_status ts_h5_open_image(const void *image, size_t size, const char *name, hid
  * open them); `latest` also checksums the chunk indexes (HDF5 1.10 or later to read). */
 hid_t ts_h5_file_access(bool latest);
 
+/* Creation properties of a group (ts_h5_group_create) or of a file's root group
+ * (ts_h5_file_create) that keep its links and attributes in its object header, which carries
+ * a checksum, however many there are (HDF5 otherwise moves more than 8 into a heap whose blocks
+ * carry none, and a damaged one can crash HDF5 while it lists them). */
+hid_t ts_h5_group_create(void);
+hid_t ts_h5_file_create(void);
+
 /* HDF5's Fletcher-32 checksum, the function its fletcher32 filter applies to a chunk (and
  * stores after it, least significant byte first), for chunks compressed outside HDF5. */
 uint32_t ts_h5_fletcher32(const void *data, size_t len);
@@ -55,8 +62,12 @@ uint32_t ts_h5_fletcher32(const void *data, size_t len);
 uint32_t ts_h5_strings_crc32(const char *const *s, size_t n);
 
 /* A string attribute of loc (variable or fixed length) into buf; false (buf "") when absent
- * or not a string. */
+ * or not a string.
+ * ts_h5_fixed_string_attr refuses a variable-length one unread: its characters would come
+ * from HDF5's global heap, which carries no checksum, and which HDF5 cannot always parse
+ * safely when it is damaged. */
 bool ts_h5_string_attr(hid_t loc, const char *name, char *buf, size_t cap);
+bool ts_h5_fixed_string_attr(hid_t loc, const char *name, char *buf, size_t cap);
 /* A scalar unsigned integer attribute; false when absent or not an integer. */
 bool ts_h5_u64_attr(hid_t loc, const char *name, uint64_t *v);
 

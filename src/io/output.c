@@ -296,11 +296,21 @@ static hid_t create_array(ts_output *o, hid_t loc, const char *name, hid_t file_
     return dset;
 }
 
+/* A group whose links and attributes are all in its checksummed object header. */
+static hid_t new_group(ts_output *o, hid_t loc, const char *name)
+{
+    hid_t gcpl = ts_h5_group_create(), group = H5I_INVALID_HID;
+    if (!failed(o, gcpl))
+        failed(o, group = H5Gcreate2(loc, name, H5P_DEFAULT, gcpl, H5P_DEFAULT));
+    ts_h5_close(&gcpl);
+    return group;
+}
+
 /* A group holding hard links to the scales of its datasets, so that a reader opening only
  * this group (xarray's group=) still finds the coordinates. */
 static hid_t create_group(ts_output *o, hid_t loc, const char *name, int n_axes, const int *axes)
 {
-    hid_t group = H5Gcreate2(loc, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t group = new_group(o, loc, name);
     if (failed(o, group))
         return group;
     for (int i = 0; i < n_axes; i++) {
@@ -401,7 +411,7 @@ static ts_status write_scenario(ts_output *o, const ts_output_spec *s, ts_error 
     bool ok =
         !failed(o, type) &&
         !failed(o,
-                group = H5Gcreate2(o->file, "scenario", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) &&
+                group = new_group(o, o->file, "scenario")) &&
         !failed(o, text = write_whole(o, group, "text", type, type, 0, NULL, H5S_ALL,
                                       &s->scenario_text)) &&
         (!s->resolved_text || !failed(o, resolved = write_whole(o, group, "resolved", type, type, 0,
@@ -643,9 +653,10 @@ static ts_status create_file(ts_output *o, const ts_output_spec *s, ts_error *er
     if (unlink(o->part) != 0 && errno != ENOENT)
         return ts_error_set(err, TS_ERUNTIME, "%s: cannot remove the stale %s: %s", o->path,
                             o->part, strerror(errno));
-    hid_t fapl = file_access(o);
-    if (!failed(o, fapl))
-        failed(o, o->file = H5Fcreate(o->part, H5F_ACC_EXCL, H5P_DEFAULT, fapl));
+    hid_t fapl = file_access(o), fcpl = ts_h5_file_create();
+    if (!failed(o, fapl) && !failed(o, fcpl))
+        failed(o, o->file = H5Fcreate(o->part, H5F_ACC_EXCL, fcpl, fapl));
+    ts_h5_close(&fcpl);
     ts_h5_close(&fapl);
     if (o->file < 0)
         return fail(o, err, "cannot create %s", o->part);
@@ -1318,7 +1329,7 @@ static ts_status write_summaries(ts_output *o, ts_error *err)
         st = ts_error_set(err, TS_ERUNTIME, "%s: out of memory for the summaries", o->path);
     else if (failed(o, b.mem_block) || failed(o, b.mem_row) || failed(o, b.space_row) ||
              failed(o, summary =
-                           H5Gcreate2(o->file, "summary", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)))
+                           new_group(o, o->file, "summary")))
         st = fail(o, err, "cannot create /summary");
     for (int m = 0; m < o->n_metrics && st == TS_OK; m++)
         st = summarise_metric(o, m, summary, &b, err);
@@ -1382,8 +1393,7 @@ static bool close_kept_in_one_pass(ts_output *o, ts_status *st, ts_error *err)
          * start on the work below */
 #pragma omp master
         if (summaries) {
-            created = !failed(o, summary = H5Gcreate2(o->file, "summary", H5P_DEFAULT,
-                                                      H5P_DEFAULT, H5P_DEFAULT));
+            created = !failed(o, summary = new_group(o, o->file, "summary"));
             for (size_t m = 0; created && m < M; m++)
                 created = create_summary(o, summary, (int)m, ids + m * N_SUMMARIES);
         }
@@ -1567,12 +1577,11 @@ static ts_status add_indices(ts_output *o, const ts_output_indices *ix, ts_error
     if (st == TS_OK) {
         bool there = H5Lexists(file, "sensitivity", H5P_DEFAULT) > 0;
         top = there ? H5Gopen2(file, "sensitivity", H5P_DEFAULT)
-                    : H5Gcreate2(file, "sensitivity", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+                    : new_group(o, file, "sensitivity");
         bool ok = !failed(o, top) &&
                   (H5Lexists(top, ix->metric, H5P_DEFAULT) <= 0 ||
                    !failed(o, H5Ldelete(top, ix->metric, H5P_DEFAULT))) &&
-                  !failed(o, g = H5Gcreate2(top, ix->metric, H5P_DEFAULT, H5P_DEFAULT,
-                                            H5P_DEFAULT)) &&
+                  !failed(o, g = new_group(o, top, ix->metric)) &&
                   write_indices(o, g, ix);
         if (!ok)
             st = fail(o, err, "cannot write /sensitivity/%s", ix->metric);
