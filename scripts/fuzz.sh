@@ -36,8 +36,8 @@ fuzz/make-seeds.sh "$root/trustsim" "$seeds"
 # The same mutations every time unless FUZZ_SEED says otherwise (0: a new seed each run), so
 # that a short run that passed here passes everywhere; long runs should vary it.
 seed=${FUZZ_SEED:-1}
-# Leaks inside HDF5 are not trustsim's (fuzz/lsan.supp).
-export LSAN_OPTIONS="suppressions=$PWD/fuzz/lsan.supp:print_suppressions=0:${LSAN_OPTIONS:-}"
+# Leaks inside HDF5 are not trustsim's (tests/lsan.supp).
+export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0:${LSAN_OPTIONS:-}"
 status=0
 for t in "${targets[@]}"; do
   log=$root/logs/$t.log

@@ -274,8 +274,9 @@ static bool build_image(const ts_block *b, const ts_block_origin *origin, mem_im
               write_attrs(f, origin);
     for (int k = 0; ok && k < N_COLUMNS; k++)
         ok = write_column(f, &c[k], column_data(b, k));
-    hsize_t n = 0;
-    ok = ok && H5Fflush(f, H5F_SCOPE_GLOBAL) >= 0 && H5Fget_filesize(f, &n) >= 0;
+    /* the file's end (HDF5's end of allocation): the memory past it is the driver's slack */
+    ssize_t n = ok && H5Fflush(f, H5F_SCOPE_GLOBAL) >= 0 ? H5Fget_file_image(f, NULL, 0) : -1;
+    ok = n > 0;
     if (!ok)
         ts_h5_reason(why, cap);
     if (f >= 0 && H5Fclose(f) < 0 && ok) {
@@ -284,7 +285,7 @@ static bool build_image(const ts_block *b, const ts_block_origin *origin, mem_im
     }
     ts_h5_close(&fcpl);
     ts_h5_close(&fapl);
-    if (ok && (!im->mem || n > im->size)) {
+    if (ok && (!im->mem || (size_t)n > im->size)) {
         ok = false;
         snprintf(why, cap, "the block's image in memory is lost (%s)", strerror(ENOMEM));
     }

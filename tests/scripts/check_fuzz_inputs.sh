@@ -12,8 +12,8 @@ bin=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$root/fuzz/make-seeds.sh" "$ts" "$tmp"
-# leaks inside HDF5 are not trustsim's (fuzz/lsan.supp)
-export LSAN_OPTIONS="suppressions=$root/fuzz/lsan.supp:print_suppressions=0:${LSAN_OPTIONS:-}"
+# leaks inside HDF5 are not trustsim's (tests/lsan.supp)
+export LSAN_OPTIONS="suppressions=$root/tests/lsan.supp:print_suppressions=0:${LSAN_OPTIONS:-}"
 status=0
 n=0
 for replay in "$bin"/fuzz_*_replay; do
