@@ -11,6 +11,7 @@ packages=(
   libyaml-dev libcmocka-dev          # scenario parser, test framework
   libopenmpi-dev openmpi-bin         # the optional MPI build (TRUSTSIM_MPI, on in the ci preset)
   valgrind                           # memory checks of the test suite
+  clang libclang-rt-14-dev libomp-14-dev   # libFuzzer and OpenMP for clang (scripts/fuzz.sh)
   python3-numpy python3-h5py         # scripts/ (the engine never needs Python or R)
   python3-matplotlib python3-xarray python3-h5netcdf   # plots and the xarray example
   r-base-core r-cran-hdf5r           # the R example

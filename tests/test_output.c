@@ -11,6 +11,7 @@
 
 #include <hdf5.h>
 #include <hdf5_hl.h>
+#include <libdeflate.h>
 
 #include "trustsim/output.h"
 
@@ -440,7 +441,30 @@ static void check_summaries(hid_t file)
     }
 }
 
-/* Every series is chunked and stored through shuffle, then deflate, in that order. */
+/* Every array of numbers is chunked and checksummed: its last filter is Fletcher-32. */
+static herr_t check_checksum(hid_t loc, const char *name, const H5O_info_t *info, void *data)
+{
+    if (info->type != H5O_TYPE_DATASET)
+        return 0;
+    hid_t d = H5Dopen2(loc, name, H5P_DEFAULT), type = H5Dget_type(d);
+    hid_t dcpl = H5Dget_create_plist(d);
+    if (H5Tget_class(type) != H5T_STRING) {
+        if (H5Pget_layout(dcpl) != H5D_CHUNKED)
+            fail_msg("/%s is not chunked", name);
+        int n = H5Pget_nfilters(dcpl);
+        unsigned flags;
+        size_t nv = 0;
+        if (n < 1 || H5Pget_filter2(dcpl, (unsigned)n - 1, &flags, &nv, NULL, 0, NULL, NULL) !=
+                         H5Z_FILTER_FLETCHER32)
+            fail_msg("/%s has no Fletcher-32 checksum last", name);
+        ++*(int *)data;
+    }
+    H5Pclose(dcpl), H5Tclose(type), H5Dclose(d);
+    return 0;
+}
+
+/* Every series is chunked and stored through shuffle, then deflate, then the checksum; every
+ * other array is checksummed too; strings carry the CRC-32 of their characters. */
 static void check_filters(hid_t file)
 {
     for (int m = 0; m < M; m++) {
@@ -450,15 +474,30 @@ static void check_filters(hid_t file)
         assert_true(d >= 0);
         hid_t dcpl = H5Dget_create_plist(d);
         assert_int_equal(H5Pget_layout(dcpl), H5D_CHUNKED);
-        assert_int_equal(H5Pget_nfilters(dcpl), 2);
-        unsigned flags;
-        size_t n = 0;
-        assert_int_equal(H5Pget_filter2(dcpl, 0, &flags, &n, NULL, 0, NULL, NULL), H5Z_FILTER_SHUFFLE);
-        n = 0;
-        assert_int_equal(H5Pget_filter2(dcpl, 1, &flags, &n, NULL, 0, NULL, NULL), H5Z_FILTER_DEFLATE);
+        assert_int_equal(H5Pget_nfilters(dcpl), 3);
+        const H5Z_filter_t order[3] = {H5Z_FILTER_SHUFFLE, H5Z_FILTER_DEFLATE,
+                                       H5Z_FILTER_FLETCHER32};
+        for (unsigned k = 0; k < 3; k++) {
+            unsigned flags;
+            size_t n = 0;
+            assert_int_equal(H5Pget_filter2(dcpl, k, &flags, &n, NULL, 0, NULL, NULL), order[k]);
+        }
         H5Pclose(dcpl);
         H5Dclose(d);
     }
+    int arrays = 0;
+    H5Ovisit(file, H5_INDEX_NAME, H5_ITER_INC, check_checksum, &arrays);
+    assert_true(arrays > 20);
+    /* the organisation names' checksum, computed here from the names the test gave */
+    hid_t d = H5Dopen2(file, "/organisation", H5P_DEFAULT);
+    hid_t a = H5Aopen(d, "crc32", H5P_DEFAULT);
+    uint32_t stored = 0;
+    assert_true(H5Aread(a, H5T_NATIVE_UINT32, &stored) >= 0);
+    uint32_t want = 0;
+    for (int o = 0; o < O; o++)
+        want = libdeflate_crc32(want, orgs[o], strlen(orgs[o]) + 1);
+    assert_int_equal(stored, want);
+    H5Aclose(a), H5Dclose(d);
 }
 
 /* Quantiles are found three ways depending on where they fall (the few smallest values, the

@@ -5,8 +5,11 @@
  * Each task seeds its own generator from (master seed, point, replicate), so the datasets of
  * the final file are the same whatever the number of threads, processes or interruptions.
  * Finished runs are saved in blocks in OUT.h5.parts/ (see src/io/blocks.h); the final OUT.h5 is
- * written from the blocks once every task is done, and the part directory removed. Not the
- * model (sim.h) and not the file layout (output.h): this is the scheduler between them. */
+ * written from the blocks once every task is done, and the part directory removed. Blocks are
+ * checked when they are read back (checksums, the job they belong to): a block that fails is
+ * set aside in OUT.h5.damaged/, named in a warning, and its runs run again, so that damage to
+ * saved work costs time, never a wrong result. Not the model (sim.h) and not the file layout
+ * (output.h): this is the scheduler between them. */
 #ifndef TRUSTSIM_ENSEMBLE_H
 #define TRUSTSIM_ENSEMBLE_H
 
@@ -46,6 +49,10 @@ typedef struct ts_ensemble_options {
     bool join;     /* accept a part directory of the same job already under way */
     bool no_merge; /* leave the saved runs for ts_ensemble_merge */
     const char *block_tag; /* distinguishes this process's block files (NULL: automatic) */
+    /* Told each thing the caller should know that is not an error (a damaged block set
+     * aside); NULL: nobody is told. Called from the calling thread. */
+    void (*warn)(void *ctx, const char *message);
+    void *warn_ctx;
 } ts_ensemble_options;
 
 typedef struct ts_ensemble_stats {
@@ -56,6 +63,7 @@ typedef struct ts_ensemble_stats {
     double seconds_saving; /* of which writing blocks and the final file */
     bool merged;          /* the final file was written (or was complete already) */
     bool complete;        /* resume or merge found the final file complete: nothing to do */
+    size_t blocks_set_aside; /* damaged blocks moved to OUT.h5.damaged/ (their runs ran again) */
 } ts_ensemble_stats;
 
 /* Run a scenario (or, with opt->resume, the unfinished run at out_path: sc may be NULL) and
@@ -64,9 +72,12 @@ ts_status ts_ensemble_run(const ts_scenario *sc, const char *out_path,
                           const ts_ensemble_options *opt, ts_ensemble_stats *stats,
                           ts_error *err);
 
-/* Join the blocks saved in out_path.parts/ (by shards or an interrupted run) into out_path. */
-ts_status ts_ensemble_merge(const char *out_path, bool force, ts_ensemble_stats *stats,
-                            ts_error *err);
+/* Join the blocks saved in out_path.parts/ (by shards or an interrupted run) into out_path.
+ * Every block is checked first; when one is set aside, the runs not done are run here (a
+ * damaged block may not say which runs it held), with opt's threads, progress, stop and warn
+ * (its shard, source and resume fields are ignored); otherwise runs missing are an error. */
+ts_status ts_ensemble_merge(const char *out_path, const ts_ensemble_options *opt,
+                            ts_ensemble_stats *stats, ts_error *err);
 
 #ifdef __cplusplus
 }

@@ -20,9 +20,14 @@
  *                           /organisation, /partner (names); each group hard-links the ones
  *                           its datasets use, so netCDF readers see coordinates in it
  *
+ * Every chunked dataset carries HDF5's Fletcher-32 checksum (small arrays are one chunk, so
+ * every array is chunked), string datasets the CRC-32 of their characters as the attribute
+ * crc32, and the file is in HDF5's format of 1.8, whose metadata carries checksums too.
+ *
  * The file is written under a temporary name beside the target and renamed on close, so a
- * target path either holds a complete file or is untouched. Not for reading results back
- * (tools and tests use the HDF5 API directly). */
+ * target path either holds a complete file or is untouched. Errors name the file and the
+ * operating system's reason ("No space left on device"). Not for reading results back
+ * (reader.h is the one reader). */
 #ifndef TRUSTSIM_OUTPUT_H
 #define TRUSTSIM_OUTPUT_H
 
@@ -81,11 +86,33 @@ ts_status ts_output_write_run(ts_output *out, size_t point, size_t replicate,
 /* Push what has been written to disk (e.g. every few minutes of a long sweep), the runs
  * gathered in memory included; the file stays under its temporary name. */
 ts_status ts_output_flush(ts_output *out, ts_error *err);
-/* Write the summaries, close and move the file into place. Frees out whatever happens; on
- * failure the temporary file is kept (the message names it) and the target is untouched. */
+/* Write the summaries, close and move the file into place. Frees out whatever happens; the
+ * target is untouched on failure. When writing fails (a full disk), the temporary file, which
+ * could not be completed, is removed; when only the final rename fails, it is kept (the
+ * message names it). */
 ts_status ts_output_close(ts_output *out, ts_error *err);
 /* Close and delete the temporary file; the target is left as it was. Frees out. */
 void ts_output_abort(ts_output *out);
+
+/* Sobol indices of one metric (sensitivity.h computes them), to store in a finished output. */
+typedef struct ts_output_indices {
+    const char *metric;
+    int k;                    /* swept parameters */
+    const char *const *names; /* their paths, [k] */
+    const double *first, *first_lo, *first_hi, *total, *total_lo, *total_hi; /* [k] each */
+    int64_t tick, n_base, n_used, bootstrap;
+    double level;
+    uint64_t bootstrap_seed;
+    const char *estimator_first, *estimator_total, *output; /* what they are, in words */
+} ts_output_indices;
+
+/* Store the indices in the finished output at path, opened read-write (the one change made to
+ * an output after its run), as /sensitivity/<metric>/{first, first_lo, first_hi, total,
+ * total_lo, total_hi}, float64 [parameter], with the parameter paths as the dimension scale
+ * /sensitivity/<metric>/parameter and the group attributes tick, n_base, n_used, bootstrap,
+ * level, bootstrap_seed, estimator_first, estimator_total and output. An earlier analysis of
+ * the same metric is replaced. */
+ts_status ts_output_add_indices(const char *path, const ts_output_indices *ix, ts_error *err);
 
 #ifdef __cplusplus
 }

@@ -2,12 +2,9 @@
  * percentile bootstrap, and reading one metric at one tick out of an output file.
  *
  * For the statistics of `trustsim compare` and for tools and tests. Not for printing (the
- * command line does that) and not for writing files (output.c). Reading uses the HDF5 API
- * directly on the layout documented in output.h and keeps HDF5 quiet: the library never
- * prints. */
+ * command line does that) and not for writing files (output.c). Files are read through the
+ * one reader (reader.h). */
 #include "trustsim/compare.h"
-
-#include "io/h5util.h"
 
 #include <errno.h>
 #include <math.h>
@@ -22,8 +19,8 @@
 #include <gsl/gsl_sf_gamma.h>
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
-#include <hdf5.h>
 
+#include "trustsim/reader.h"
 #include "trustsim/rng.h"
 
 /* ---- statistics -------------------------------------------------------------------------- */
@@ -140,255 +137,48 @@ ts_status ts_compare_bootstrap(const double *a, size_t n_a, const double *b, siz
 
 /* ---- reading an output file -------------------------------------------------------------- */
 
-/* Everything one read holds open, closed in one place. */
-typedef struct reader {
-    const char *path;
-    hid_t file, dset, space, mem;
-} reader;
-
-static void reader_close(reader *rd)
+/* "PATH: no metric 'x' (no dataset /series/x); stored: a, b, c", the list cut short with
+ * "..." when long. */
+static ts_status no_such_metric(const ts_reader *r, const char *metric, ts_error *err)
 {
-    if (rd->mem >= 0)
-        H5Sclose(rd->mem);
-    if (rd->space >= 0)
-        H5Sclose(rd->space);
-    if (rd->dset >= 0)
-        H5Dclose(rd->dset);
-    if (rd->file >= 0)
-        H5Fclose(rd->file);
-    rd->mem = rd->space = rd->dset = rd->file = H5I_INVALID_HID;
-}
-
-static bool link_exists(hid_t loc, const char *name)
-{
-    return H5Lexists(loc, name, H5P_DEFAULT) > 0;
-}
-
-/* Collects the names in /series as "a, b, c" for an error message, truncated with "...". */
-typedef struct name_list {
-    char text[640];
-    size_t len;
-    bool truncated;
-} name_list;
-
-static herr_t add_name(hid_t group, const char *name, const H5L_info_t *info, void *data)
-{
-    (void)info;
-    name_list *l = data;
-    /* /series also links the dimension scales (point, replicate, time): list only series */
-    hid_t d = H5Dopen2(group, name, H5P_DEFAULT);
-    hid_t sp = d >= 0 ? H5Dget_space(d) : H5I_INVALID_HID;
-    int rank = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
-    if (sp >= 0)
-        H5Sclose(sp);
-    if (d >= 0)
-        H5Dclose(d);
-    if (rank != 3)
-        return 0;
-    size_t need = strlen(name) + (l->len ? 2 : 0);
-    if (l->len + need + 4 >= sizeof l->text) {
-        l->truncated = true;
-        return 1; /* stop iterating */
-    }
-    l->len += (size_t)snprintf(l->text + l->len, sizeof l->text - l->len, "%s%s",
-                               l->len ? ", " : "", name);
-    return 0;
-}
-
-static ts_status no_such_metric(reader *rd, const char *metric, ts_error *err)
-{
-    name_list l = {.len = 0};
-    hid_t g = H5Gopen2(rd->file, "/series", H5P_DEFAULT);
-    if (g >= 0) {
-        H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, NULL, add_name, &l);
-        H5Gclose(g);
+    char list[640] = "";
+    size_t len = 0;
+    bool cut = false;
+    for (int m = 0; m < ts_reader_info(r)->n_metrics && !cut; m++) {
+        const char *name = ts_reader_metric(r, m);
+        if (len + strlen(name) + 6 >= sizeof list)
+            cut = true;
+        else
+            len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", len ? ", " : "", name);
     }
     return ts_error_set(err, TS_EINPUT, "%s: no metric '%s' (no dataset /series/%s); stored: %s%s",
-                        rd->path, metric, metric, l.len ? l.text : "none",
-                        l.truncated ? ", ..." : "");
+                        ts_reader_path(r), metric, metric, len ? list : "none",
+                        cut ? ", ..." : "");
 }
 
-static void read_u64_attr(hid_t loc, const char *name, uint64_t *v)
+/* "path=value, ..." of the swept parameters at one point ("" without a sweep). */
+static void read_point_label(const ts_reader *r, size_t point, char *label, size_t cap)
 {
-    if (H5Aexists(loc, name) <= 0)
-        return;
-    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-    if (a >= 0) {
-        if (H5Aread(a, H5T_NATIVE_UINT64, v) < 0)
-            *v = 0;
-        H5Aclose(a);
-    }
-}
-
-/* A string attribute (variable or fixed length) into buf; left empty when absent or odd. */
-static void read_string_attr(hid_t loc, const char *name, char *buf, size_t cap)
-{
-    buf[0] = '\0';
-    if (H5Aexists(loc, name) <= 0)
-        return;
-    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-    hid_t ftype = a >= 0 ? H5Aget_type(a) : H5I_INVALID_HID;
-    if (ftype >= 0 && H5Tget_class(ftype) == H5T_STRING) {
-        hid_t mtype = H5Tcopy(H5T_C_S1);
-        H5Tset_cset(mtype, H5Tget_cset(ftype)); /* HDF5 converts no ASCII <-> UTF-8 */
-        if (H5Tis_variable_str(ftype) > 0) {
-            char *s = NULL;
-            if (H5Tset_size(mtype, H5T_VARIABLE) >= 0 && H5Aread(a, mtype, &s) >= 0 && s) {
-                snprintf(buf, cap, "%s", s);
-                H5free_memory(s);
-            }
-        } else if (H5Tset_size(mtype, cap) >= 0 && H5Tset_strpad(mtype, H5T_STR_NULLTERM) >= 0) {
-            if (H5Aread(a, mtype, buf) < 0)
-                buf[0] = '\0';
-            buf[cap - 1] = '\0';
-        }
-        H5Tclose(mtype);
-    }
-    if (ftype >= 0)
-        H5Tclose(ftype);
-    if (a >= 0)
-        H5Aclose(a);
-}
-
-/* Appends "path=value" of one swept parameter (a dataset /points/<path> of [point]). */
-typedef struct point_values {
-    size_t point;
-    char *label;
-    size_t cap;
-} point_values;
-
-static herr_t add_point_value(hid_t group, const char *name, const H5L_info_t *info, void *data)
-{
-    (void)info;
-    point_values *pv = data;
-    if (strcmp(name, "point") == 0) /* the dimension scale, linked beside the values */
-        return 0;
-    hid_t d = H5Dopen2(group, name, H5P_DEFAULT);
-    hid_t sp = d >= 0 ? H5Dget_space(d) : H5I_INVALID_HID;
-    hsize_t n = 0, start = pv->point, count = 1, one = 1;
-    hid_t mem = H5Screate_simple(1, &one, NULL);
-    double v = NAN;
-    if (sp >= 0 && mem >= 0 && H5Sget_simple_extent_ndims(sp) == 1 &&
-        H5Sget_simple_extent_dims(sp, &n, NULL) == 1 && pv->point < n &&
-        H5Sselect_hyperslab(sp, H5S_SELECT_SET, &start, NULL, &count, NULL) >= 0 &&
-        H5Dread(d, H5T_NATIVE_DOUBLE, mem, sp, H5P_DEFAULT, &v) >= 0) {
-        size_t len = strlen(pv->label);
-        snprintf(pv->label + len, pv->cap - len, "%s%s=%g", len ? ", " : "", name, v);
-    }
-    if (mem >= 0)
-        H5Sclose(mem);
-    if (sp >= 0)
-        H5Sclose(sp);
-    if (d >= 0)
-        H5Dclose(d);
-    return 0;
-}
-
-static void read_point_label(hid_t file, size_t point, char *label, size_t cap)
-{
+    const ts_file_info *in = ts_reader_info(r);
     label[0] = '\0';
-    if (!link_exists(file, "/points"))
-        return;
-    hid_t g = H5Gopen2(file, "/points", H5P_DEFAULT);
-    point_values pv = {point, label, cap};
-    if (g >= 0) {
-        H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, NULL, add_point_value, &pv);
-        H5Gclose(g);
+    double *col = malloc(in->n_points * sizeof *col);
+    ts_error ignored;
+    for (int k = 0; col && k < in->n_params; k++) {
+        if (ts_reader_points(r, k, col, &ignored) != TS_OK)
+            continue;
+        size_t len = strlen(label);
+        snprintf(label + len, cap - len, "%s%s=%g", len ? ", " : "", ts_reader_param(r, k),
+                 col[point]);
     }
-}
-
-/* The tick numbers of the time axis: /time when present, else 0 .. n_times - 1. */
-static ts_status read_ticks(reader *rd, size_t n_times, long *ticks, ts_error *err)
-{
-    if (!link_exists(rd->file, "/time")) {
-        for (size_t i = 0; i < n_times; i++)
-            ticks[i] = (long)i;
-        return TS_OK;
-    }
-    hid_t d = H5Dopen2(rd->file, "/time", H5P_DEFAULT);
-    hid_t sp = d >= 0 ? H5Dget_space(d) : H5I_INVALID_HID;
-    hsize_t n = 0;
-    bool ok = sp >= 0 && H5Sget_simple_extent_ndims(sp) == 1 &&
-              H5Sget_simple_extent_dims(sp, &n, NULL) == 1 && n == n_times;
-    int64_t *buf = ok ? malloc(n_times * sizeof *buf) : NULL;
-    ok = ok && buf && H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0;
-    for (size_t i = 0; ok && i < n_times; i++)
-        ticks[i] = (long)buf[i];
-    free(buf);
-    if (sp >= 0)
-        H5Sclose(sp);
-    if (d >= 0)
-        H5Dclose(d);
-    return ok ? TS_OK
-              : ts_error_set(err, TS_EINPUT, "%s: /time does not match the time axis of /series",
-                             rd->path);
-}
-
-/* Select [point, 0 .. n_reps - 1, t] of a [point, replicate, time] dataset, or [point, 0 ..
- * n_reps - 1] of a [point, replicate] one (t < 0). */
-static bool select_row(hid_t space, size_t point, size_t n_reps, long t)
-{
-    hsize_t start[3] = {point, 0, t < 0 ? 0 : (hsize_t)t}, count[3] = {1, n_reps, 1};
-    return H5Sselect_hyperslab(space, H5S_SELECT_SET, start, NULL, count, NULL) >= 0;
-}
-
-/* /done[point, :] into done[n_reps]. */
-static ts_status read_done(reader *rd, size_t point, size_t n_points, size_t n_reps, uint8_t *done,
-                           ts_error *err)
-{
-    if (!link_exists(rd->file, "/done"))
-        return ts_error_set(err, TS_EINPUT, "%s: no /done: not a complete trustsim output",
-                            rd->path);
-    hid_t d = H5Dopen2(rd->file, "/done", H5P_DEFAULT);
-    hid_t sp = d >= 0 ? H5Dget_space(d) : H5I_INVALID_HID;
-    hsize_t dims[2] = {0, 0};
-    hsize_t mdim = n_reps;
-    hid_t mem = H5Screate_simple(1, &mdim, NULL);
-    bool shape = sp >= 0 && H5Sget_simple_extent_ndims(sp) == 2 &&
-                 H5Sget_simple_extent_dims(sp, dims, NULL) == 2 && dims[0] == n_points &&
-                 dims[1] == n_reps;
-    bool ok = shape && mem >= 0 && select_row(sp, point, n_reps, -1) &&
-              H5Dread(d, H5T_NATIVE_UINT8, mem, sp, H5P_DEFAULT, done) >= 0;
-    if (mem >= 0)
-        H5Sclose(mem);
-    if (sp >= 0)
-        H5Sclose(sp);
-    if (d >= 0)
-        H5Dclose(d);
-    if (!shape)
-        return ts_error_set(err, TS_EINPUT,
-                            "%s: /done is not shaped [point, replicate] like /series", rd->path);
-    return ok ? TS_OK : ts_error_set(err, TS_ERUNTIME, "%s: cannot read /done", rd->path);
-}
-
-/* Open the file and the metric's dataset, checking what a user can get wrong. */
-static ts_status open_series(reader *rd, const char *metric, ts_error *err)
-{
-    ts_status st = ts_h5_open(rd->path, false, &rd->file, err);
-    if (st != TS_OK)
-        return st;
-    if (!link_exists(rd->file, "/series"))
-        return ts_error_set(err, TS_EINPUT, "%s: no /series group: not a trustsim output",
-                            rd->path);
-    if (!*metric || strchr(metric, '/') || strcmp(metric, ".") == 0)
-        return ts_error_set(err, TS_EINPUT, "%s: '%s' is not a metric name", rd->path, metric);
-    char name[512];
-    if ((size_t)snprintf(name, sizeof name, "/series/%s", metric) >= sizeof name)
-        return ts_error_set(err, TS_EINPUT, "%s: metric name too long", rd->path);
-    if (!link_exists(rd->file, name))
-        return no_such_metric(rd, metric, err);
-    rd->dset = H5Dopen2(rd->file, name, H5P_DEFAULT);
-    rd->space = rd->dset >= 0 ? H5Dget_space(rd->dset) : H5I_INVALID_HID;
-    if (rd->space < 0 || H5Sget_simple_extent_ndims(rd->space) != 3)
-        return ts_error_set(err, TS_EINPUT, "%s: /series/%s is not shaped [point, replicate, time]",
-                            rd->path, metric);
-    return TS_OK;
+    free(col);
 }
 
 /* The time index of `tick` (< 0: the last), or an error naming the range. */
-static ts_status find_tick(reader *rd, const char *metric, const long *ticks, size_t n_times,
-                           long tick, size_t *index, ts_error *err)
+static ts_status find_tick(const ts_reader *r, const char *metric, long tick, size_t *index,
+                           ts_error *err)
 {
+    const int64_t *ticks = ts_reader_ticks(r);
+    const size_t n_times = ts_reader_info(r)->n_times;
     if (tick < 0) {
         *index = n_times - 1;
         return TS_OK;
@@ -399,70 +189,56 @@ static ts_status find_tick(reader *rd, const char *metric, const long *ticks, si
             return TS_OK;
         }
     }
-    return ts_error_set(err, TS_EINPUT, "%s: tick %ld is outside /series/%s (ticks %ld to %ld)",
-                        rd->path, tick, metric, ticks[0], ticks[n_times - 1]);
+    return ts_error_set(err, TS_EINPUT, "%s: tick %ld is outside /series/%s (ticks %lld to %lld)",
+                        ts_reader_path(r), tick, metric, (long long)ticks[0],
+                        (long long)ticks[n_times - 1]);
 }
 
-static ts_status read_sample(reader *rd, ts_compare_sample *s, const char *metric, long tick,
-                             size_t point, ts_error *err)
+static ts_status read_sample(const ts_reader *r, ts_compare_sample *s, const char *metric,
+                             long tick, size_t point, ts_error *err)
 {
-    ts_status st = open_series(rd, metric, err);
+    const ts_file_info *in = ts_reader_info(r);
+    const int m = ts_reader_metric_index(r, metric);
+    if (m < 0)
+        return no_such_metric(r, metric, err);
+    if (point >= in->n_points)
+        return ts_error_set(err, TS_EINPUT,
+                            "%s: point %zu is out of range: the file has %zu point%s (0 to %zu)",
+                            ts_reader_path(r), point, in->n_points, in->n_points == 1 ? "" : "s",
+                            in->n_points - 1);
+    size_t t = 0;
+    ts_status st = find_tick(r, metric, tick, &t, err);
     if (st != TS_OK)
         return st;
-    hsize_t dims[3];
-    if (H5Sget_simple_extent_dims(rd->space, dims, NULL) != 3)
-        return ts_error_set(err, TS_ERUNTIME, "%s: cannot read the shape of /series/%s", rd->path,
-                            metric);
-    const size_t n_points = (size_t)dims[0], n_reps = (size_t)dims[1], n_times = (size_t)dims[2];
-    if (n_points == 0 || n_reps == 0 || n_times == 0)
-        return ts_error_set(err, TS_EINPUT, "%s: /series/%s is empty", rd->path, metric);
-    if (point >= n_points)
-        return ts_error_set(err, TS_EINPUT,
-                            "%s: point %zu is out of range: the file has %zu point%s"
-                            " (0 to %zu)",
-                            rd->path, point, n_points, n_points == 1 ? "" : "s", n_points - 1);
-    long *ticks = malloc(n_times * sizeof *ticks);
+    const size_t n_reps = in->n_replicates;
     double *row = malloc(n_reps * sizeof *row);
-    uint8_t *done = malloc(n_reps);
     s->values = malloc(n_reps * sizeof *s->values);
-    size_t t = 0;
-    if (!ticks || !row || !done || !s->values)
-        st = ts_error_set(err, TS_ERUNTIME, "%s: out of memory", rd->path);
+    if (!row || !s->values)
+        st = ts_error_set(err, TS_ERUNTIME, "%s: out of memory (%s)", ts_reader_path(r),
+                          strerror(ENOMEM));
     if (st == TS_OK)
-        st = read_ticks(rd, n_times, ticks, err);
-    if (st == TS_OK)
-        st = find_tick(rd, metric, ticks, n_times, tick, &t, err);
+        st = ts_reader_series_at(r, m, point, 1, t, row, err);
     if (st == TS_OK) {
-        hsize_t mdim = n_reps;
-        rd->mem = H5Screate_simple(1, &mdim, NULL);
-        if (rd->mem < 0 || !select_row(rd->space, point, n_reps, (long)t) ||
-            H5Dread(rd->dset, H5T_NATIVE_DOUBLE, rd->mem, rd->space, H5P_DEFAULT, row) < 0)
-            st = ts_error_set(err, TS_ERUNTIME, "%s: cannot read /series/%s", rd->path, metric);
-    }
-    if (st == TS_OK)
-        st = read_done(rd, point, n_points, n_reps, done, err);
-    if (st == TS_OK) {
-        s->n_points = n_points;
+        const int64_t *ticks = ts_reader_ticks(r);
+        s->n_points = in->n_points;
         s->n_replicates = n_reps;
-        s->tick = ticks[t];
-        s->first_tick = ticks[0];
-        s->last_tick = ticks[n_times - 1];
-        for (size_t r = 0; r < n_reps; r++) {
-            if (done[r] != 1)
+        s->tick = (long)ticks[t];
+        s->first_tick = (long)ticks[0];
+        s->last_tick = (long)ticks[in->n_times - 1];
+        for (size_t rep = 0; rep < n_reps; rep++) {
+            if (!ts_reader_run_done(r, point, rep))
                 continue;
             s->n_done++;
-            if (isfinite(row[r]))
-                s->values[s->n++] = row[r];
+            if (isfinite(row[rep]))
+                s->values[s->n++] = row[rep];
             else
                 s->n_not_finite++;
         }
-        read_u64_attr(rd->file, "master_seed", &s->master_seed);
-        read_string_attr(rd->file, "tick_unit", s->tick_unit, sizeof s->tick_unit);
-        read_point_label(rd->file, point, s->point_label, sizeof s->point_label);
+        s->master_seed = in->master_seed;
+        snprintf(s->tick_unit, sizeof s->tick_unit, "%s", in->tick_unit);
+        read_point_label(r, point, s->point_label, sizeof s->point_label);
     }
-    free(ticks);
     free(row);
-    free(done);
     return st;
 }
 
@@ -470,11 +246,12 @@ ts_status ts_compare_read(ts_compare_sample *s, const char *path, const char *me
                           size_t point, ts_error *err)
 {
     memset(s, 0, sizeof *s);
-    reader rd = {path, H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID};
-    ts_h5_quiet q = ts_h5_quiet_begin();
-    ts_status st = read_sample(&rd, s, metric, tick, point, err);
-    reader_close(&rd);
-    ts_h5_quiet_end(q);
+    ts_reader *r;
+    ts_status st = ts_reader_open(&r, path, err);
+    if (st == TS_OK) {
+        st = read_sample(r, s, metric, tick, point, err);
+        ts_reader_close(r);
+    }
     if (st != TS_OK)
         ts_compare_sample_destroy(s);
     return st;

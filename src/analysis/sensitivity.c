@@ -1,9 +1,8 @@
 /* Sobol sensitivity indices of a Saltelli sweep (see include/trustsim/sensitivity.h): the
- * estimators with their bootstrap, and the reading of their inputs from an output file and the
- * writing of the results into it. Not for printing: the command line formats the table. */
+ * estimators with their bootstrap, the reading of their inputs from an output file (through
+ * reader.h) and the results handed to the writer (output.h) to store. Not for printing: the
+ * command line formats the table. */
 #include "trustsim/sensitivity.h"
-
-#include "io/h5util.h"
 
 #include <errno.h>
 #include <math.h>
@@ -16,10 +15,10 @@
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
-#include <hdf5.h>
-#include <hdf5_hl.h>
 
 #include "trustsim/design.h"
+#include "trustsim/output.h"
+#include "trustsim/reader.h"
 #include "trustsim/rng.h"
 #include "trustsim/scenario.h"
 
@@ -162,52 +161,19 @@ uint64_t ts_sensitivity_seed(uint64_t master_seed)
 
 /* ---- reading an output file ---------------------------------------------------------------- */
 
-
-static bool link_exists(hid_t loc, const char *name)
-{
-    return H5Lexists(loc, name, H5P_DEFAULT) > 0;
-}
-
-/* Open path for reading (or read-write) after checking it is a trustsim output. */
-static ts_status open_output(const char *path, bool write, hid_t *file, ts_error *err)
-{
-    ts_status st = ts_h5_open(path, write, file, err);
-    if (st != TS_OK)
-        return st;
-    if (!link_exists(*file, "/series") || !link_exists(*file, "/done") ||
-        !link_exists(*file, "/scenario"))
-        return ts_error_set(err, TS_EINPUT,
-                            "%s: not a trustsim output (no /series, /done or "
-                            "/scenario)",
-                            path);
-    return TS_OK;
-}
-
-static uint64_t read_u64_attr(hid_t loc, const char *name)
-{
-    uint64_t v = 0;
-    if (H5Aexists(loc, name) > 0) {
-        hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-        if (a < 0 || H5Aread(a, H5T_NATIVE_UINT64, &v) < 0)
-            v = 0;
-        ts_h5_close(&a);
-    }
-    return v;
-}
-
 /* The design of the file: its resolved scenario must describe a saltelli sweep whose points are
  * the file's /points. Fills n, k and names. */
-static ts_status read_design(ts_sensitivity_input *in, hid_t file, const char *path,
-                             size_t n_points, ts_error *err)
+static ts_status read_design(ts_sensitivity_input *in, const ts_reader *r, ts_error *err)
 {
-    char *text = ts_h5_read_string(file, "/scenario", "resolved");
-    if (!text)
-        return ts_error_set(err, TS_EINPUT, "%s: no readable /scenario/resolved", path);
+    const char *path = ts_reader_path(r);
+    const size_t n_points = ts_reader_info(r)->n_points;
+    const char *text = ts_reader_scenario_resolved(r);
+    if (!text[0])
+        return ts_error_set(err, TS_EINPUT, "%s: no /scenario/resolved", path);
     char name[300];
     snprintf(name, sizeof name, "%s:/scenario/resolved", path);
     ts_scenario sc;
     ts_status st = ts_scenario_load_string(&sc, text, name, err);
-    free(text);
     if (st != TS_OK)
         return st;
     ts_points pts = {0};
@@ -226,23 +192,22 @@ static ts_status read_design(ts_sensitivity_input *in, hid_t file, const char *p
                           pts.n_points, n_points);
     double *col = st == TS_OK ? malloc(n_points * sizeof *col) : NULL;
     if (st == TS_OK && !col)
-        st = ts_error_set(err, TS_ERUNTIME, "%s: out of memory", path);
+        st = ts_error_set(err, TS_ERUNTIME, "%s: out of memory (%s)", path, strerror(ENOMEM));
     for (int c = 0; st == TS_OK && c < pts.n_params; c++) {
-        char dname[300];
-        snprintf(dname, sizeof dname, "/points/%s", pts.names[c]);
-        hid_t d = link_exists(file, "/points") && link_exists(file, dname)
-                      ? H5Dopen2(file, dname, H5P_DEFAULT)
-                      : H5I_INVALID_HID;
-        bool ok = d >= 0 && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, col) >= 0;
-        ts_h5_close(&d);
+        int k = 0;
+        while (k < ts_reader_info(r)->n_params && strcmp(ts_reader_param(r, k), pts.names[c]) != 0)
+            k++;
+        ts_error ignored;
+        bool ok = k < ts_reader_info(r)->n_params && ts_reader_points(r, k, col, &ignored) == TS_OK;
         for (size_t p = 0; ok && p < n_points; p++) {
             double want = pts.values[p * (size_t)pts.n_params + c];
             ok = fabs(col[p] - want) <= 1e-12 * (1.0 + fabs(want));
         }
         if (!ok)
             st = ts_error_set(err, TS_EINPUT,
-                              "%s: %s does not hold the saltelli design of /scenario/resolved",
-                              path, dname);
+                              "%s: /points/%s does not hold the saltelli design of "
+                              "/scenario/resolved",
+                              path, pts.names[c]);
     }
     free(col);
     if (st == TS_OK) {
@@ -255,111 +220,68 @@ static ts_status read_design(ts_sensitivity_input *in, hid_t file, const char *p
     return st;
 }
 
-/* The index of `tick` on the time axis /time (tick < 0: the last). */
-static ts_status find_tick(hid_t file, const char *path, size_t n_times, long tick,
-                           ts_sensitivity_input *in, size_t *index, ts_error *err)
+/* The index of `tick` on the time axis (tick < 0: the last). */
+static ts_status find_tick(const ts_reader *r, long tick, ts_sensitivity_input *in, size_t *index,
+                           ts_error *err)
 {
-    int64_t *ticks = malloc(n_times * sizeof *ticks);
-    if (!ticks)
-        return ts_error_set(err, TS_ERUNTIME, "%s: out of memory", path);
-    hid_t d = link_exists(file, "/time") ? H5Dopen2(file, "/time", H5P_DEFAULT) : H5I_INVALID_HID;
-    hid_t sp = d >= 0 ? H5Dget_space(d) : H5I_INVALID_HID;
-    hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
-    bool ok = n == (hssize_t)n_times &&
-              H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, ticks) >= 0;
-    ts_h5_close(&sp);
-    ts_h5_close(&d);
-    for (size_t i = 0; !ok && i < n_times; i++) /* no usable /time: ticks are the indices */
-        ticks[i] = (int64_t)i;
-    ts_status st = TS_OK;
+    const int64_t *ticks = ts_reader_ticks(r);
+    const size_t n_times = ts_reader_info(r)->n_times;
     in->last_tick = (long)ticks[n_times - 1];
     *index = n_times;
     for (size_t i = 0; i < n_times; i++)
         if (tick < 0 ? i == n_times - 1 : ticks[i] == tick)
             *index = i;
     if (*index == n_times)
-        st = ts_error_set(err, TS_EINPUT, "%s: tick %ld is outside the run (ticks %ld to %ld)",
-                          path, tick, (long)ticks[0], (long)ticks[n_times - 1]);
-    else
-        in->tick = (long)ticks[*index];
-    free(ticks);
-    return st;
+        return ts_error_set(err, TS_EINPUT, "%s: tick %ld is outside the run (ticks %ld to %ld)",
+                            ts_reader_path(r), tick, (long)ticks[0], (long)ticks[n_times - 1]);
+    in->tick = (long)ticks[*index];
+    return TS_OK;
 }
 
 /* y[p] := mean over the done replicates of point p of the finite values at time index t. */
-static ts_status read_outputs(ts_sensitivity_input *in, hid_t file, hid_t dset, const char *path,
-                              const hsize_t dims[3], size_t t, ts_error *err)
+static ts_status read_outputs(ts_sensitivity_input *in, const ts_reader *r, int m, size_t t,
+                              ts_error *err)
 {
-    const size_t n_points = dims[0], n_reps = dims[1];
+    const size_t n_points = ts_reader_info(r)->n_points, n_reps = ts_reader_info(r)->n_replicates;
     double *vals = malloc(n_points * n_reps * sizeof *vals);
-    uint8_t *done = malloc(n_points * n_reps);
     in->y = malloc(n_points * sizeof *in->y);
-    if (!vals || !done || !in->y) {
-        free(vals), free(done);
-        return ts_error_set(err, TS_ERUNTIME, "%s: out of memory", path);
-    }
-    hsize_t start[3] = {0, 0, t}, count[3] = {n_points, n_reps, 1}, mdims[2] = {n_points, n_reps};
-    hid_t space = H5Dget_space(dset), mem = H5Screate_simple(2, mdims, NULL);
-    hid_t dd = H5Dopen2(file, "/done", H5P_DEFAULT);
-    hid_t dsp = dd >= 0 ? H5Dget_space(dd) : H5I_INVALID_HID;
-    hsize_t ddims[2] = {0, 0};
-    bool shape = dsp >= 0 && H5Sget_simple_extent_ndims(dsp) == 2 &&
-                 H5Sget_simple_extent_dims(dsp, ddims, NULL) == 2 && ddims[0] == n_points &&
-                 ddims[1] == n_reps;
-    bool ok = shape && space >= 0 && mem >= 0 &&
-              H5Sselect_hyperslab(space, H5S_SELECT_SET, start, NULL, count, NULL) >= 0 &&
-              H5Dread(dset, H5T_NATIVE_DOUBLE, mem, space, H5P_DEFAULT, vals) >= 0 &&
-              H5Dread(dd, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, done) >= 0;
-    ts_h5_close(&dsp), ts_h5_close(&dd), ts_h5_close(&mem), ts_h5_close(&space);
+    ts_status st = vals && in->y ? TS_OK
+                                 : ts_error_set(err, TS_ERUNTIME, "%s: out of memory (%s)",
+                                                ts_reader_path(r), strerror(ENOMEM));
+    if (st == TS_OK)
+        st = ts_reader_series_at(r, m, 0, n_points, t, vals, err);
     in->runs_done = 0;
-    for (size_t p = 0; ok && p < n_points; p++) {
+    for (size_t p = 0; st == TS_OK && p < n_points; p++) {
         double sum = 0.0;
-        size_t m = 0;
-        for (size_t r = 0; r < n_reps; r++) {
-            const double v = vals[p * n_reps + r];
-            in->runs_done += done[p * n_reps + r] == 1;
-            if (done[p * n_reps + r] == 1 && isfinite(v))
-                sum += v, m++;
+        size_t used = 0;
+        for (size_t rep = 0; rep < n_reps; rep++) {
+            const double v = vals[p * n_reps + rep];
+            const bool done = ts_reader_run_done(r, p, rep);
+            in->runs_done += done;
+            if (done && isfinite(v))
+                sum += v, used++;
         }
-        in->y[p] = m ? sum / (double)m : NAN;
+        in->y[p] = used ? sum / (double)used : NAN;
     }
-    free(vals), free(done);
-    if (!shape)
-        return ts_error_set(err, TS_EINPUT, "%s: /done is not shaped [point, replicate]", path);
-    return ok ? TS_OK : ts_error_set(err, TS_ERUNTIME, "%s: cannot read the series", path);
+    free(vals);
+    return st;
 }
 
-static ts_status read_input(ts_sensitivity_input *in, hid_t file, const char *path,
-                            const char *metric, long tick, ts_error *err)
+static ts_status read_input(ts_sensitivity_input *in, const ts_reader *r, const char *metric,
+                            long tick, ts_error *err)
 {
-    char name[512];
-    if (!*metric || strchr(metric, '/') || strcmp(metric, ".") == 0 ||
-        (size_t)snprintf(name, sizeof name, "/series/%s", metric) >= sizeof name)
-        return ts_error_set(err, TS_EINPUT, "%s: '%s' is not a metric name", path, metric);
-    if (!link_exists(file, name))
-        return ts_error_set(err, TS_EINPUT, "%s: no metric '%s' (no dataset %s)", path, metric,
-                            name);
-    hid_t dset = H5Dopen2(file, name, H5P_DEFAULT);
-    hid_t space = dset >= 0 ? H5Dget_space(dset) : H5I_INVALID_HID;
-    hsize_t dims[3] = {0, 0, 0};
-    bool shaped = space >= 0 && H5Sget_simple_extent_ndims(space) == 3 &&
-                  H5Sget_simple_extent_dims(space, dims, NULL) == 3 && dims[0] && dims[1] &&
-                  dims[2];
-    ts_h5_close(&space);
-    ts_status st = shaped ? TS_OK
-                          : ts_error_set(err, TS_EINPUT,
-                                         "%s: %s is not a non-empty [point, replicate, time] array",
-                                         path, name);
+    const int m = ts_reader_metric_index(r, metric);
+    if (m < 0)
+        return ts_error_set(err, TS_EINPUT, "%s: no metric '%s' (no dataset /series/%s)",
+                            ts_reader_path(r), metric, metric);
     size_t t = 0;
+    ts_status st = read_design(in, r, err);
     if (st == TS_OK)
-        st = read_design(in, file, path, (size_t)dims[0], err);
+        st = find_tick(r, tick, in, &t, err);
     if (st == TS_OK)
-        st = find_tick(file, path, (size_t)dims[2], tick, in, &t, err);
-    if (st == TS_OK)
-        st = read_outputs(in, file, dset, path, dims, t, err);
-    in->n_replicates = (size_t)dims[1];
-    in->master_seed = read_u64_attr(file, "master_seed");
-    ts_h5_close(&dset);
+        st = read_outputs(in, r, m, t, err);
+    in->n_replicates = ts_reader_info(r)->n_replicates;
+    in->master_seed = ts_reader_info(r)->master_seed;
     return st;
 }
 
@@ -367,13 +289,12 @@ ts_status ts_sensitivity_read(ts_sensitivity_input *in, const char *path, const 
                               long tick, ts_error *err)
 {
     memset(in, 0, sizeof *in);
-    ts_h5_quiet q = ts_h5_quiet_begin();
-    hid_t file = H5I_INVALID_HID;
-    ts_status st = open_output(path, false, &file, err);
-    if (st == TS_OK)
-        st = read_input(in, file, path, metric, tick, err);
-    ts_h5_close(&file);
-    ts_h5_quiet_end(q);
+    ts_reader *r;
+    ts_status st = ts_reader_open(&r, path, err);
+    if (st == TS_OK) {
+        st = read_input(in, r, metric, tick, err);
+        ts_reader_close(r);
+    }
     if (st != TS_OK)
         ts_sensitivity_input_destroy(in);
     return st;
@@ -386,95 +307,7 @@ void ts_sensitivity_input_destroy(ts_sensitivity_input *in)
     memset(in, 0, sizeof *in);
 }
 
-/* ---- writing the indices ------------------------------------------------------------------- */
-
-static bool write_attr(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *v)
-{
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a =
-        sp >= 0 ? H5Acreate2(loc, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT) : H5I_INVALID_HID;
-    bool ok = a >= 0 && H5Awrite(a, mtype, v) >= 0;
-    ts_h5_close(&a);
-    ts_h5_close(&sp);
-    return ok;
-}
-
-static bool write_string_attr(hid_t loc, const char *name, const char *value)
-{
-    hid_t t = H5Tcopy(H5T_C_S1);
-    bool ok = t >= 0 && H5Tset_size(t, H5T_VARIABLE) >= 0 && H5Tset_cset(t, H5T_CSET_UTF8) >= 0 &&
-              write_attr(loc, name, t, t, &value);
-    ts_h5_close(&t);
-    return ok;
-}
-
-/* A 1-D dataset of k values, named name in group g; returned open (or invalid). */
-static hid_t write_vector(hid_t g, const char *name, hid_t ftype, hid_t mtype, hsize_t k,
-                          const void *buf)
-{
-    hid_t sp = H5Screate_simple(1, &k, NULL);
-    hid_t d = sp >= 0 ? H5Dcreate2(g, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)
-                      : H5I_INVALID_HID;
-    if (d >= 0 && H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
-        ts_h5_close(&d);
-    ts_h5_close(&sp);
-    return d;
-}
-
-/* /sensitivity/<metric>: the parameter scale, the six index vectors and the attributes. */
-static bool write_group(hid_t g, const ts_sensitivity_input *in, const ts_sobol_options *opt,
-                        const ts_sobol_index *idx, int n_used)
-{
-    const hsize_t k = (hsize_t)in->k;
-    const char **names = malloc(k * sizeof *names);
-    double *col = malloc(k * sizeof *col);
-    hid_t str = H5Tcopy(H5T_C_S1);
-    bool ok = names && col && str >= 0 && H5Tset_size(str, H5T_VARIABLE) >= 0 &&
-              H5Tset_cset(str, H5T_CSET_UTF8) >= 0;
-    for (hsize_t i = 0; ok && i < k; i++)
-        names[i] = in->names[i];
-    hid_t scale = ok ? write_vector(g, "parameter", str, str, k, names) : H5I_INVALID_HID;
-    ok = scale >= 0 && H5DSset_scale(scale, "parameter") >= 0 &&
-         write_string_attr(scale, "long_name", "swept parameter (scenario path)");
-    static const char *const vec_names[] = {"first", "first_lo", "first_hi",
-                                            "total", "total_lo", "total_hi"};
-    static const char *const long_names[] = {"first-order Sobol index (Saltelli 2010 estimator)",
-                                             "lower end of the bootstrap interval of first",
-                                             "upper end of the bootstrap interval of first",
-                                             "total-effect Sobol index (Jansen 1999 estimator)",
-                                             "lower end of the bootstrap interval of total",
-                                             "upper end of the bootstrap interval of total"};
-    for (int v = 0; ok && v < 6; v++) {
-        for (hsize_t i = 0; i < k; i++) {
-            const ts_sobol_index *x = &idx[i];
-            const double vals[6] = {x->first, x->first_lo, x->first_hi,
-                                    x->total, x->total_lo, x->total_hi};
-            col[i] = vals[v];
-        }
-        hid_t d = write_vector(g, vec_names[v], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, k, col);
-        ok = d >= 0 && H5DSattach_scale(d, scale, 0) >= 0 &&
-             write_string_attr(d, "long_name", long_names[v]);
-        ts_h5_close(&d);
-    }
-    const int64_t tick = in->tick, n_base = in->n, used = n_used, boot = opt->bootstrap;
-    const uint64_t seed = opt->seed;
-    ok = ok && write_attr(g, "tick", H5T_STD_I64LE, H5T_NATIVE_INT64, &tick) &&
-         write_attr(g, "n_base", H5T_STD_I64LE, H5T_NATIVE_INT64, &n_base) &&
-         write_attr(g, "n_used", H5T_STD_I64LE, H5T_NATIVE_INT64, &used) &&
-         write_attr(g, "bootstrap", H5T_STD_I64LE, H5T_NATIVE_INT64, &boot) &&
-         write_attr(g, "level", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &opt->level) &&
-         write_attr(g, "bootstrap_seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &seed) &&
-         write_string_attr(g, "estimator_first", "Saltelli et al. (2010)") &&
-         write_string_attr(g, "estimator_total", "Jansen (1999)") &&
-         write_string_attr(g, "output",
-                           "mean over the done replicates of a point of the "
-                           "metric's finite values at the tick");
-    ts_h5_close(&scale);
-    ts_h5_close(&str);
-    free(names);
-    free(col);
-    return ok;
-}
+/* ---- storing the indices ------------------------------------------------------------------- */
 
 ts_status ts_sensitivity_write(const char *path, const char *metric, const ts_sensitivity_input *in,
                                const ts_sobol_options *opt, const ts_sobol_index *idx, int n_used,
@@ -482,24 +315,44 @@ ts_status ts_sensitivity_write(const char *path, const char *metric, const ts_se
 {
     if (!*metric || strchr(metric, '/') || strcmp(metric, ".") == 0 || in->k < 1)
         return ts_error_set(err, TS_EINPUT, "%s: nothing to write for metric '%s'", path, metric);
-    ts_h5_quiet q = ts_h5_quiet_begin();
-    hid_t file = H5I_INVALID_HID, top = H5I_INVALID_HID, g = H5I_INVALID_HID;
-    ts_status st = open_output(path, true, &file, err);
-    if (st == TS_OK) {
-        top = link_exists(file, "/sensitivity")
-                  ? H5Gopen2(file, "/sensitivity", H5P_DEFAULT)
-                  : H5Gcreate2(file, "/sensitivity", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-        if (top >= 0 && link_exists(top, metric) && H5Ldelete(top, metric, H5P_DEFAULT) < 0)
-            ts_h5_close(&top);
-        g = top >= 0 ? H5Gcreate2(top, metric, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)
-                     : H5I_INVALID_HID;
-        if (g < 0 || !write_group(g, in, opt, idx, n_used))
-            st = ts_error_set(err, TS_ERUNTIME, "%s: cannot write /sensitivity/%s", path, metric);
+    const size_t k = (size_t)in->k;
+    const char **names = malloc(k * sizeof *names);
+    double *v = malloc(6 * k * sizeof *v);
+    ts_status st = names && v ? TS_OK
+                              : ts_error_set(err, TS_ERUNTIME, "%s: out of memory (%s)", path,
+                                             strerror(ENOMEM));
+    for (size_t i = 0; st == TS_OK && i < k; i++) {
+        names[i] = in->names[i];
+        const ts_sobol_index *x = &idx[i];
+        const double vals[6] = {x->first, x->first_lo, x->first_hi,
+                                x->total, x->total_lo, x->total_hi};
+        for (int c = 0; c < 6; c++)
+            v[(size_t)c * k + i] = vals[c];
     }
-    ts_h5_close(&g);
-    ts_h5_close(&top);
-    if (file >= 0 && H5Fclose(file) < 0 && st == TS_OK)
-        st = ts_error_set(err, TS_ERUNTIME, "%s: cannot close after writing", path);
-    ts_h5_quiet_end(q);
+    ts_output_indices ix = {
+        .metric = metric,
+        .k = in->k,
+        .names = names,
+        .first = v,
+        .first_lo = v + k,
+        .first_hi = v + 2 * k,
+        .total = v + 3 * k,
+        .total_lo = v + 4 * k,
+        .total_hi = v + 5 * k,
+        .tick = in->tick,
+        .n_base = in->n,
+        .n_used = n_used,
+        .bootstrap = opt->bootstrap,
+        .level = opt->level,
+        .bootstrap_seed = opt->seed,
+        .estimator_first = "Saltelli et al. (2010)",
+        .estimator_total = "Jansen (1999)",
+        .output = "mean over the done replicates of a point of the metric's finite values at "
+                  "the tick",
+    };
+    if (st == TS_OK)
+        st = ts_output_add_indices(path, &ix, err);
+    free(names);
+    free(v);
     return st;
 }

@@ -49,7 +49,8 @@ static const char *const run_usage =
     "one HDF5 file. Finished runs are saved as they go in OUT.h5.parts/; OUT.h5 appears when\n"
     "every run is done. On SIGINT or SIGTERM the runs finished so far are saved and the\n"
     "command exits 130 or 143; `--resume` finishes the rest, with the same result as an\n"
-    "uninterrupted run.\n"
+    "uninterrupted run. Saved runs are checked before they are used: a damaged block is set\n"
+    "aside in OUT.h5.damaged/ with a warning, and its runs run again.\n"
     "\n"
     "Options:\n"
     "  -o, --output FILE      output HDF5 file (required)\n"
@@ -133,6 +134,13 @@ static volatile sig_atomic_t stop_signal;
 static void on_stop_signal(int sig)
 {
     stop_signal = sig;
+}
+
+/* What the library says is worth knowing but is no error (a damaged block set aside). */
+static void print_warning(void *ctx, const char *message)
+{
+    (void)ctx;
+    fprintf(stderr, "%strustsim: warning: %s\n", isatty(STDERR_FILENO) ? "\r" : "", message);
 }
 
 static void catch_stop_signals(void)
@@ -257,6 +265,7 @@ int cmd_run(int argc, char **argv)
     eo.block_runs = (int)block;
     eo.progress = !quiet && (progress || isatty(STDERR_FILENO));
     eo.stop = &stop_signal;
+    eo.warn = print_warning;
     ts_scenario sc = {0};
     ts_error err;
     ts_status st;
@@ -343,7 +352,9 @@ static const char *const merge_usage =
     "Usage: trustsim merge OUT.h5 [--force]\n"
     "\n"
     "Join the runs saved in OUT.h5.parts/ (by `run --shard I/N` jobs, or an interrupted run)\n"
-    "into OUT.h5, the same file a single `trustsim run` would have written.\n"
+    "into OUT.h5, the same file a single `trustsim run` would have written. Every block is\n"
+    "checked first: a damaged one is set aside in OUT.h5.damaged/ with a warning, and the runs\n"
+    "not done are then run here.\n"
     "\n"
     "Options:\n"
     "  -f, --force   replace OUT.h5 if it exists\n"
@@ -371,7 +382,14 @@ int cmd_merge(int argc, char **argv)
         return usage_error(merge_usage, "%s", "expected exactly one OUT.h5");
     ts_error err;
     ts_ensemble_stats stats;
-    ts_status st = ts_ensemble_merge(argv[optind], force, &stats, &err);
+    ts_ensemble_options eo = {.force = force, .shard_count = 1, .stop = &stop_signal,
+                              .warn = print_warning};
+    catch_stop_signals();
+    ts_status st = ts_ensemble_merge(argv[optind], &eo, &stats, &err);
+    if (st == TS_EINTERRUPTED) {
+        fprintf(stderr, "\ntrustsim: %s\n", err.msg);
+        return 128 + (stop_signal ? stop_signal : SIGINT);
+    }
     if (st != TS_OK) {
         fprintf(stderr, "trustsim: %s\n", err.msg);
         return exit_for(st);

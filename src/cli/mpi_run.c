@@ -231,7 +231,7 @@ static int run_ranks(const ts_scenario *sc, const char *out, const ts_ensemble_o
                     opt->shard_index, opt->shard_count, all_now, out, ranks);
     } else if (rank == 0) {
         ts_error err;
-        ts_status ms = ts_ensemble_merge(out, opt->force, NULL, &err);
+        ts_status ms = ts_ensemble_merge(out, opt, NULL, &err);
         if (ms != TS_OK)
             fprintf(stderr, "trustsim: %s\n", err.msg);
         else if (!quiet)

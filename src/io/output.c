@@ -44,7 +44,8 @@ enum {
     CHUNKS_IN_CACHE = 8,       /* per dataset: runs finishing out of order stay in memory */
     CACHE_SLOTS = 1009,        /* prime, well above the chunks that fit in the cache */
     DIAG_SIZE = 512,
-    SMALL_SUMMARY_BYTES = 64 << 10 /* summaries up to this size are stored contiguous */
+    SMALL_SUMMARY_BYTES = 64 << 10, /* summaries up to this size are one chunk, uncompressed */
+    FLETCHER_BYTES = 4              /* the checksum HDF5's fletcher32 filter appends */
 };
 
 /* The axes of every dataset; each has a dimension scale of the same name at the root. */
@@ -115,29 +116,15 @@ struct ts_output {
 
 /* ---- errors ------------------------------------------------------------------------------ */
 
-static herr_t keep_innermost(unsigned n, const H5E_error2_t *e, void *data)
-{
-    (void)n;
-    char *diag = data;
-    char minor[128] = "";
-    if (H5Eget_msg(e->min_num, NULL, minor, sizeof minor) < 0)
-        minor[0] = '\0';
-    snprintf(diag, DIAG_SIZE, "%s%s%s%s", e->desc ? e->desc : "", minor[0] ? " (" : "", minor,
-             minor[0] ? ")" : "");
-    return 0;
-}
-
-/* True if rc reports a failure. The first failure's explanation is kept before the cleanup
- * calls that follow it clear HDF5's error stack. */
+/* True if rc reports a failure. The first failure's reason (the operating system's, or HDF5's
+ * innermost explanation) is kept before the cleanup calls that follow it clear HDF5's error
+ * stack. */
 static bool failed(ts_output *o, hid_t rc)
 {
     if (rc >= 0)
         return false;
-    if (!o->diag[0]) {
-        H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, keep_innermost, o->diag);
-        if (!o->diag[0])
-            snprintf(o->diag, sizeof o->diag, "HDF5 call failed");
-    }
+    if (!o->diag[0])
+        ts_h5_reason(o->diag, sizeof o->diag);
     return true;
 }
 
@@ -193,18 +180,42 @@ static herr_t write_string_attr(ts_output *o, hid_t loc, const char *name, const
     return rc;
 }
 
-/* A contiguous dataset written whole at creation: coordinates, texts, swept values. mem_space
- * and mem_select pick the values out of buf (H5S_ALL: buf holds exactly the dataset). */
+/* A dataset written whole at creation: coordinates, texts, swept values. mem_space picks the
+ * values out of buf (H5S_ALL: buf holds exactly the dataset). Arrays of numbers are chunked
+ * (one chunk up to CHUNK_MAX_BYTES) under the Fletcher-32 checksum like every other dataset.
+ * Strings cannot be: HDF5 applies no filter to variable-length data, and keeps the characters
+ * outside the dataset anyway; they carry the CRC-32 of their characters as the attribute crc32
+ * instead (buf then holds exactly the dataset's strings), which `trustsim info --verify`
+ * checks. */
 static hid_t write_whole(ts_output *o, hid_t loc, const char *name, hid_t file_type, hid_t mem_type,
                          int rank, const hsize_t *dims, hid_t mem_space, const void *buf)
 {
     hid_t space = rank ? H5Screate_simple(rank, dims, NULL) : H5Screate(H5S_SCALAR);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     hid_t dset = H5I_INVALID_HID;
-    if (!failed(o, space) &&
-        !failed(o, dset = H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT,
+    hsize_t chunk[4], n = 1, elem = H5Tget_size(file_type);
+    for (int i = rank - 1; i >= 0; i--) {
+        hsize_t fit = CHUNK_MAX_BYTES / (elem * n) > 0 ? CHUNK_MAX_BYTES / (elem * n) : 1;
+        chunk[i] = dims[i] < fit ? dims[i] : fit;
+        n *= chunk[i];
+    }
+    const bool strings = H5Tget_class(file_type) == H5T_STRING;
+    if (!failed(o, space) && !failed(o, dcpl) &&
+        (rank == 0 || strings || (!failed(o, H5Pset_chunk(dcpl, rank, chunk)) &&
+                       !failed(o, H5Pset_fletcher32(dcpl)))) &&
+        !failed(o, dset = H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, dcpl,
                                      H5P_DEFAULT)) &&
         failed(o, H5Dwrite(dset, mem_type, mem_space, H5S_ALL, H5P_DEFAULT, buf)))
         ts_h5_close(&dset);
+    if (dset >= 0 && strings) {
+        size_t count = 1;
+        for (int i = 0; i < rank; i++)
+            count *= (size_t)dims[i];
+        const uint32_t crc = ts_h5_strings_crc32((const char *const *)buf, count);
+        if (write_attr(o, dset, "crc32", H5T_STD_U32LE, H5T_NATIVE_UINT32, &crc) < 0)
+            ts_h5_close(&dset);
+    }
+    ts_h5_close(&dcpl);
     ts_h5_close(&space);
     return dset;
 }
@@ -247,8 +258,10 @@ static void choose_chunk(int rank, int n_lead, const hsize_t *dims, size_t elem,
 }
 
 /* A chunked, compressed dataset over the given axes, filled with *fill until written, with
- * its dimension scales attached; runs == 0: contiguous and uncompressed instead (for small
- * datasets written whole, whose chunk index and filters would cost more than they save). */
+ * its dimension scales attached; runs == 0: one chunk, uncompressed instead (for small
+ * datasets written whole, whose compression would cost more than it saves). Every chunk
+ * carries HDF5's Fletcher-32 checksum, last in the filter pipeline (it covers the bytes as
+ * stored). */
 static hid_t create_array(ts_output *o, hid_t loc, const char *name, hid_t file_type,
                           hid_t mem_type, const void *fill, int rank, const int *axes, int n_lead,
                           hsize_t runs)
@@ -256,15 +269,18 @@ static hid_t create_array(ts_output *o, hid_t loc, const char *name, hid_t file_
     hsize_t dims[4], chunk[4];
     for (int i = 0; i < rank; i++)
         dims[i] = o->dim[axes[i]];
-    choose_chunk(rank, n_lead, dims, H5Tget_size(file_type), runs, chunk);
+    if (runs > 0)
+        choose_chunk(rank, n_lead, dims, H5Tget_size(file_type), runs, chunk);
+    else
+        memcpy(chunk, dims, sizeof chunk);
 
     hid_t space = H5Screate_simple(rank, dims, NULL);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     hid_t dset = H5I_INVALID_HID;
-    if (!failed(o, space) && !failed(o, dcpl) &&
-        (runs == 0 || (!failed(o, H5Pset_chunk(dcpl, rank, chunk)) &&
-                       !failed(o, H5Pset_shuffle(dcpl)) &&
-                       !failed(o, H5Pset_deflate(dcpl, DEFLATE_LEVEL)))) &&
+    if (!failed(o, space) && !failed(o, dcpl) && !failed(o, H5Pset_chunk(dcpl, rank, chunk)) &&
+        (runs == 0 ||
+         (!failed(o, H5Pset_shuffle(dcpl)) && !failed(o, H5Pset_deflate(dcpl, DEFLATE_LEVEL)))) &&
+        !failed(o, H5Pset_fletcher32(dcpl)) &&
         !failed(o, H5Pset_fill_value(dcpl, mem_type, fill)) &&
         !failed(o,
                 dset = H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT))) {
@@ -280,11 +296,21 @@ static hid_t create_array(ts_output *o, hid_t loc, const char *name, hid_t file_
     return dset;
 }
 
+/* A group whose links and attributes are all in its checksummed object header. */
+static hid_t new_group(ts_output *o, hid_t loc, const char *name)
+{
+    hid_t gcpl = ts_h5_group_create(), group = H5I_INVALID_HID;
+    if (!failed(o, gcpl))
+        failed(o, group = H5Gcreate2(loc, name, H5P_DEFAULT, gcpl, H5P_DEFAULT));
+    ts_h5_close(&gcpl);
+    return group;
+}
+
 /* A group holding hard links to the scales of its datasets, so that a reader opening only
  * this group (xarray's group=) still finds the coordinates. */
 static hid_t create_group(ts_output *o, hid_t loc, const char *name, int n_axes, const int *axes)
 {
-    hid_t group = H5Gcreate2(loc, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t group = new_group(o, loc, name);
     if (failed(o, group))
         return group;
     for (int i = 0; i < n_axes; i++) {
@@ -385,7 +411,7 @@ static ts_status write_scenario(ts_output *o, const ts_output_spec *s, ts_error 
     bool ok =
         !failed(o, type) &&
         !failed(o,
-                group = H5Gcreate2(o->file, "scenario", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) &&
+                group = new_group(o, o->file, "scenario")) &&
         !failed(o, text = write_whole(o, group, "text", type, type, 0, NULL, H5S_ALL,
                                       &s->scenario_text)) &&
         (!s->resolved_text || !failed(o, resolved = write_whole(o, group, "resolved", type, type, 0,
@@ -603,14 +629,15 @@ static ts_output *output_new(const char *path, const ts_output_spec *s)
 }
 
 /* A per-dataset chunk cache holding several chunks of the largest kind, so that runs of
- * neighbouring slots finishing out of order do not evict half-filled chunks. */
+ * neighbouring slots finishing out of order do not evict half-filled chunks; and HDF5's file
+ * format of 1.8, whose metadata carries checksums too. */
 static hid_t file_access(const ts_output *o)
 {
     hsize_t dims[3] = {o->dim[DIM_POINT], o->dim[DIM_REPLICATE], o->dim[DIM_TIME]}, chunk[3];
     choose_chunk(3, 2, dims, sizeof(double), RUNS_PER_CHUNK, chunk);
     size_t bytes = CHUNKS_IN_CACHE * sizeof(double) * chunk[0] * chunk[1] * chunk[2];
     bytes = bytes > CHUNK_MAX_BYTES ? bytes : CHUNK_MAX_BYTES;
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    hid_t fapl = ts_h5_file_access(false);
     if (fapl >= 0 && (H5Pset_cache(fapl, 0, CACHE_SLOTS, bytes, 1.0) < 0 ||
                       H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0)) {
         H5Pclose(fapl);
@@ -626,9 +653,10 @@ static ts_status create_file(ts_output *o, const ts_output_spec *s, ts_error *er
     if (unlink(o->part) != 0 && errno != ENOENT)
         return ts_error_set(err, TS_ERUNTIME, "%s: cannot remove the stale %s: %s", o->path,
                             o->part, strerror(errno));
-    hid_t fapl = file_access(o);
-    if (!failed(o, fapl))
-        failed(o, o->file = H5Fcreate(o->part, H5F_ACC_EXCL, H5P_DEFAULT, fapl));
+    hid_t fapl = file_access(o), fcpl = ts_h5_file_create();
+    if (!failed(o, fapl) && !failed(o, fcpl))
+        failed(o, o->file = H5Fcreate(o->part, H5F_ACC_EXCL, fcpl, fapl));
+    ts_h5_close(&fcpl);
     ts_h5_close(&fapl);
     if (o->file < 0)
         return fail(o, err, "cannot create %s", o->part);
@@ -651,13 +679,27 @@ static ts_status create_file(ts_output *o, const ts_output_spec *s, ts_error *er
     return st;
 }
 
-static void abort_quietly(ts_output *o)
+/* Close the temporary file and remove it, its contents dropped first (truncated), so that the
+ * space it took is free again at once. After a failed write HDF5 1.10 cannot close a file
+ * cleanly whatever the space (its metadata cache stays half flushed): the close fails, and
+ * h5util.c keeps HDF5 from touching the file again at exit. */
+static void discard_part(ts_output *o)
 {
     close_objects(o);
-    if (o->file >= 0) {
-        ts_h5_close(&o->file);
-        unlink(o->part);
+    if (o->file < 0)
+        return;
+    void *handle = NULL;
+    if (H5Fget_vfd_handle(o->file, H5P_DEFAULT, &handle) >= 0 && handle &&
+        ftruncate(*(int *)handle, 0) != 0) {
+        /* the close below then needs room of its own; nothing better to do */
     }
+    ts_h5_close(&o->file);
+    unlink(o->part);
+}
+
+static void abort_quietly(ts_output *o)
+{
+    discard_part(o);
     output_free(o);
 }
 
@@ -779,7 +821,7 @@ static ts_status family_init(ts_output *o, family *f, const char *what, int n, h
     f->n_rows = (size_t)(f->dims[0] / f->chunk[0]) * f->per_r;
     f->row_runs = (size_t)(f->chunk[0] * f->chunk[1]);
     f->row_bytes = (size_t)n * f->row_runs * f->per_run * f->elem;
-    f->zcap = libdeflate_zlib_compress_bound(NULL, f->row_runs * piece * f->elem);
+    f->zcap = libdeflate_zlib_compress_bound(NULL, f->row_runs * piece * f->elem) + FLETCHER_BYTES;
     /* a slot in memory is a row and, when it is written, its compressed chunks */
     size_t fit = bytes / (f->row_bytes + (size_t)n * f->pieces * f->zcap);
     if (fit == 0)
@@ -856,10 +898,10 @@ static void piece_at(const family *f, size_t k, hsize_t *at)
     }
 }
 
-/* Piece k of dataset d of the row in `slot`, as HDF5's shuffle and deflate filters would
- * store its chunk: the chunk's values in row-major order, shuffled, then a zlib stream (made
- * by libdeflate, which compresses these series as well as zlib at the same level, faster).
- * Returns its size, or 0. */
+/* Piece k of dataset d of the row in `slot`, as HDF5's shuffle, deflate and fletcher32 filters
+ * would store its chunk: the chunk's values in row-major order, shuffled, then a zlib stream
+ * (made by libdeflate, which compresses these series as well as zlib at the same level,
+ * faster), then HDF5's checksum of that stream. Returns its size, or 0. */
 static size_t compress_chunk(const family *f, int32_t slot, int d, size_t k,
                              struct libdeflate_compressor *z,
                              unsigned char *values, unsigned char *shuffled, unsigned char *out)
@@ -884,7 +926,13 @@ static size_t compress_chunk(const family *f, int32_t slot, int d, size_t k,
         }
     }
     shuffle(values, n, e, shuffled);
-    return libdeflate_zlib_compress(z, shuffled, n * e, out, f->zcap);
+    size_t size = libdeflate_zlib_compress(z, shuffled, n * e, out, f->zcap - FLETCHER_BYTES);
+    if (size == 0)
+        return 0;
+    const uint32_t sum = ts_h5_fletcher32(out, size); /* stored least significant byte first */
+    for (int b = 0; b < FLETCHER_BYTES; b++)
+        out[size + (size_t)b] = (unsigned char)(sum >> (8 * b));
+    return size + FLETCHER_BYTES;
 }
 
 /* Write the rows in f->ready (at most f->batch): their chunks compressed on every thread, then
@@ -1197,7 +1245,7 @@ static bool create_summary(ts_output *o, hid_t summary, int m, hid_t stat[N_SUMM
         stat[k] = H5I_INVALID_HID;
     hid_t group = create_group(o, summary, name, 2, axes);
     bool ok = !failed(o, group);
-    /* a few points: contiguous (one point's summaries are 2 KB each) */
+    /* a few points: one uncompressed chunk (one point's summaries are 2 KB each) */
     const bool small = o->dim[DIM_POINT] * o->dim[DIM_TIME] * sizeof(double) <= SMALL_SUMMARY_BYTES;
     for (int k = 0; ok && k < N_SUMMARIES; k++) {
         char long_name[160];
@@ -1281,7 +1329,7 @@ static ts_status write_summaries(ts_output *o, ts_error *err)
         st = ts_error_set(err, TS_ERUNTIME, "%s: out of memory for the summaries", o->path);
     else if (failed(o, b.mem_block) || failed(o, b.mem_row) || failed(o, b.space_row) ||
              failed(o, summary =
-                           H5Gcreate2(o->file, "summary", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)))
+                           new_group(o, o->file, "summary")))
         st = fail(o, err, "cannot create /summary");
     for (int m = 0; m < o->n_metrics && st == TS_OK; m++)
         st = summarise_metric(o, m, summary, &b, err);
@@ -1345,8 +1393,7 @@ static bool close_kept_in_one_pass(ts_output *o, ts_status *st, ts_error *err)
          * start on the work below */
 #pragma omp master
         if (summaries) {
-            created = !failed(o, summary = H5Gcreate2(o->file, "summary", H5P_DEFAULT,
-                                                      H5P_DEFAULT, H5P_DEFAULT));
+            created = !failed(o, summary = new_group(o, o->file, "summary"));
             for (size_t m = 0; created && m < M; m++)
                 created = create_summary(o, summary, (int)m, ids + m * N_SUMMARIES);
         }
@@ -1422,9 +1469,14 @@ static ts_status close_file(ts_output *o, ts_error *err)
     if (st == TS_OK)
         st = write_done(o, err);
     if (st == TS_OK && failed(o, H5Fflush(o->file, H5F_SCOPE_LOCAL)))
-        st = fail(o, err, "cannot flush %s", o->part);
+        st = fail(o, err, "cannot write %s", o->part);
+    if (st != TS_OK) {
+        /* what could not be written leaves a file nobody could use */
+        discard_part(o);
+        return st;
+    }
     close_objects(o);
-    if (failed(o, H5Fclose(o->file)) && st == TS_OK)
+    if (failed(o, H5Fclose(o->file)))
         st = fail(o, err, "cannot close %s", o->part);
     o->file = H5I_INVALID_HID;
     if (st == TS_OK && rename(o->part, o->path) != 0)
@@ -1457,4 +1509,103 @@ void ts_output_abort(ts_output *out)
     ts_h5_quiet q = ts_h5_quiet_begin();
     abort_quietly(out);
     ts_h5_quiet_end(q);
+}
+
+/* ---- sensitivity indices ------------------------------------------------------------------- */
+
+static const char *const index_names[] = {"first", "first_lo", "first_hi",
+                                          "total", "total_lo", "total_hi"};
+static const char *const index_long_names[] = {
+    "first-order Sobol index (Saltelli 2010 estimator)",
+    "lower end of the bootstrap interval of first",
+    "upper end of the bootstrap interval of first",
+    "total-effect Sobol index (Jansen 1999 estimator)",
+    "lower end of the bootstrap interval of total",
+    "upper end of the bootstrap interval of total"};
+
+/* /sensitivity/<metric> into the group g: the parameter scale, the six vectors, the
+ * attributes. */
+static bool write_indices(ts_output *o, hid_t g, const ts_output_indices *ix)
+{
+    const hsize_t k = (hsize_t)ix->k;
+    const double *const vecs[6] = {ix->first, ix->first_lo, ix->first_hi,
+                                   ix->total, ix->total_lo, ix->total_hi};
+    hid_t str = utf8_type();
+    hid_t scale = failed(o, str) ? H5I_INVALID_HID
+                                 : write_whole(o, g, "parameter", str, str, 1, &k, H5S_ALL,
+                                               ix->names);
+    bool ok = !failed(o, scale) && !failed(o, H5DSset_scale(scale, "parameter")) &&
+              write_string_attr(o, scale, "long_name", "swept parameter (scenario path)") >= 0;
+    for (int v = 0; ok && v < 6; v++) {
+        hid_t d = write_whole(o, g, index_names[v], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &k,
+                              H5S_ALL, vecs[v]);
+        ok = !failed(o, d) && !failed(o, H5DSattach_scale(d, scale, 0)) &&
+             write_string_attr(o, d, "long_name", index_long_names[v]) >= 0;
+        ts_h5_close(&d);
+    }
+    const int64_t ints[4] = {ix->tick, ix->n_base, ix->n_used, ix->bootstrap};
+    static const char *const int_names[4] = {"tick", "n_base", "n_used", "bootstrap"};
+    for (int i = 0; ok && i < 4; i++)
+        ok = write_attr(o, g, int_names[i], H5T_STD_I64LE, H5T_NATIVE_INT64, &ints[i]) >= 0;
+    ok = ok && write_attr(o, g, "level", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &ix->level) >= 0 &&
+         write_attr(o, g, "bootstrap_seed", H5T_STD_U64LE, H5T_NATIVE_UINT64,
+                    &ix->bootstrap_seed) >= 0 &&
+         write_string_attr(o, g, "estimator_first", ix->estimator_first) >= 0 &&
+         write_string_attr(o, g, "estimator_total", ix->estimator_total) >= 0 &&
+         write_string_attr(o, g, "output", ix->output) >= 0;
+    ts_h5_close(&scale);
+    ts_h5_close(&str);
+    return ok;
+}
+
+static ts_status add_indices(ts_output *o, const ts_output_indices *ix, ts_error *err)
+{
+    hid_t file = H5I_INVALID_HID, fapl = ts_h5_file_access(false);
+    ts_status st = TS_OK;
+    if (access(o->path, R_OK | W_OK) != 0)
+        st = ts_error_set(err, TS_EINPUT, "%s: cannot open for writing: %s", o->path,
+                          strerror(errno));
+    else if (failed(o, fapl) ||
+             failed(o, file = H5Fopen(o->path, H5F_ACC_RDWR, fapl)))
+        st = fail(o, err, "cannot open as HDF5 for writing");
+    ts_h5_close(&fapl);
+    char format[32];
+    if (st == TS_OK && (!ts_h5_string_attr(file, "format", format, sizeof format) ||
+                        strcmp(format, "trustsim") != 0))
+        st = ts_error_set(err, TS_EINPUT, "%s: not a trustsim output", o->path);
+    hid_t top = H5I_INVALID_HID, g = H5I_INVALID_HID;
+    if (st == TS_OK) {
+        bool there = H5Lexists(file, "sensitivity", H5P_DEFAULT) > 0;
+        top = there ? H5Gopen2(file, "sensitivity", H5P_DEFAULT)
+                    : new_group(o, file, "sensitivity");
+        bool ok = !failed(o, top) &&
+                  (H5Lexists(top, ix->metric, H5P_DEFAULT) <= 0 ||
+                   !failed(o, H5Ldelete(top, ix->metric, H5P_DEFAULT))) &&
+                  !failed(o, g = new_group(o, top, ix->metric)) &&
+                  write_indices(o, g, ix);
+        if (!ok)
+            st = fail(o, err, "cannot write /sensitivity/%s", ix->metric);
+    }
+    ts_h5_close(&g);
+    ts_h5_close(&top);
+    if (file >= 0 && failed(o, H5Fclose(file)) && st == TS_OK)
+        st = fail(o, err, "cannot close after writing /sensitivity/%s", ix->metric);
+    return st;
+}
+
+ts_status ts_output_add_indices(const char *path, const ts_output_indices *ix, ts_error *err)
+{
+    if (bad_name(ix->metric) || ix->k < 1 || !ix->names)
+        return ts_error_set(err, TS_EINPUT, "%s: nothing to write for metric '%s'", path,
+                            ix->metric ? ix->metric : "(null)");
+    for (int i = 0; i < ix->k; i++)
+        if (!ix->names[i])
+            return ts_error_set(err, TS_EINPUT, "%s: parameter %d has no name", path, i);
+    ts_output o;
+    memset(&o, 0, sizeof o);
+    o.path = (char *)path;
+    ts_h5_quiet q = ts_h5_quiet_begin();
+    ts_status st = add_indices(&o, ix, err);
+    ts_h5_quiet_end(q);
+    return st;
 }

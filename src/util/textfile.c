@@ -1,9 +1,11 @@
-/* Reading a whole text file (see src/textfile.h). */
+/* Whole files in and out of memory (see src/util/textfile.h). */
 #include "util/textfile.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 char *ts_read_file(const char *path, int *error)
 {
@@ -31,4 +33,27 @@ char *ts_read_file(const char *path, int *error)
     }
     buf[len] = '\0';
     return buf;
+}
+
+int ts_write_file(const char *path, const void *data, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    if (fd < 0)
+        return errno;
+    const char *p = data;
+    int why = 0;
+    while (len > 0 && !why) {
+        ssize_t n = write(fd, p, len);
+        if (n > 0) {
+            p += n;
+            len -= (size_t)n;
+        } else if (n < 0 && errno != EINTR) {
+            why = errno;
+        } else if (n == 0) {
+            why = EIO;
+        }
+    }
+    if (close(fd) != 0 && !why)
+        why = errno;
+    return why;
 }
