@@ -23,11 +23,11 @@ static int origin_of(const uint8_t *data, size_t size, ts_block_origin *o)
     H5Eget_auto2(H5E_DEFAULT, &func, &client);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     hid_t f = H5LTopen_file_image((void *)data, size, 0);
-    uint64_t v[6] = {0};
-    static const char *const names[6] = {"scenario_crc32", "scenario_bytes", "n_tasks",
-                                         "n_metrics",      "n_times",        "n_orgs"};
+    uint64_t v[7] = {0};
+    static const char *const names[7] = {"scenario_crc32", "scenario_bytes", "n_tasks", "n_metrics",
+                                         "n_times",        "n_orgs",         "n_pairs"};
     int ok = f >= 0;
-    for (int i = 0; ok && i < 6; i++) {
+    for (int i = 0; ok && i < 7; i++) {
         hid_t a = H5Aexists(f, names[i]) > 0 ? H5Aopen(f, names[i], H5P_DEFAULT) : -1;
         ok = a >= 0 && H5Aread(a, H5T_NATIVE_UINT64, &v[i]) >= 0;
         if (a >= 0)
@@ -37,11 +37,11 @@ static int origin_of(const uint8_t *data, size_t size, ts_block_origin *o)
         H5Fclose(f);
     H5Eset_auto2(H5E_DEFAULT, func, client);
     /* a run's values, times the runs, within what one read may take */
-    if (!ok || v[2] == 0 || v[2] > 4096 || v[3] == 0 || v[3] > 256 || v[4] == 0 ||
-        v[4] > 4096 || v[5] == 0 || v[5] > 64 ||
-        v[2] * (v[3] * v[4] + v[5] * v[5] + v[5]) > FUZZ_MAX_VALUES)
+    if (!ok || v[2] == 0 || v[2] > 4096 || v[3] == 0 || v[3] > 256 || v[4] == 0 || v[4] > 4096 ||
+        v[5] == 0 || v[5] > 64 || v[6] > v[5] * v[5] ||
+        v[2] * (v[3] * v[4] + v[6] + v[5]) > FUZZ_MAX_VALUES)
         return 0;
-    *o = (ts_block_origin){(uint32_t)v[0], v[1], v[2], (int)v[3], (int)v[4], (int)v[5]};
+    *o = (ts_block_origin){(uint32_t)v[0], v[1], v[2], (int)v[3], (int)v[4], (int)v[5], (int)v[6]};
     return 1;
 }
 
@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ts_block_origin own;
     if (origin_of(data, size, &own))
         ts_block_read_image(data, size, "fuzz-block.h5", &own, &b, &err);
-    const ts_block_origin other = {0x12345678u, 100, 7, 3, 5, 2};
+    const ts_block_origin other = {0x12345678u, 100, 7, 3, 5, 2, 2};
     ts_block_read_image(data, size, "fuzz-block.h5", &other, &b, &err);
     ts_block_destroy(&b);
     fuzz_check_closed();

@@ -392,8 +392,14 @@ def figure_trust_matrix(out, fig, args):
         raise PlotError(f"{out.path}: no /final/trust_interorg")
     trust = np.array(out.h5["final"]["trust_interorg"][args.point], dtype=float)
     trust[~out.done[args.point]] = np.nan
-    mean = nanmean(trust, axis=0)
-    names = out.organisations or [str(i) for i in range(mean.shape[0])]
+    by_pair = nanmean(trust, axis=0)
+    names = out.organisations
+    final = out.h5["final"]
+    if "pair_organisation" in final:  # format 2: pairs that share a collaboration
+        mean = np.full((len(names), len(names)), np.nan)
+        mean[final["pair_organisation"][()], final["pair_partner"][()]] = by_pair
+    else:  # format 1: [organisation, partner]
+        mean = by_pair
     ax = fig.subplots()
     image = ax.imshow(np.ma.masked_invalid(mean), cmap="cividis")
     image.cmap.set_bad("#eeeeee")

@@ -16,7 +16,7 @@
 
 #include "io/blocks.h"
 
-enum { M = 3, T = 7, O = 3, RUNS = 5, TASKS = 40 };
+enum { M = 3, T = 7, O = 3, P = O * (O - 1), RUNS = 5, TASKS = 40 };
 
 static const char *const resolved = "name: blocks\nticks: 6\n";
 
@@ -26,7 +26,7 @@ static void fill(int i, double *series, double *trust, int8_t *stage, double *fa
 {
     for (int k = 0; k < M * T; k++)
         series[k] = 1000.0 * i + k + 0.25;
-    for (int k = 0; k < O * O; k++) {
+    for (int k = 0; k < P; k++) {
         trust[k] = k % (O + 1) == 0 ? NAN : 0.01 * (i + k);
         stage[k] = (int8_t)((i + k) % 4);
     }
@@ -38,20 +38,20 @@ static void fill(int i, double *series, double *trust, int8_t *stage, double *fa
 
 static void origin(ts_block_origin *o)
 {
-    ts_block_origin_init(o, resolved, TASKS, M, T, O);
+    ts_block_origin_init(o, resolved, TASKS, M, T, O, P);
 }
 
 /* A block of RUNS runs with task ids 3, 10, 17, ... (or the ids given), written to dir/name. */
 static void write_block(const char *dir, const char *name, const uint64_t *ids)
 {
     ts_block b;
-    assert_int_equal(ts_block_init(&b, RUNS, M, T, O), 0);
+    assert_int_equal(ts_block_init(&b, RUNS, M, T, O, P), 0);
     for (int i = 0; i < RUNS; i++) {
-        double series[M * T], trust[O * O], faith[O];
-        int8_t stage[O * O];
+        double series[M * T], trust[P], faith[O];
+        int8_t stage[P];
         uint8_t active[O];
         fill(i, series, trust, stage, faith, active);
-        ts_run_result res = {M, T, series, O, trust, stage, faith, active};
+        ts_run_result res = {M, T, series, O, P, trust, stage, faith, active};
         ts_block_add(&b, ids ? ids[i] : (uint64_t)(3 + 7 * i), &res);
     }
     ts_block_origin o;
@@ -98,13 +98,14 @@ static void a_block_holds_back_exactly_its_runs(void **state)
     assert_int_equal(ts_block_read(path_of("block-a.h5"), &o, &b, &err), TS_OK);
     assert_int_equal(b.n, RUNS);
     for (int i = 0; i < RUNS; i++) {
-        double series[M * T], trust[O * O], faith[O];
-        int8_t stage[O * O];
+        double series[M * T], trust[P], faith[O];
+        int8_t stage[P];
         uint8_t active[O];
         fill(i, series, trust, stage, faith, active);
         ts_run_result r;
         ts_block_run(&b, i, &r);
         assert_int_equal(b.task[i], 3 + 7 * i);
+        assert_int_equal(r.n_pairs, P);
         assert_memory_equal(r.series, series, sizeof series);
         assert_memory_equal(r.trust_interorg, trust, sizeof trust); /* NaN bits too */
         assert_memory_equal(r.stage, stage, sizeof stage);
@@ -151,11 +152,13 @@ static void a_block_of_another_job_is_refused(void **state)
     (void)state;
     write_block(dir, "block-b.h5", NULL);
     ts_block_origin o;
-    ts_block_origin_init(&o, "name: blocks\nticks: 7\n", TASKS, M, T, O); /* another scenario */
+    ts_block_origin_init(&o, "name: blocks\nticks: 7\n", TASKS, M, T, O, P); /* another scenario */
     assert_refused("block-b.h5", &o, "belongs to another scenario");
-    ts_block_origin_init(&o, resolved, TASKS + 1, M, T, O); /* another number of runs */
+    ts_block_origin_init(&o, resolved, TASKS + 1, M, T, O, P); /* another number of runs */
     assert_refused("block-b.h5", &o, "belongs to another scenario");
-    ts_block_origin_init(&o, resolved, TASKS, M, T + 1, O); /* runs of another length */
+    ts_block_origin_init(&o, resolved, TASKS, M, T + 1, O, P); /* runs of another length */
+    assert_refused("block-b.h5", &o, "shaped for another scenario");
+    ts_block_origin_init(&o, resolved, TASKS, M, T, O, P - 2); /* other pairs */
     assert_refused("block-b.h5", &o, "shaped for another scenario");
 }
 
@@ -238,7 +241,7 @@ static void the_system_s_reason_is_given(void **state)
     assert_non_null(strstr(err.msg, "block-none.h5"));
     assert_non_null(strstr(err.msg, strerror(ENOENT)));
     /* nor written where there is no directory */
-    assert_int_equal(ts_block_init(&b, 1, M, T, O), 0);
+    assert_int_equal(ts_block_init(&b, 1, M, T, O, P), 0);
     char nowhere[300];
     snprintf(nowhere, sizeof nowhere, "%s/missing", dir);
     assert_int_equal(ts_block_write(&b, &o, nowhere, "block-x.h5", &err), TS_ERUNTIME);

@@ -234,6 +234,9 @@ static void write_output(const char *path, double shift, uint64_t seed, size_t n
                            .n_metrics = M,
                            .org_names = org_names,
                            .n_orgs = O,
+                           .n_pairs = 2,
+                           .pair_org = (const int[]){0, 1},
+                           .pair_partner = (const int[]){1, 0},
                            .n_point_params = n_points > 1 ? 1 : 0,
                            .point_param_names = swept,
                            .point_values = q0,
@@ -242,8 +245,8 @@ static void write_output(const char *path, double shift, uint64_t seed, size_t n
     ts_error err;
     if (ts_output_create(&out, path, &spec, &err) != TS_OK)
         fail_msg("%s", err.msg);
-    double series[M * T], trust[O * O] = {NAN, 0.5, 0.5, NAN}, faith[O] = {0.6, 0.6};
-    int8_t stage[O * O] = {-1, 1, 1, -1};
+    double series[M * T], trust[2] = {0.5, 0.5}, faith[O] = {0.6, 0.6};
+    int8_t stage[2] = {1, 1};
     uint8_t active[O] = {1, 1};
     for (size_t p = 0; p < n_points; p++) {
         for (size_t r = 0; r < n_reps; r++) {
@@ -257,7 +260,7 @@ static void write_output(const char *path, double shift, uint64_t seed, size_t n
                     series[m * n_times + t] = value(shift, (int)p, (int)r, m, t);
             if ((int)p == nan_p && (int)r == nan_r)
                 series[0 * n_times + n_times - 1] = NAN;
-            ts_run_result res = {M, n_times, series, O, trust, stage, faith, active};
+            ts_run_result res = {M, n_times, series, O, 2, trust, stage, faith, active};
             if (ts_output_write_run(out, p, r, &res, &err) != TS_OK)
                 fail_msg("%s", err.msg);
         }

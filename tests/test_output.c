@@ -15,13 +15,15 @@
 
 #include "trustsim/output.h"
 
-enum { P = 2, R = 3, T = 5, M = 3, O = 3, K = 2 };
+enum { P = 2, R = 3, T = 5, M = 3, O = 3, K = 2, NP = 4 };
 
 static const char *const metrics[M] = {"coop_rate", "trust_interorg", "faith"};
 static const char *const descriptions[M] = {"share of cooperative acts", NULL, "mean faith"};
 static const char *const orgs[O] = {"Hôpital Nord", "Care Co", "Council"};
 static const char *const params[K] = {"reciprocity.q0", "faith.decay"};
 static const double point_values[P * K] = {0.1, 0.01, 0.2, 0.02};
+/* the pairs with a state: Care Co and the Council share no collaboration */
+static const int pair_org[NP] = {0, 0, 1, 2}, pair_partner[NP] = {1, 2, 0, 0};
 
 /* Point 1 replicate 1 is never written; one value is NaN to be left out of the summaries. */
 static bool written(int p, int r)
@@ -37,14 +39,14 @@ static double series_value(int p, int r, int m, int t)
     return 100.0 * p + 10.0 * m + t + spread[r] * (t + 1) * (m + 1);
 }
 
-static double trust_value(int p, int r, int o, int q)
+static double trust_value(int p, int r, int k)
 {
-    return o == q ? NAN : p + 0.1 * r + 0.01 * o + 0.001 * q;
+    return k == 3 && p == 1 ? NAN : p + 0.1 * r + 0.01 * pair_org[k] + 0.001 * pair_partner[k];
 }
 
-static int8_t stage_value(int p, int r, int o, int q)
+static int8_t stage_value(int p, int r, int k)
 {
-    return o == q ? -1 : (int8_t)((p + r + o + q) % 4);
+    return (int8_t)((p + r + pair_org[k] + pair_partner[k]) % 4);
 }
 
 static double faith_value(int p, int r, int o)
@@ -73,6 +75,9 @@ static ts_output_spec make_spec(void)
                             .metric_descriptions = descriptions,
                             .org_names = orgs,
                             .n_orgs = O,
+                            .n_pairs = NP,
+                            .pair_org = pair_org,
+                            .pair_partner = pair_partner,
                             .n_point_params = K,
                             .point_param_names = params,
                             .point_values = point_values};
@@ -99,8 +104,8 @@ static ts_output_spec plain_spec(size_t points, size_t replicates, int times,
 
 typedef struct run_buffers {
     double series[M * T];
-    double trust[O * O];
-    int8_t stage[O * O];
+    double trust[NP];
+    int8_t stage[NP];
     double faith[O];
     uint8_t active[O];
     ts_run_result res;
@@ -111,15 +116,15 @@ static void fill_run(run_buffers *b, int p, int r)
     for (int m = 0; m < M; m++)
         for (int t = 0; t < T; t++)
             b->series[m * T + t] = series_value(p, r, m, t);
+    for (int k = 0; k < NP; k++) {
+        b->trust[k] = trust_value(p, r, k);
+        b->stage[k] = stage_value(p, r, k);
+    }
     for (int o = 0; o < O; o++) {
-        for (int q = 0; q < O; q++) {
-            b->trust[o * O + q] = trust_value(p, r, o, q);
-            b->stage[o * O + q] = stage_value(p, r, o, q);
-        }
         b->faith[o] = faith_value(p, r, o);
         b->active[o] = active_value(p, r, o);
     }
-    b->res = (ts_run_result){M, T, b->series, O, b->trust, b->stage, b->faith, b->active};
+    b->res = (ts_run_result){M, T, b->series, O, NP, b->trust, b->stage, b->faith, b->active};
 }
 
 static bool exists(const char *path)
@@ -261,7 +266,7 @@ static void check_header(hid_t file)
     assert_string(file, "/", "scenario", "pomponi_case");
     assert_string(file, "/", "rng_type", "mt19937");
     assert_string(file, "/", "tick_unit", "week");
-    assert_int_equal(read_u64_attr(file, "format_version"), 1);
+    assert_int_equal(read_u64_attr(file, "format_version"), 2);
     assert_true(read_u64_attr(file, "master_seed") == 18446744073709551557ULL);
     assert_int_equal(read_u64_attr(file, "n_points"), P);
     assert_int_equal(read_u64_attr(file, "n_replicates"), R);
@@ -299,23 +304,51 @@ static void check_scales(hid_t file)
     for (int r = 0; r < R; r++)
         assert_int_equal(reps[r], r);
 
-    const char *scales[] = {"/organisation", "/partner"};
-    for (int s = 0; s < 2; s++) {
-        hid_t type = H5Tcopy(H5T_C_S1);
-        H5Tset_size(type, H5T_VARIABLE);
-        char *names[O];
-        d = H5Dopen2(file, scales[s], H5P_DEFAULT);
-        assert_true(H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, names) >= 0);
-        for (int o = 0; o < O; o++) {
-            assert_string_equal(names[o], orgs[o]);
-            H5free_memory(names[o]);
-        }
+    /* the organisations by name, and each pair's two by index, at the root and in /final */
+    hid_t type = H5Tcopy(H5T_C_S1);
+    H5Tset_size(type, H5T_VARIABLE);
+    char *names[O];
+    d = H5Dopen2(file, "/organisation", H5P_DEFAULT);
+    assert_true(H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, names) >= 0);
+    for (int o = 0; o < O; o++) {
+        assert_string_equal(names[o], orgs[o]);
+        H5free_memory(names[o]);
+    }
+    H5Dclose(d);
+    H5Tclose(type);
+    const char *pair_coords[] = {"/pair_organisation", "/pair_partner", "/final/pair_organisation",
+                                 "/final/pair_partner"};
+    for (int c = 0; c < 4; c++) {
+        int index[NP];
+        d = H5Dopen2(file, pair_coords[c], H5P_DEFAULT);
+        assert_true(H5Dread(d, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, index) >= 0);
         H5Dclose(d);
-        H5Tclose(type);
+        for (int k = 0; k < NP; k++)
+            assert_int_equal(index[k], c % 2 ? pair_partner[k] : pair_org[k]);
+    }
+    int64_t pair_index[NP];
+    d = H5Dopen2(file, "/pair", H5P_DEFAULT);
+    assert_true(H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, pair_index) >= 0);
+    H5Dclose(d);
+    for (int k = 0; k < NP; k++)
+        assert_int_equal(pair_index[k], k);
+    /* netCDF readers take the pairs' organisations as coordinates of the final state */
+    for (int s = 0; s < 2; s++) {
+        hid_t ds = H5Dopen2(file, s ? "/final/stage" : "/final/trust_interorg", H5P_DEFAULT);
+        assert_true(H5Aexists(ds, "coordinates") > 0);
+        hid_t a = H5Aopen(ds, "coordinates", H5P_DEFAULT), atype = H5Aget_type(a);
+        char *value = NULL;
+        assert_true(H5Aread(a, atype, &value) >= 0);
+        assert_string_equal(value, "pair_organisation pair_partner");
+        H5free_memory(value);
+        H5Tclose(atype);
+        H5Aclose(a);
+        H5Dclose(ds);
     }
 
     static const char *const series[] = {"point", "replicate", "time"};
-    static const char *const pairs[] = {"point", "replicate", "organisation", "partner"};
+    static const char *const pairs[] = {"point", "replicate", "pair"};
+    static const char *const orgs_axes[] = {"point", "replicate", "organisation"};
     static const char *const runs[] = {"point", "replicate"};
     static const char *const summary[] = {"point", "time"};
     for (int m = 0; m < M; m++) {
@@ -325,18 +358,18 @@ static void check_scales(hid_t file)
         assert_dims(file, group, "mean", 2, summary);
         assert_dims(file, group, "q95", 2, summary);
     }
-    assert_dims(file, "/final", "trust_interorg", 4, pairs);
-    assert_dims(file, "/final", "stage", 4, pairs);
-    assert_dims(file, "/final", "faith", 3, pairs);
-    assert_dims(file, "/final", "active", 3, pairs);
+    assert_dims(file, "/final", "trust_interorg", 3, pairs);
+    assert_dims(file, "/final", "stage", 3, pairs);
+    assert_dims(file, "/final", "faith", 3, orgs_axes);
+    assert_dims(file, "/final", "active", 3, orgs_axes);
     assert_dims(file, "", "done", 2, runs);
     assert_dims(file, "/points", "reciprocity.q0", 1, runs);
 }
 
 static void check_runs(hid_t file)
 {
-    double series[P * R * T], trust[P * R * O * O], faith[P * R * O];
-    int8_t stage[P * R * O * O];
+    double series[P * R * T], trust[P * R * NP], faith[P * R * O];
+    int8_t stage[P * R * NP];
     uint8_t active[P * R * O], done[P * R];
     for (int m = 0; m < M; m++) {
         char name[64];
@@ -363,12 +396,12 @@ static void check_runs(hid_t file)
         for (int r = 0; r < R; r++) {
             const bool w = written(p, r);
             assert_int_equal(done[p * R + r], w);
+            for (int k = 0; k < NP; k++) {
+                int i = (p * R + r) * NP + k;
+                assert_same(w ? trust_value(p, r, k) : NAN, trust[i]);
+                assert_int_equal(stage[i], w ? stage_value(p, r, k) : -1);
+            }
             for (int o = 0; o < O; o++) {
-                for (int q = 0; q < O; q++) {
-                    int i = ((p * R + r) * O + o) * O + q;
-                    assert_same(w ? trust_value(p, r, o, q) : NAN, trust[i]);
-                    assert_int_equal(stage[i], w ? stage_value(p, r, o, q) : -1);
-                }
                 assert_same(w ? faith_value(p, r, o) : NAN, faith[(p * R + r) * O + o]);
                 assert_int_equal(active[(p * R + r) * O + o], w ? active_value(p, r, o) : 0);
             }
@@ -535,7 +568,7 @@ static void test_summaries_of_many_replicates(void **state)
     run_buffers b;
     memset(&b, 0, sizeof b);
     double series[QM * QT];
-    b.res = (ts_run_result){QM, QT, series, O, b.trust, b.stage, b.faith, b.active};
+    b.res = (ts_run_result){QM, QT, series, O, NP, b.trust, b.stage, b.faith, b.active};
     for (int r = QR - 1; r >= 0; r--) {
         for (int m = 0; m < QM; m++)
             for (int t = 0; t < QT; t++)
@@ -589,15 +622,19 @@ static bool row_written(int p, int r)
 static void write_rows_file(const char *path, size_t memory, int order)
 {
     ts_output_spec spec = plain_spec(RP, RR, RT, row_metrics, RM);
+    static const int row_pair_org[RO] = {0, 1}, row_pair_partner[RO] = {1, 0};
     spec.n_orgs = RO;
+    spec.n_pairs = RO; /* two organisations: two ordered pairs */
+    spec.pair_org = row_pair_org;
+    spec.pair_partner = row_pair_partner;
     spec.row_memory = memory;
     ts_output *out = NULL;
     ts_error err = {{0}};
     assert_int_equal(ts_output_create(&out, path, &spec, &err), TS_OK);
-    double series[RM * RT], trust[RO * RO] = {0}, faith[RO] = {0};
-    int8_t stage[RO * RO] = {0};
+    double series[RM * RT], trust[RO] = {0}, faith[RO] = {0};
+    int8_t stage[RO] = {0};
     uint8_t active[RO] = {1, 1};
-    ts_run_result res = {RM, RT, series, RO, trust, stage, faith, active};
+    ts_run_result res = {RM, RT, series, RO, RO, trust, stage, faith, active};
     for (int i = 0; i < RP * RR; i++) {
         int p = order == 2 ? i % RP : (order == 1 ? RP * RR - 1 - i : i) / RR;
         int r = order == 2 ? i / RP : (order == 1 ? RP * RR - 1 - i : i) % RR;
@@ -606,7 +643,7 @@ static void write_rows_file(const char *path, size_t memory, int order)
         for (int m = 0; m < RM; m++)
             for (int t = 0; t < RT; t++)
                 series[m * RT + t] = row_value(p, r, m, t);
-        for (int j = 0; j < RO * RO; j++) {
+        for (int j = 0; j < RO; j++) {
             trust[j] = p + 0.01 * r + 0.001 * j;
             stage[j] = (int8_t)((p + r + j) % 4);
         }
@@ -627,7 +664,7 @@ static void test_series_rows_whatever_the_memory_and_order(void **state)
     (void)state;
     /* memory is shared in proportion to what a run holds: this much gives the series k rows
      * and a half */
-    const size_t run_bytes = RM * RT * 8 + RO * RO * 9 + RO * 9 + 1;
+    const size_t run_bytes = RM * RT * 8 + RO * 9 + RO * 9 + 1;
 #define ROWS(k) ((size_t)(2 * (k) + 1) * ROW_RUNS * run_bytes / 2)
     char ref[1024], other[1024];
     snprintf(ref, sizeof ref, "%s", ts_test_temp_path("rows-ref", ".h5"));

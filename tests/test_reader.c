@@ -20,7 +20,7 @@
 #include "trustsim/output.h"
 #include "trustsim/reader.h"
 
-enum { P = 2, R = 3, T = 5, M = 4, O = 3, K = 2 };
+enum { P = 2, R = 3, T = 5, M = 4, O = 3, K = 2, NP = 4 };
 
 /* written in this order; the reader gives the model's metrics in its order, others after */
 static const char *const metrics[M] = {"zz_custom", "faith", "trust_interorg", "coop_rate"};
@@ -28,6 +28,8 @@ static const char *const orgs[O] = {"Hôpital Nord", "Care, Co", "Council"};
 /* stored by name (HDF5's order); the sweep block lists reciprocity.q0 first */
 static const char *const params[K] = {"faith.initial", "reciprocity.q0"};
 static const double point_values[P * K] = {0.3, 0.1, 0.6, 0.2};
+/* the pairs with a state, in the model's order: Care, Co and the Council share nothing */
+static const int pair_org[NP] = {0, 0, 1, 2}, pair_partner[NP] = {1, 2, 0, 0};
 static const char *const given = "name: reader_case\n# as given\n";
 static const char *const resolved = "name: reader_case\n"
                                     "ticks: 4\n"
@@ -80,6 +82,9 @@ static int setup(void **state)
                            .n_metrics = M,
                            .org_names = orgs,
                            .n_orgs = O,
+                           .n_pairs = NP,
+                           .pair_org = pair_org,
+                           .pair_partner = pair_partner,
                            .n_point_params = K,
                            .point_param_names = params,
                            .point_values = point_values,
@@ -92,21 +97,21 @@ static int setup(void **state)
         for (int r = 0; r < R; r++) {
             if (!written(p, r))
                 continue;
-            double series[M * T], trust[O * O], faith[O];
-            int8_t stage[O * O];
+            double series[M * T], trust[NP], faith[O];
+            int8_t stage[NP];
             uint8_t active[O];
             for (int m = 0; m < M; m++)
                 for (int t = 0; t < T; t++)
                     series[m * T + t] = series_value(p, r, m, t);
+            for (int k = 0; k < NP; k++) {
+                trust[k] = trust_value(p, r, pair_org[k], pair_partner[k]);
+                stage[k] = stage_value(p, r, pair_org[k], pair_partner[k]);
+            }
             for (int o = 0; o < O; o++) {
-                for (int q = 0; q < O; q++) {
-                    trust[o * O + q] = trust_value(p, r, o, q);
-                    stage[o * O + q] = stage_value(p, r, o, q);
-                }
                 faith[o] = 0.5 + 0.01 * (p + r + o);
                 active[o] = (uint8_t)((p + r + o) % 2);
             }
-            ts_run_result res = {M, T, series, O, trust, stage, faith, active};
+            ts_run_result res = {M, T, series, O, NP, trust, stage, faith, active};
             if (ts_output_write_run(out, (size_t)p, (size_t)r, &res, &err) != TS_OK)
                 return -1;
         }
@@ -150,12 +155,12 @@ static void everything_written_reads_back(void **state)
     (void)state;
     ts_reader *r = open_ok(h5);
     const ts_file_info *in = ts_reader_info(r);
-    assert_int_equal(in->format_version, 1);
+    assert_int_equal(in->format_version, 2);
     assert_int_equal(in->n_points, P);
     assert_int_equal(in->n_replicates, R);
     assert_int_equal(in->n_times, T);
     assert_int_equal(in->n_orgs, O);
-    assert_int_equal(in->n_pairs, O * O);
+    assert_int_equal(in->n_pairs, NP);
     assert_int_equal(in->n_done, P * R - 1);
     assert_int_equal(in->n_metrics, M);
     assert_int_equal(in->n_params, K);
@@ -219,7 +224,7 @@ static void everything_written_reads_back(void **state)
     assert_same(0.3, col[0]);
     assert_same(0.6, col[1]);
 
-    /* final state: every ordered pair once, with the value written for it */
+    /* final state: every pair with a state once, in order, with the value written for it */
     int8_t stages[R * O * O];
     bool seen[O * O] = {false};
     for (int p = 0; p < P; p++) {
@@ -228,7 +233,9 @@ static void everything_written_reads_back(void **state)
         for (size_t k = 0; k < in->n_pairs; k++) {
             size_t o, q;
             ts_reader_pair(r, k, &o, &q);
-            assert_true(o < O && q < O);
+            assert_int_equal(o, pair_org[k]);
+            assert_int_equal(q, pair_partner[k]);
+            assert_true(p > 0 || !seen[o * O + q]);
             seen[o * O + q] = true;
             for (int rep = 0; rep < R; rep++) {
                 const size_t at = (size_t)rep * in->n_pairs + k;
@@ -238,8 +245,54 @@ static void everything_written_reads_back(void **state)
             }
         }
     }
-    for (int k = 0; k < O * O; k++)
-        assert_true(seen[k]);
+    for (int k = 0; k < NP; k++)
+        assert_true(seen[pair_org[k] * O + pair_partner[k]]);
+    ts_reader_close(r);
+}
+
+/* A file of format 1 (tests/data/format1.h5, written by trustsim 0.1.0 before the final state
+ * was stored by pair: 4 organisations, 2 replicates) still reads: its pairs are every
+ * (organisation, partner), and their values are those of its [organisation, partner]
+ * datasets, read here with HDF5 itself. */
+static void a_file_of_format_1_still_reads(void **state)
+{
+    (void)state;
+    const char *path = ts_test_source_path("tests/data/format1.h5");
+    ts_reader *r = open_ok(path);
+    const ts_file_info *in = ts_reader_info(r);
+    enum { N = 4, REPS = 2 };
+    assert_int_equal(in->format_version, 1);
+    assert_int_equal(in->n_orgs, N);
+    assert_int_equal(in->n_replicates, REPS);
+    assert_int_equal(in->n_pairs, N * N);
+    double dense[REPS * N * N], trust[REPS * N * N];
+    int8_t dense_stage[REPS * N * N], stage[REPS * N * N];
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT), d;
+    assert_true(f >= 0);
+    d = H5Dopen2(f, "/final/trust_interorg", H5P_DEFAULT);
+    assert_true(H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, dense) >= 0);
+    H5Dclose(d);
+    d = H5Dopen2(f, "/final/stage", H5P_DEFAULT);
+    assert_true(H5Dread(d, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, dense_stage) >= 0);
+    H5Dclose(d);
+    H5Fclose(f);
+    ts_error err;
+    assert_int_equal(ts_reader_final_trust(r, 0, trust, &err), TS_OK);
+    assert_int_equal(ts_reader_final_stage(r, 0, stage, &err), TS_OK);
+    int known = 0;
+    for (size_t k = 0; k < in->n_pairs; k++) {
+        size_t o, q;
+        ts_reader_pair(r, k, &o, &q);
+        assert_int_equal(o, k / N);
+        assert_int_equal(q, k % N);
+        for (int rep = 0; rep < REPS; rep++) {
+            const size_t at = (size_t)rep * in->n_pairs + k;
+            assert_same(dense[(size_t)rep * N * N + o * N + q], trust[at]);
+            assert_int_equal(dense_stage[(size_t)rep * N * N + o * N + q], stage[at]);
+            known += !isnan(trust[at]);
+        }
+    }
+    assert_int_equal(known, REPS * N * (N - 1)); /* one collaboration: all but the diagonal */
     ts_reader_close(r);
 }
 
@@ -452,6 +505,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(everything_written_reads_back),
+        cmocka_unit_test(a_file_of_format_1_still_reads),
         cmocka_unit_test(reads_out_of_the_file_s_range_are_refused),
         cmocka_unit_test(foreign_and_inconsistent_files_are_refused),
         cmocka_unit_test(a_clean_file_verifies),

@@ -7,8 +7,9 @@
  *   /scenario/text          the scenario as given (string)
  *   /scenario/resolved      the scenario with every default filled in (string)
  *   /series/<metric>        float64 [point, replicate, time]
- *   /final/trust_interorg   float64 [point, replicate, organisation, partner]
- *   /final/stage            int8    [point, replicate, organisation, partner]
+ *   /final/trust_interorg   float64 [point, replicate, pair]: TO of pair_organisation in
+ *                           pair_partner
+ *   /final/stage            int8    [point, replicate, pair]
  *   /final/faith            float64 [point, replicate, organisation]
  *   /final/active           uint8   [point, replicate, organisation]
  *   /done                   uint8   [point, replicate]: 1 once that run is stored
@@ -17,8 +18,13 @@
  *                           is left; sd NaN below 2 values)
  *   /points/<param path>    float64 [point]: swept values (sweeps only)
  *   dimension scales        /point, /replicate, /time (tick numbers; attribute tick_unit),
- *                           /organisation, /partner (names); each group hard-links the ones
- *                           its datasets use, so netCDF readers see coordinates in it
+ *                           /organisation (names), /pair (0 .. pairs - 1); each group
+ *                           hard-links the ones its datasets use, so netCDF readers see
+ *                           coordinates in it
+ *   /pair_organisation, /pair_partner  int32 [pair]: the organisations of each ordered pair
+ *                           that shares a collaboration, as indices along /organisation (the
+ *                           only pairs with a state; also in /final, and named in the
+ *                           attribute `coordinates` of its datasets)
  *
  * Every chunked dataset carries HDF5's Fletcher-32 checksum (small arrays are one chunk, so
  * every array is chunked), string datasets the CRC-32 of their characters as the attribute
@@ -60,6 +66,9 @@ typedef struct ts_output_spec {
     const char *const *metric_units;
     const char *const *org_names;
     int n_orgs;
+    /* the ordered pairs of organisations with a state, [n_pairs] each (model.h's order) */
+    int n_pairs;
+    const int *pair_org, *pair_partner;
     /* sweeps: names of swept parameters and their values [n_points][n_point_params] */
     int n_point_params;
     const char *const *point_param_names;

@@ -32,7 +32,7 @@ extern "C" {
 #endif
 
 /* The newest layout this program reads (the root attribute format_version). */
-#define TS_READER_FORMAT_VERSION 1
+#define TS_READER_FORMAT_VERSION 2
 
 typedef struct ts_reader ts_reader;
 
@@ -75,7 +75,9 @@ const char *ts_reader_org(const ts_reader *r, size_t o);
 const char *ts_reader_param(const ts_reader *r, int k);
 /* Names under /sensitivity. */
 const char *ts_reader_sensitivity(const ts_reader *r, int i);
-/* The organisation and partner of pair k of the final state. */
+/* The organisation and partner of pair k of the final state: the ordered pairs of
+ * organisations that share a collaboration (format 2), or every two organisations, with NaN
+ * and -1 where they share none (format 1, read as such). */
 void ts_reader_pair(const ts_reader *r, size_t k, size_t *org, size_t *partner);
 /* The scenario as given and as resolved ("" when the file lacks it). */
 const char *ts_reader_scenario_text(const ts_reader *r);

@@ -14,8 +14,11 @@ typedef struct ts_run_result {
     int n_times;    /* ticks + 1: tick 0 is the initial state */
     double *series; /* [n_metrics][n_times], row-major */
     int n_orgs;
-    double *trust_interorg; /* [n_orgs][n_orgs]: TO_op, NaN where o and p share no collaboration */
-    int8_t *stage;          /* [n_orgs][n_orgs]: Pomponi stage 0..3, -1 where no pair */
+    /* Ordered pairs of organisations that share a collaboration, in the model's order (by the
+     * first organisation, then its partner): the only pairs that have a state. */
+    int n_pairs;
+    double *trust_interorg; /* [n_pairs]: TO of the pair's first organisation in the second */
+    int8_t *stage;          /* [n_pairs]: the pair's Pomponi stage 0..3 (the same both ways) */
     double *faith;          /* [n_orgs] */
     uint8_t *active;        /* [n_orgs] */
 } ts_run_result;

@@ -146,21 +146,15 @@ ts_status ts_sim_status(const ts_sim *s, ts_error *err)
 void ts_sim_result(ts_sim *s, ts_run_result *res)
 {
     const ts_model *m = s->m;
-    int n = m->n_orgs;
-    for (int i = 0; i < n * n; i++) {
-        s->final_to[i] = NAN;
-        s->final_stage[i] = -1;
+    for (int k = 0; k < m->n_pairs; k++) {
+        s->final_to[k] = s->to[k];
+        s->final_stage[k] = s->stage[m->pair_upair[k]];
     }
-    for (int o = 0; o < n; o++)
-        for (int k = m->pair_begin[o]; k < m->pair_begin[o + 1]; k++) {
-            int q = m->pair_partner[k];
-            s->final_to[o * n + q] = s->to[k];
-            s->final_stage[o * n + q] = s->stage[m->pair_upair[k]];
-        }
     res->n_metrics = s->n_metrics;
     res->n_times = m->ticks + 1;
     res->series = s->series;
-    res->n_orgs = n;
+    res->n_orgs = m->n_orgs;
+    res->n_pairs = m->n_pairs;
     res->trust_interorg = s->final_to;
     res->stage = s->final_stage;
     res->faith = s->faith;

@@ -58,7 +58,7 @@ ts_sim *ts_sim_alloc(const ts_model *m)
     s->chunk_rows = 64;
     fail = fail || ALLOC(s->chunk_sums, s->chunk_rows * TS_CHUNK_SUMS);
     fail = fail || ALLOC(s->series, (size_t)s->n_metrics * (m->ticks + 1)) ||
-           ALLOC(s->final_to, (size_t)no * no) || ALLOC(s->final_stage, (size_t)no * no);
+           ALLOC(s->final_to, np) || ALLOC(s->final_stage, np);
     size_t expected = m->belief_bound < (size_t)nl * 64 ? m->belief_bound : (size_t)nl * 64;
     fail = fail || ts_beliefs_init(&s->beliefs, expected, (size_t)nl, (size_t)m->n_acc) != 0;
     s->cap_promises = 1024;

@@ -22,12 +22,12 @@
 
 #define BLOCK_FORMAT "trustsim-block"
 enum {
-    BLOCK_VERSION = 1,
+    BLOCK_VERSION = 2,    /* 2: final state by pair of organisations */
     CHUNK_BYTES = 1 << 20 /* runs share a chunk up to this size */
 };
 
 void ts_block_origin_init(ts_block_origin *o, const char *resolved, uint64_t n_tasks, int n_metrics,
-                          int n_times, int n_orgs)
+                          int n_times, int n_orgs, int n_pairs)
 {
     size_t len = resolved ? strlen(resolved) : 0;
     o->scenario_crc32 = libdeflate_crc32(0, resolved ? resolved : "", len);
@@ -36,16 +36,18 @@ void ts_block_origin_init(ts_block_origin *o, const char *resolved, uint64_t n_t
     o->n_metrics = n_metrics;
     o->n_times = n_times;
     o->n_orgs = n_orgs;
+    o->n_pairs = n_pairs;
 }
 
-int ts_block_init(ts_block *b, int cap, int n_metrics, int n_times, int n_orgs)
+int ts_block_init(ts_block *b, int cap, int n_metrics, int n_times, int n_orgs, int n_pairs)
 {
     memset(b, 0, sizeof *b);
     b->cap = cap;
     b->n_metrics = n_metrics;
     b->n_times = n_times;
     b->n_orgs = n_orgs;
-    size_t c = cap > 0 ? (size_t)cap : 1, oo = (size_t)n_orgs * n_orgs;
+    b->n_pairs = n_pairs;
+    size_t c = cap > 0 ? (size_t)cap : 1, oo = n_pairs > 0 ? (size_t)n_pairs : 0;
     b->task = malloc(c * sizeof *b->task);
     b->series = malloc((c * (size_t)n_metrics * n_times > 0 ? c * (size_t)n_metrics * n_times : 1) *
                        sizeof *b->series);
@@ -70,7 +72,7 @@ void ts_block_destroy(ts_block *b)
 void ts_block_add(ts_block *b, uint64_t task, const ts_run_result *res)
 {
     size_t i = (size_t)b->n++, ms = (size_t)b->n_metrics * b->n_times;
-    size_t o = (size_t)b->n_orgs, oo = o * o;
+    size_t o = (size_t)b->n_orgs, oo = (size_t)b->n_pairs;
     b->task[i] = task;
     memcpy(b->series + i * ms, res->series, ms * sizeof *b->series);
     memcpy(b->trust + i * oo, res->trust_interorg, oo * sizeof *b->trust);
@@ -81,10 +83,11 @@ void ts_block_add(ts_block *b, uint64_t task, const ts_run_result *res)
 
 void ts_block_run(const ts_block *b, int i, ts_run_result *res)
 {
-    size_t ms = (size_t)b->n_metrics * b->n_times, o = (size_t)b->n_orgs, oo = o * o;
+    size_t ms = (size_t)b->n_metrics * b->n_times, o = (size_t)b->n_orgs, oo = (size_t)b->n_pairs;
     res->n_metrics = b->n_metrics;
     res->n_times = b->n_times;
     res->n_orgs = b->n_orgs;
+    res->n_pairs = b->n_pairs;
     res->series = b->series + (size_t)i * ms;
     res->trust_interorg = b->trust + (size_t)i * oo;
     res->stage = b->stage + (size_t)i * oo;
@@ -105,14 +108,16 @@ typedef struct column {
 
 enum { COL_TASK, COL_SERIES, COL_TRUST, COL_STAGE, COL_FAITH, COL_ACTIVE, N_COLUMNS };
 
-static void columns_of(column c[N_COLUMNS], hsize_t n, int n_metrics, int n_times, int n_orgs)
+static void columns_of(column c[N_COLUMNS], hsize_t n, int n_metrics, int n_times, int n_orgs,
+                       int n_pairs)
 {
-    const hsize_t m = (hsize_t)n_metrics, t = (hsize_t)n_times, o = (hsize_t)n_orgs;
+    const hsize_t m = (hsize_t)n_metrics, t = (hsize_t)n_times, o = (hsize_t)n_orgs,
+                  k = (hsize_t)n_pairs;
     const column all[N_COLUMNS] = {
         {"task", H5T_STD_U64LE, H5T_NATIVE_UINT64, H5T_INTEGER, 1, {n, 0, 0}},
         {"series", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, H5T_FLOAT, 3, {n, m, t}},
-        {"trust_interorg", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, H5T_FLOAT, 3, {n, o, o}},
-        {"stage", H5T_STD_I8LE, H5T_NATIVE_INT8, H5T_INTEGER, 3, {n, o, o}},
+        {"trust_interorg", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, H5T_FLOAT, 2, {n, k, 0}},
+        {"stage", H5T_STD_I8LE, H5T_NATIVE_INT8, H5T_INTEGER, 2, {n, k, 0}},
         {"faith", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, H5T_FLOAT, 2, {n, o, 0}},
         {"active", H5T_STD_U8LE, H5T_NATIVE_UINT8, H5T_INTEGER, 2, {n, o, 0}},
     };
@@ -188,7 +193,8 @@ static bool write_attrs(hid_t f, const ts_block_origin *origin)
            write_u64_attr(f, "n_tasks", origin->n_tasks) &&
            write_u64_attr(f, "n_metrics", (uint64_t)origin->n_metrics) &&
            write_u64_attr(f, "n_times", (uint64_t)origin->n_times) &&
-           write_u64_attr(f, "n_orgs", (uint64_t)origin->n_orgs);
+           write_u64_attr(f, "n_orgs", (uint64_t)origin->n_orgs) &&
+           write_u64_attr(f, "n_pairs", (uint64_t)origin->n_pairs);
 }
 
 /* The memory of an in-memory HDF5 file, handed over when HDF5 closes the file (HDF5's own
@@ -255,7 +261,7 @@ static bool build_image(const ts_block *b, const ts_block_origin *origin, mem_im
                         size_t *size, char *why, size_t cap)
 {
     column c[N_COLUMNS];
-    columns_of(c, (hsize_t)b->n, b->n_metrics, b->n_times, b->n_orgs);
+    columns_of(c, (hsize_t)b->n, b->n_metrics, b->n_times, b->n_orgs, b->n_pairs);
     size_t bytes = (size_t)1 << 16;
     for (int k = 0; k < N_COLUMNS; k++) {
         size_t n = H5Tget_size(c[k].mem_type);
@@ -263,15 +269,18 @@ static bool build_image(const ts_block *b, const ts_block_origin *origin, mem_im
             n *= (size_t)c[k].dims[i];
         bytes += n + n / 64;
     }
-    H5FD_file_image_callbacks_t calls = {image_malloc,     image_memcpy,     image_realloc,
-                                         image_free,       image_udata_copy, image_udata_free,
+    H5FD_file_image_callbacks_t calls = {image_malloc,
+                                         image_memcpy,
+                                         image_realloc,
+                                         image_free,
+                                         image_udata_copy,
+                                         image_udata_free,
                                          im};
     hid_t fapl = ts_h5_file_access(true), fcpl = ts_h5_file_create();
     hid_t f = H5I_INVALID_HID;
     bool ok = fapl >= 0 && fcpl >= 0 && H5Pset_fapl_core(fapl, bytes, 0) >= 0 &&
               H5Pset_file_image_callbacks(fapl, &calls) >= 0 &&
-              (f = H5Fcreate("block", H5F_ACC_TRUNC, fcpl, fapl)) >= 0 &&
-              write_attrs(f, origin);
+              (f = H5Fcreate("block", H5F_ACC_TRUNC, fcpl, fapl)) >= 0 && write_attrs(f, origin);
     for (int k = 0; ok && k < N_COLUMNS; k++)
         ok = write_column(f, &c[k], column_data(b, k));
     /* the file's end (HDF5's end of allocation): the memory past it is the driver's slack */
@@ -315,8 +324,8 @@ ts_status ts_block_write(const ts_block *b, const ts_block_origin *origin, const
     }
     if (!ok) {
         remove(tmp);
-        return ts_error_set(err, TS_ERUNTIME, "%s: cannot write a block of finished runs: %s",
-                            path, why);
+        return ts_error_set(err, TS_ERUNTIME, "%s: cannot write a block of finished runs: %s", path,
+                            why);
     }
     return TS_OK;
 }
@@ -346,11 +355,11 @@ static ts_status check_attrs(hid_t f, const char *path, const ts_block_origin *o
                        "no format attribute '%s' (a block written without "
                        "checksums by an older trustsim, or another file)",
                        BLOCK_FORMAT);
-    uint64_t v[7];
-    static const char *const names[7] = {"block_version", "scenario_crc32", "scenario_bytes",
+    uint64_t v[8];
+    static const char *const names[8] = {"block_version", "scenario_crc32", "scenario_bytes",
                                          "n_tasks",       "n_metrics",      "n_times",
-                                         "n_orgs"};
-    for (int i = 0; i < 7; i++)
+                                         "n_orgs",        "n_pairs"};
+    for (int i = 0; i < 8; i++)
         if (!ts_h5_u64_attr(f, names[i], &v[i]))
             return damaged(err, path, "no valid attribute %s", names[i]);
     if (v[0] != BLOCK_VERSION)
@@ -359,7 +368,7 @@ static ts_status check_attrs(hid_t f, const char *path, const ts_block_origin *o
     if (v[1] != o->scenario_crc32 || v[2] != o->scenario_bytes || v[3] != o->n_tasks)
         return damaged(err, path, "it belongs to another scenario");
     if (v[4] != (uint64_t)o->n_metrics || v[5] != (uint64_t)o->n_times ||
-        v[6] != (uint64_t)o->n_orgs)
+        v[6] != (uint64_t)o->n_orgs || v[7] != (uint64_t)o->n_pairs)
         return damaged(err, path, "its runs are shaped for another scenario");
     return TS_OK;
 }
@@ -428,7 +437,7 @@ static ts_status read_open(hid_t f, const char *path, const ts_block_origin *o, 
 {
     ts_status st = check_attrs(f, path, o, err);
     column c[N_COLUMNS];
-    columns_of(c, 0, o->n_metrics, o->n_times, o->n_orgs);
+    columns_of(c, 0, o->n_metrics, o->n_times, o->n_orgs, o->n_pairs);
     hsize_t n = (hsize_t)-1;
     hid_t ds[N_COLUMNS];
     for (int k = 0; k < N_COLUMNS; k++)
@@ -445,7 +454,7 @@ static ts_status read_open(hid_t f, const char *path, const ts_block_origin *o, 
             st = ts_error_set(err, TS_ERUNTIME, "%s: out of memory (%s)", path, strerror(ENOMEM));
     } else if (st == TS_OK) {
         ts_block_destroy(b);
-        if (ts_block_init(b, (int)n, o->n_metrics, o->n_times, o->n_orgs) != 0)
+        if (ts_block_init(b, (int)n, o->n_metrics, o->n_times, o->n_orgs, o->n_pairs) != 0)
             st = ts_error_set(err, TS_ERUNTIME, "%s: out of memory for a block of %llu runs (%s)",
                               path, (unsigned long long)n, strerror(ENOMEM));
         else

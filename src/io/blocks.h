@@ -23,11 +23,11 @@
 
 typedef struct ts_block {
     int cap, n;
-    int n_metrics, n_times, n_orgs;
+    int n_metrics, n_times, n_orgs, n_pairs;
     uint64_t *task;  /* point * replicates + replicate, per run */
     double *series;  /* [cap][n_metrics][n_times] */
-    double *trust;   /* [cap][n_orgs][n_orgs] */
-    int8_t *stage;   /* [cap][n_orgs][n_orgs] */
+    double *trust;   /* [cap][n_pairs] */
+    int8_t *stage;   /* [cap][n_pairs] */
     double *faith;   /* [cap][n_orgs] */
     uint8_t *active; /* [cap][n_orgs] */
 } ts_block;
@@ -37,13 +37,13 @@ typedef struct ts_block_origin {
     uint32_t scenario_crc32; /* of the resolved scenario's text */
     uint64_t scenario_bytes; /* its length */
     uint64_t n_tasks;        /* runs of the job: every task id is below it */
-    int n_metrics, n_times, n_orgs;
+    int n_metrics, n_times, n_orgs, n_pairs;
 } ts_block_origin;
 
 void ts_block_origin_init(ts_block_origin *o, const char *resolved, uint64_t n_tasks, int n_metrics,
-                          int n_times, int n_orgs);
+                          int n_times, int n_orgs, int n_pairs);
 
-int ts_block_init(ts_block *b, int cap, int n_metrics, int n_times, int n_orgs);
+int ts_block_init(ts_block *b, int cap, int n_metrics, int n_times, int n_orgs, int n_pairs);
 void ts_block_destroy(ts_block *b);
 /* Copy a finished run into the block (which must not be full). */
 void ts_block_add(ts_block *b, uint64_t task, const ts_run_result *res);

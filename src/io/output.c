@@ -24,19 +24,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <omp.h>
-#include <libdeflate.h>
 #include <gsl/gsl_sort_double.h>
 #include <gsl/gsl_statistics_double.h>
 #include <hdf5.h>
 #include <hdf5_hl.h>
+#include <libdeflate.h>
+#include <omp.h>
 
 #ifndef TRUSTSIM_VERSION
 #error "TRUSTSIM_VERSION must be defined by the build"
 #endif
 
 enum {
-    FORMAT_VERSION = 1,
+    FORMAT_VERSION = 2,        /* 2: the final state of pairs along a `pair` axis */
     DEFLATE_LEVEL = 1,         /* level 1 compresses these series nearly as well as 6, faster */
     RUNS_PER_CHUNK = 32,       /* runs sharing a chunk of series and final state */
     FLAGS_PER_CHUNK = 4096,    /* entries of /done sharing a chunk */
@@ -49,9 +49,12 @@ enum {
 };
 
 /* The axes of every dataset; each has a dimension scale of the same name at the root. */
-enum { DIM_POINT, DIM_REPLICATE, DIM_TIME, DIM_ORG, DIM_PARTNER, N_DIMS };
-static const char *const dim_names[N_DIMS] = {"point", "replicate", "time", "organisation",
-                                              "partner"};
+enum { DIM_POINT, DIM_REPLICATE, DIM_TIME, DIM_ORG, DIM_PAIR, N_DIMS };
+static const char *const dim_names[N_DIMS] = {"point", "replicate", "time", "organisation", "pair"};
+/* The organisations of each pair: auxiliary coordinates along `pair`, at the root and in
+ * /final (netCDF's way of storing an edge list), named on the datasets that use them. */
+static const char *const pair_coords[2] = {"pair_organisation", "pair_partner"};
+#define PAIR_COORDINATES "pair_organisation pair_partner"
 
 /* Memory for gathering series rows (below), unless the spec says otherwise. */
 #define ROWS_DEFAULT_BYTES ((size_t)256 << 20)
@@ -67,24 +70,24 @@ enum { ROW_NONE = -1, ROW_FILE = -2 }; /* a row not in memory: not begun, or in 
  * row when not even one fits (no pool) is written through HDF5 run by run. Datasets of the
  * same type and shape form a family and share rows. */
 typedef struct family {
-    const char *what;       /* for messages */
-    int n;                  /* datasets, the ids in dset[0..n) */
-    hid_t *dset;            /* owned by ts_output */
+    const char *what;           /* for messages */
+    int n;                      /* datasets, the ids in dset[0..n) */
+    hid_t *dset;                /* owned by ts_output */
     hid_t mem_type, space, mem; /* element type; file and memory dataspaces (owned by ts_output) */
-    size_t elem, per_run;   /* bytes per element; elements of one run of one dataset */
+    size_t elem, per_run;       /* bytes per element; elements of one run of one dataset */
     int rank;
     hsize_t dims[4], chunk[4];
-    size_t per_r, pieces;   /* chunks along replicates; chunks per run along the other axes */
+    size_t per_r, pieces; /* chunks along replicates; chunks per run along the other axes */
     size_t n_rows, row_runs, row_bytes;
-    unsigned char fill[8];  /* one element of the fill value */
-    int32_t *row_slot;      /* [n_rows]: its slot in the pool, or ROW_NONE / ROW_FILE */
-    uint32_t *row_count;    /* [n_rows]: runs written */
-    unsigned char *pool;    /* [n_slots][n][row_runs][per_run] elements */
-    int32_t *slot_row;      /* [n_slots]: the row in each slot, or -1 */
+    unsigned char fill[8]; /* one element of the fill value */
+    int32_t *row_slot;     /* [n_rows]: its slot in the pool, or ROW_NONE / ROW_FILE */
+    uint32_t *row_count;   /* [n_rows]: runs written */
+    unsigned char *pool;   /* [n_slots][n][row_runs][per_run] elements */
+    int32_t *slot_row;     /* [n_slots]: the row in each slot, or -1 */
     size_t n_slots, next_evict;
-    int32_t *ready;         /* full rows waiting to be written, [n_slots] */
+    int32_t *ready; /* full rows waiting to be written, [n_slots] */
     size_t n_ready, batch;
-    unsigned char *zbuf;    /* [batch][n][pieces][zcap] */
+    unsigned char *zbuf; /* [batch][n][pieces][zcap] */
     size_t *zsize, zcap;
     bool keep;
 } family;
@@ -108,8 +111,8 @@ struct ts_output {
     /* File dataspaces (one hyperslab selected per write) and the matching memory shapes. */
     hid_t space_series, space_pairs, space_orgs, space_done;
     hid_t mem_times, mem_pairs, mem_orgs, mem_one;
-    uint8_t *done_mask;   /* [point][replicate], mirrors /done for the summaries */
-    int threads;          /* summarising and compressing */
+    uint8_t *done_mask; /* [point][replicate], mirrors /done for the summaries */
+    int threads;        /* summarising and compressing */
     family fam[N_FAMILIES];
     char diag[DIAG_SIZE]; /* HDF5's explanation of the first failure, until reported */
 };
@@ -187,24 +190,34 @@ static herr_t write_string_attr(ts_output *o, hid_t loc, const char *name, const
  * outside the dataset anyway; they carry the CRC-32 of their characters as the attribute crc32
  * instead (buf then holds exactly the dataset's strings), which `trustsim info --verify`
  * checks. */
+/* A dataspace of these extents. An empty axis (a world without pairs) is declared able to
+ * grow, which is what lets HDF5 chunk a dataset along it. */
+static hid_t new_space(int rank, const hsize_t *dims)
+{
+    hsize_t max[4];
+    for (int i = 0; i < rank; i++)
+        max[i] = dims[i] > 0 ? dims[i] : H5S_UNLIMITED;
+    return H5Screate_simple(rank, dims, max);
+}
+
 static hid_t write_whole(ts_output *o, hid_t loc, const char *name, hid_t file_type, hid_t mem_type,
                          int rank, const hsize_t *dims, hid_t mem_space, const void *buf)
 {
-    hid_t space = rank ? H5Screate_simple(rank, dims, NULL) : H5Screate(H5S_SCALAR);
+    hid_t space = rank ? new_space(rank, dims) : H5Screate(H5S_SCALAR);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     hid_t dset = H5I_INVALID_HID;
     hsize_t chunk[4], n = 1, elem = H5Tget_size(file_type);
     for (int i = rank - 1; i >= 0; i--) {
         hsize_t fit = CHUNK_MAX_BYTES / (elem * n) > 0 ? CHUNK_MAX_BYTES / (elem * n) : 1;
-        chunk[i] = dims[i] < fit ? dims[i] : fit;
+        chunk[i] = dims[i] == 0 ? 1 : dims[i] < fit ? dims[i] : fit;
         n *= chunk[i];
     }
     const bool strings = H5Tget_class(file_type) == H5T_STRING;
     if (!failed(o, space) && !failed(o, dcpl) &&
-        (rank == 0 || strings || (!failed(o, H5Pset_chunk(dcpl, rank, chunk)) &&
-                       !failed(o, H5Pset_fletcher32(dcpl)))) &&
-        !failed(o, dset = H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, dcpl,
-                                     H5P_DEFAULT)) &&
+        (rank == 0 || strings ||
+         (!failed(o, H5Pset_chunk(dcpl, rank, chunk)) && !failed(o, H5Pset_fletcher32(dcpl)))) &&
+        !failed(o,
+                dset = H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT)) &&
         failed(o, H5Dwrite(dset, mem_type, mem_space, H5S_ALL, H5P_DEFAULT, buf)))
         ts_h5_close(&dset);
     if (dset >= 0 && strings) {
@@ -267,14 +280,18 @@ static hid_t create_array(ts_output *o, hid_t loc, const char *name, hid_t file_
                           hsize_t runs)
 {
     hsize_t dims[4], chunk[4];
-    for (int i = 0; i < rank; i++)
+    bool empty = false;
+    for (int i = 0; i < rank; i++) {
         dims[i] = o->dim[axes[i]];
-    if (runs > 0)
+        empty |= dims[i] == 0;
+    }
+    if (runs > 0 && !empty)
         choose_chunk(rank, n_lead, dims, H5Tget_size(file_type), runs, chunk);
     else
-        memcpy(chunk, dims, sizeof chunk);
+        for (int i = 0; i < rank; i++)
+            chunk[i] = dims[i] > 0 ? dims[i] : 1;
 
-    hid_t space = H5Screate_simple(rank, dims, NULL);
+    hid_t space = new_space(rank, dims);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     hid_t dset = H5I_INVALID_HID;
     if (!failed(o, space) && !failed(o, dcpl) && !failed(o, H5Pset_chunk(dcpl, rank, chunk)) &&
@@ -376,6 +393,13 @@ static ts_status check_spec(const char *path, const ts_output_spec *s, ts_error 
     for (int i = 0; i < s->n_orgs; i++)
         if (!s->org_names[i])
             return ts_error_set(err, TS_EINPUT, "%s: organisation %d has no name", path, i);
+    if (s->n_pairs < 0 || (s->n_pairs > 0 && (!s->pair_org || !s->pair_partner)))
+        return ts_error_set(err, TS_EINPUT, "%s: output spec lacks its pairs", path);
+    for (int k = 0; k < s->n_pairs; k++)
+        if (s->pair_org[k] < 0 || s->pair_org[k] >= s->n_orgs || s->pair_partner[k] < 0 ||
+            s->pair_partner[k] >= s->n_orgs)
+            return ts_error_set(err, TS_EINPUT, "%s: pair %d names an organisation out of range",
+                                path, k);
     return TS_OK;
 }
 
@@ -409,9 +433,7 @@ static ts_status write_scenario(ts_output *o, const ts_output_spec *s, ts_error 
     hid_t type = utf8_type();
     hid_t group = H5I_INVALID_HID, text = H5I_INVALID_HID, resolved = H5I_INVALID_HID;
     bool ok =
-        !failed(o, type) &&
-        !failed(o,
-                group = new_group(o, o->file, "scenario")) &&
+        !failed(o, type) && !failed(o, group = new_group(o, o->file, "scenario")) &&
         !failed(o, text = write_whole(o, group, "text", type, type, 0, NULL, H5S_ALL,
                                       &s->scenario_text)) &&
         (!s->resolved_text || !failed(o, resolved = write_whole(o, group, "resolved", type, type, 0,
@@ -423,11 +445,31 @@ static ts_status write_scenario(ts_output *o, const ts_output_spec *s, ts_error 
     return ok ? TS_OK : fail(o, err, "cannot write /scenario");
 }
 
-/* Root datasets /point, /replicate, /time (tick numbers), /organisation and /partner. */
+/* /pair_organisation and /pair_partner: each pair's two organisations, as their indices along
+ * /organisation (numbers, so that they are chunked and checksummed like the data, and index
+ * the organisation axis directly). */
+static ts_status write_pair_coords(ts_output *o, const ts_output_spec *s, ts_error *err)
+{
+    static const char *const meaning[2] = {
+        "the pair's organisation (the one that trusts), an index along organisation",
+        "the pair's partner organisation (the one trusted), an index along organisation"};
+    bool ok = true;
+    for (int c = 0; ok && c < 2; c++) {
+        hid_t d = write_whole(o, o->file, pair_coords[c], H5T_STD_I32LE, H5T_NATIVE_INT, 1,
+                              &o->dim[DIM_PAIR], H5S_ALL, c == 0 ? s->pair_org : s->pair_partner);
+        ok = !failed(o, d) && !failed(o, H5DSattach_scale(d, o->scale[DIM_PAIR], 0)) &&
+             write_string_attr(o, d, "long_name", meaning[c]) >= 0;
+        ts_h5_close(&d);
+    }
+    return ok ? TS_OK : fail(o, err, "cannot write the pairs' organisations");
+}
+
+/* Root datasets /point, /replicate, /time (tick numbers), /organisation and /pair, and the
+ * pairs' organisations. */
 static ts_status write_scales(ts_output *o, const ts_output_spec *s, ts_error *err)
 {
-    hsize_t longest = o->dim[DIM_POINT];
-    for (int d = DIM_REPLICATE; d <= DIM_TIME; d++)
+    hsize_t longest = o->dim[DIM_PAIR] > 0 ? o->dim[DIM_PAIR] : 1;
+    for (int d = DIM_POINT; d <= DIM_TIME; d++)
         longest = o->dim[d] > longest ? o->dim[d] : longest;
     int64_t *index = malloc(longest * sizeof *index);
     hid_t names = utf8_type();
@@ -440,7 +482,7 @@ static ts_status write_scales(ts_output *o, const ts_output_spec *s, ts_error *e
 
     bool ok = !failed(o, names);
     for (int d = 0; ok && d < N_DIMS; d++) {
-        const bool named = d == DIM_ORG || d == DIM_PARTNER;
+        const bool named = d == DIM_ORG;
         hid_t ftype = named ? names : H5T_STD_I64LE, mtype = named ? names : H5T_NATIVE_INT64;
         const void *buf = named ? (const void *)s->org_names : index;
         o->scale[d] =
@@ -459,9 +501,10 @@ static ts_status write_scales(ts_output *o, const ts_output_spec *s, ts_error *e
     if (write_string_attr(o, o->scale[DIM_TIME], "tick_unit", s->tick_unit) < 0 ||
         write_string_attr(o, o->scale[DIM_TIME], "long_name", long_name) < 0 ||
         write_string_attr(o, o->scale[DIM_ORG], "long_name", "organisation") < 0 ||
-        write_string_attr(o, o->scale[DIM_PARTNER], "long_name", "partner organisation") < 0)
+        write_string_attr(o, o->scale[DIM_PAIR], "long_name",
+                          "ordered pair of organisations that share a collaboration") < 0)
         return fail(o, err, "cannot describe the dimension scales");
-    return TS_OK;
+    return write_pair_coords(o, s, err);
 }
 
 static ts_status create_series(ts_output *o, const ts_output_spec *s, ts_error *err)
@@ -489,21 +532,32 @@ static ts_status create_series(ts_output *o, const ts_output_spec *s, ts_error *
 
 static ts_status create_final(ts_output *o, ts_error *err)
 {
-    static const int pairs[] = {DIM_POINT, DIM_REPLICATE, DIM_ORG, DIM_PARTNER};
+    static const int pairs[] = {DIM_POINT, DIM_REPLICATE, DIM_PAIR};
+    static const int orgs[] = {DIM_POINT, DIM_REPLICATE, DIM_ORG};
+    static const int axes[] = {DIM_POINT, DIM_REPLICATE, DIM_ORG, DIM_PAIR};
     const double nan = NAN;
     const int8_t no_stage = -1;
     const uint8_t inactive = 0;
-    hid_t group = create_group(o, o->file, "final", 4, pairs);
-    bool ok =
-        !failed(o, group) &&
+    hid_t group = create_group(o, o->file, "final", 4, axes);
+    bool ok = !failed(o, group);
+    for (int c = 0; ok && c < 2; c++)
+        ok = !failed(o, H5Lcreate_hard(o->file, pair_coords[c], group, pair_coords[c], H5P_DEFAULT,
+                                       H5P_DEFAULT));
+    ok =
+        ok &&
         !failed(o, o->trust = create_array(o, group, "trust_interorg", H5T_IEEE_F64LE,
-                                           H5T_NATIVE_DOUBLE, &nan, 4, pairs, 2, RUNS_PER_CHUNK)) &&
+                                           H5T_NATIVE_DOUBLE, &nan, 3, pairs, 2, RUNS_PER_CHUNK)) &&
+        write_string_attr(o, o->trust, "coordinates", PAIR_COORDINATES) >= 0 &&
+        write_string_attr(o, o->trust, "long_name",
+                          "inter-organisational trust of the organisation in its partner") >= 0 &&
         !failed(o, o->stage = create_array(o, group, "stage", H5T_STD_I8LE, H5T_NATIVE_INT8,
-                                           &no_stage, 4, pairs, 2, RUNS_PER_CHUNK)) &&
+                                           &no_stage, 3, pairs, 2, RUNS_PER_CHUNK)) &&
+        write_string_attr(o, o->stage, "coordinates", PAIR_COORDINATES) >= 0 &&
+        write_string_attr(o, o->stage, "long_name", "Pomponi stage of the pair, 0 to 3") >= 0 &&
         !failed(o, o->faith = create_array(o, group, "faith", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
-                                           &nan, 3, pairs, 2, RUNS_PER_CHUNK)) &&
+                                           &nan, 3, orgs, 2, RUNS_PER_CHUNK)) &&
         !failed(o, o->active = create_array(o, group, "active", H5T_STD_U8LE, H5T_NATIVE_UINT8,
-                                            &inactive, 3, pairs, 2, RUNS_PER_CHUNK));
+                                            &inactive, 3, orgs, 2, RUNS_PER_CHUNK));
     ts_h5_close(&group);
     if (!ok)
         return fail(o, err, "cannot create /final");
@@ -546,7 +600,7 @@ static ts_status write_points(ts_output *o, const ts_output_spec *s, ts_error *e
 /* The dataspaces write_run selects into, made once so that a run costs no allocation. */
 static ts_status create_spaces(ts_output *o, ts_error *err)
 {
-    hsize_t pairs = o->dim[DIM_ORG] * o->dim[DIM_PARTNER], one = 1;
+    hsize_t pairs = o->dim[DIM_PAIR] > 0 ? o->dim[DIM_PAIR] : 1, one = 1;
     bool ok = !failed(o, o->space_done = H5Dget_space(o->done)) &&
               !failed(o, o->space_pairs = H5Dget_space(o->trust)) &&
               !failed(o, o->space_orgs = H5Dget_space(o->faith)) &&
@@ -605,7 +659,8 @@ static ts_output *output_new(const char *path, const ts_output_spec *s)
     o->dim[DIM_POINT] = s->n_points;
     o->dim[DIM_REPLICATE] = s->n_replicates;
     o->dim[DIM_TIME] = (hsize_t)s->n_times;
-    o->dim[DIM_ORG] = o->dim[DIM_PARTNER] = (hsize_t)s->n_orgs;
+    o->dim[DIM_ORG] = (hsize_t)s->n_orgs;
+    o->dim[DIM_PAIR] = (hsize_t)s->n_pairs;
     o->n_metrics = s->n_metrics;
     o->threads = s->threads > 0 ? s->threads : omp_get_max_threads();
 
@@ -739,13 +794,14 @@ static ts_status check_run(const ts_output *o, size_t point, size_t replicate,
                             o->path, point, replicate, (unsigned long long)o->dim[DIM_POINT],
                             (unsigned long long)o->dim[DIM_REPLICATE]);
     if (res->n_metrics != o->n_metrics || (hsize_t)res->n_times != o->dim[DIM_TIME] ||
-        (hsize_t)res->n_orgs != o->dim[DIM_ORG])
+        (hsize_t)res->n_orgs != o->dim[DIM_ORG] || (hsize_t)res->n_pairs != o->dim[DIM_PAIR])
         return ts_error_set(err, TS_ERUNTIME,
                             "%s: run (point %zu, replicate %zu) has %d metrics x %d times x "
-                            "%d organisations, the file %d x %llu x %llu",
+                            "%d organisations x %d pairs, the file %d x %llu x %llu x %llu",
                             o->path, point, replicate, res->n_metrics, res->n_times, res->n_orgs,
-                            o->n_metrics, (unsigned long long)o->dim[DIM_TIME],
-                            (unsigned long long)o->dim[DIM_ORG]);
+                            res->n_pairs, o->n_metrics, (unsigned long long)o->dim[DIM_TIME],
+                            (unsigned long long)o->dim[DIM_ORG],
+                            (unsigned long long)o->dim[DIM_PAIR]);
     if ((o->n_metrics > 0 && !res->series) || !res->trust_interorg || !res->stage || !res->faith ||
         !res->active)
         return ts_error_set(err, TS_ERUNTIME,
@@ -781,8 +837,7 @@ static size_t row_of(const family *f, size_t point, size_t replicate)
 }
 
 /* Where run (point, replicate) of dataset d starts in the slot holding its row. */
-static unsigned char *row_run(const family *f, int32_t slot, int d, size_t point,
-                              size_t replicate)
+static unsigned char *row_run(const family *f, int32_t slot, int d, size_t point, size_t replicate)
 {
     size_t ip = point % f->chunk[0], ir = replicate % f->chunk[1];
     return f->pool + (size_t)slot * f->row_bytes +
@@ -792,11 +847,16 @@ static unsigned char *row_run(const family *f, int32_t slot, int d, size_t point
 /* A family of n datasets (ids in dset, created, with the file dataspace `space` of one and the
  * memory dataspace `mem` of a run) with as many slots as fit in `bytes`. */
 static ts_status family_init(ts_output *o, family *f, const char *what, int n, hid_t *dset,
-                             hid_t mem_type, hid_t space, hid_t mem, const void *fill,
-                             size_t bytes, ts_error *err)
+                             hid_t mem_type, hid_t space, hid_t mem, const void *fill, size_t bytes,
+                             ts_error *err)
 {
-    *f = (family){.what = what, .n = n, .dset = dset, .mem_type = mem_type, .space = space,
-                  .mem = mem, .elem = H5Tget_size(mem_type)};
+    *f = (family){.what = what,
+                  .n = n,
+                  .dset = dset,
+                  .mem_type = mem_type,
+                  .space = space,
+                  .mem = mem,
+                  .elem = H5Tget_size(mem_type)};
     if (n == 0)
         return TS_OK;
     f->rank = H5Sget_simple_extent_ndims(space);
@@ -858,7 +918,8 @@ static ts_status rows_init(ts_output *o, size_t bytes, ts_error *err)
     const double nan = NAN;
     const int8_t no_stage = -1;
     const uint8_t zero = 0;
-    size_t pairs = (size_t)(o->dim[DIM_ORG] * o->dim[DIM_PARTNER]), orgs = (size_t)o->dim[DIM_ORG];
+    size_t pairs = (size_t)o->dim[DIM_PAIR], orgs = (size_t)o->dim[DIM_ORG];
+    const int with_pairs = pairs > 0; /* a world without pairs has empty datasets to leave */
     size_t share[N_FAMILIES] = {(size_t)o->n_metrics * (size_t)o->dim[DIM_TIME] * 8, pairs * 8,
                                 pairs, orgs * 8, orgs};
     size_t total = 0;
@@ -866,23 +927,23 @@ static ts_status rows_init(ts_output *o, size_t bytes, ts_error *err)
         total += share[k];
     double per_byte = (double)(bytes ? bytes : ROWS_DEFAULT_BYTES) / (double)total;
 #define SHARE(k) ((size_t)(per_byte * (double)share[k]))
-    ts_status st = family_init(o, &o->fam[FAM_SERIES], "/series", o->n_metrics, o->series,
-                               H5T_NATIVE_DOUBLE, o->space_series, o->mem_times, &nan,
-                               SHARE(FAM_SERIES), err);
+    ts_status st =
+        family_init(o, &o->fam[FAM_SERIES], "/series", o->n_metrics, o->series, H5T_NATIVE_DOUBLE,
+                    o->space_series, o->mem_times, &nan, SHARE(FAM_SERIES), err);
     if (st == TS_OK)
-        st = family_init(o, &o->fam[FAM_TRUST], "/final/trust_interorg", 1, &o->trust,
+        st = family_init(o, &o->fam[FAM_TRUST], "/final/trust_interorg", with_pairs, &o->trust,
                          H5T_NATIVE_DOUBLE, o->space_pairs, o->mem_pairs, &nan, SHARE(FAM_TRUST),
                          err);
     if (st == TS_OK)
-        st = family_init(o, &o->fam[FAM_STAGE], "/final/stage", 1, &o->stage, H5T_NATIVE_INT8,
-                         o->space_pairs, o->mem_pairs, &no_stage, SHARE(FAM_STAGE), err);
+        st = family_init(o, &o->fam[FAM_STAGE], "/final/stage", with_pairs, &o->stage,
+                         H5T_NATIVE_INT8, o->space_pairs, o->mem_pairs, &no_stage, SHARE(FAM_STAGE),
+                         err);
     if (st == TS_OK)
         st = family_init(o, &o->fam[FAM_FAITH], "/final/faith", 1, &o->faith, H5T_NATIVE_DOUBLE,
                          o->space_orgs, o->mem_orgs, &nan, SHARE(FAM_FAITH), err);
     if (st == TS_OK)
-        st = family_init(o, &o->fam[FAM_ACTIVE], "/final/active", 1, &o->active,
-                         H5T_NATIVE_UINT8, o->space_orgs, o->mem_orgs, &zero, SHARE(FAM_ACTIVE),
-                         err);
+        st = family_init(o, &o->fam[FAM_ACTIVE], "/final/active", 1, &o->active, H5T_NATIVE_UINT8,
+                         o->space_orgs, o->mem_orgs, &zero, SHARE(FAM_ACTIVE), err);
 #undef SHARE
     return st;
 }
@@ -903,8 +964,8 @@ static void piece_at(const family *f, size_t k, hsize_t *at)
  * (made by libdeflate, which compresses these series as well as zlib at the same level,
  * faster), then HDF5's checksum of that stream. Returns its size, or 0. */
 static size_t compress_chunk(const family *f, int32_t slot, int d, size_t k,
-                             struct libdeflate_compressor *z,
-                             unsigned char *values, unsigned char *shuffled, unsigned char *out)
+                             struct libdeflate_compressor *z, unsigned char *values,
+                             unsigned char *shuffled, unsigned char *out)
 {
     hsize_t at[4] = {0, 0, 0, 0};
     piece_at(f, k, at);
@@ -946,8 +1007,7 @@ static ts_status flush_ready(ts_output *o, family *f, ts_error *err)
         f->zbuf = malloc(f->batch * per_row * f->zcap);
         f->zsize = malloc(f->batch * per_row * sizeof *f->zsize);
         if (!f->zbuf || !f->zsize)
-            return ts_error_set(err, TS_ERUNTIME, "%s: out of memory writing %s", o->path,
-                                f->what);
+            return ts_error_set(err, TS_ERUNTIME, "%s: out of memory writing %s", o->path, f->what);
     }
     int bad = 0;
 #pragma omp parallel num_threads(o->threads) reduction(| : bad) if (n_tasks > 1)
@@ -959,8 +1019,9 @@ static ts_status flush_ready(ts_output *o, family *f, ts_error *err)
         for (size_t i = 0; i < n_tasks; i++) {
             int32_t slot = f->row_slot[f->ready[i / per_row]];
             int d = (int)(i % per_row / f->pieces);
-            f->zsize[i] = bad ? 0 : compress_chunk(f, slot, d, i % f->pieces, z, v, sh,
-                                                   f->zbuf + i * f->zcap);
+            f->zsize[i] =
+                bad ? 0
+                    : compress_chunk(f, slot, d, i % f->pieces, z, v, sh, f->zbuf + i * f->zcap);
         }
         libdeflate_free_compressor(z);
         free(v), free(sh);
@@ -1082,8 +1143,8 @@ static ts_status flush_rows(ts_output *o, family *f, ts_error *err)
  * run is done before its data is there. */
 static ts_status write_done(ts_output *o, ts_error *err)
 {
-    return failed(o, H5Dwrite(o->done, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                              o->done_mask))
+    return failed(o,
+                  H5Dwrite(o->done, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, o->done_mask))
                ? fail(o, err, "cannot write /done")
                : TS_OK;
 }
@@ -1202,8 +1263,8 @@ static void summarise(double *col, size_t n, double *order, double *stat)
 
 /* Statistics at time t over the replicates' series rep[r] (NULL: not done), into
  * out[k * stride] for summary k; col and order are scratch of n_reps. */
-static void stats_at(const double *const *rep, size_t n_reps, size_t t, double *col,
-                     double *order, double *out, size_t stride)
+static void stats_at(const double *const *rep, size_t n_reps, size_t t, double *col, double *order,
+                     double *out, size_t stride)
 {
     size_t n = 0;
     for (size_t r = 0; r < n_reps; r++)
@@ -1227,11 +1288,11 @@ static void kept_series(const ts_output *o, int m, size_t p, const double **rep)
 
 /* Working memory of the summaries: one point's [replicate][time] block of one metric. */
 typedef struct summary_buffers {
-    double *block; /* [n_replicates][n_times], read back (unless the rows are kept) */
+    double *block;      /* [n_replicates][n_times], read back (unless the rows are kept) */
     const double **rep; /* [n_replicates]: each done replicate's series, or NULL */
-    double *col;   /* [threads][2][n_replicates]: one time's values over the done replicates,
-                    * and scratch */
-    double *rows;  /* [N_SUMMARIES][n_times] */
+    double *col;        /* [threads][2][n_replicates]: one time's values over the done replicates,
+                         * and scratch */
+    double *rows;       /* [N_SUMMARIES][n_times] */
     hid_t mem_block, mem_row, space_row;
 } summary_buffers;
 
@@ -1251,10 +1312,9 @@ static bool create_summary(ts_output *o, hid_t summary, int m, hid_t stat[N_SUMM
         char long_name[160];
         snprintf(long_name, sizeof long_name, "%s of %s over completed replicates",
                  summary_names[k], name);
-        ok = !failed(o,
-                     stat[k] = create_array(o, group, summary_names[k], H5T_IEEE_F64LE,
-                                            H5T_NATIVE_DOUBLE, &nan, 2, axes, 1,
-                                            small ? 0 : RUNS_PER_CHUNK)) &&
+        ok = !failed(o, stat[k] = create_array(o, group, summary_names[k], H5T_IEEE_F64LE,
+                                               H5T_NATIVE_DOUBLE, &nan, 2, axes, 1,
+                                               small ? 0 : RUNS_PER_CHUNK)) &&
              write_string_attr(o, stat[k], "long_name", long_name) >= 0;
     }
     ts_h5_close(&group);
@@ -1281,11 +1341,10 @@ static ts_status summarise_metric(ts_output *o, int m, hid_t summary, summary_bu
         else
             for (size_t r = 0; r < n_reps; r++)
                 b->rep[r] = done[r] ? b->block + r * n_times : NULL;
-        ok = kept ||
-             (!failed(o, H5Sselect_hyperslab(o->space_series, H5S_SELECT_SET, start, NULL, count,
-                                             NULL)) &&
-              !failed(o, H5Dread(o->series[m], H5T_NATIVE_DOUBLE, b->mem_block, o->space_series,
-                                 H5P_DEFAULT, b->block)));
+        ok = kept || (!failed(o, H5Sselect_hyperslab(o->space_series, H5S_SELECT_SET, start, NULL,
+                                                     count, NULL)) &&
+                      !failed(o, H5Dread(o->series[m], H5T_NATIVE_DOUBLE, b->mem_block,
+                                         o->space_series, H5P_DEFAULT, b->block)));
         /* times are independent: each thread takes a contiguous range of them, and every
          * statistic is computed the same way whichever thread computes it */
         if (ok) {
@@ -1328,8 +1387,7 @@ static ts_status write_summaries(ts_output *o, ts_error *err)
     if ((!kept && !b.block) || !b.rep || !b.col || !b.rows)
         st = ts_error_set(err, TS_ERUNTIME, "%s: out of memory for the summaries", o->path);
     else if (failed(o, b.mem_block) || failed(o, b.mem_row) || failed(o, b.space_row) ||
-             failed(o, summary =
-                           new_group(o, o->file, "summary")))
+             failed(o, summary = new_group(o, o->file, "summary")))
         st = fail(o, err, "cannot create /summary");
     for (int m = 0; m < o->n_metrics && st == TS_OK; m++)
         st = summarise_metric(o, m, summary, &b, err);
@@ -1515,13 +1573,12 @@ void ts_output_abort(ts_output *out)
 
 static const char *const index_names[] = {"first", "first_lo", "first_hi",
                                           "total", "total_lo", "total_hi"};
-static const char *const index_long_names[] = {
-    "first-order Sobol index (Saltelli 2010 estimator)",
-    "lower end of the bootstrap interval of first",
-    "upper end of the bootstrap interval of first",
-    "total-effect Sobol index (Jansen 1999 estimator)",
-    "lower end of the bootstrap interval of total",
-    "upper end of the bootstrap interval of total"};
+static const char *const index_long_names[] = {"first-order Sobol index (Saltelli 2010 estimator)",
+                                               "lower end of the bootstrap interval of first",
+                                               "upper end of the bootstrap interval of first",
+                                               "total-effect Sobol index (Jansen 1999 estimator)",
+                                               "lower end of the bootstrap interval of total",
+                                               "upper end of the bootstrap interval of total"};
 
 /* /sensitivity/<metric> into the group g: the parameter scale, the six vectors, the
  * attributes. */
@@ -1531,9 +1588,9 @@ static bool write_indices(ts_output *o, hid_t g, const ts_output_indices *ix)
     const double *const vecs[6] = {ix->first, ix->first_lo, ix->first_hi,
                                    ix->total, ix->total_lo, ix->total_hi};
     hid_t str = utf8_type();
-    hid_t scale = failed(o, str) ? H5I_INVALID_HID
-                                 : write_whole(o, g, "parameter", str, str, 1, &k, H5S_ALL,
-                                               ix->names);
+    hid_t scale = failed(o, str)
+                      ? H5I_INVALID_HID
+                      : write_whole(o, g, "parameter", str, str, 1, &k, H5S_ALL, ix->names);
     bool ok = !failed(o, scale) && !failed(o, H5DSset_scale(scale, "parameter")) &&
               write_string_attr(o, scale, "long_name", "swept parameter (scenario path)") >= 0;
     for (int v = 0; ok && v < 6; v++) {
@@ -1565,8 +1622,7 @@ static ts_status add_indices(ts_output *o, const ts_output_indices *ix, ts_error
     if (access(o->path, R_OK | W_OK) != 0)
         st = ts_error_set(err, TS_EINPUT, "%s: cannot open for writing: %s", o->path,
                           strerror(errno));
-    else if (failed(o, fapl) ||
-             failed(o, file = H5Fopen(o->path, H5F_ACC_RDWR, fapl)))
+    else if (failed(o, fapl) || failed(o, file = H5Fopen(o->path, H5F_ACC_RDWR, fapl)))
         st = fail(o, err, "cannot open as HDF5 for writing");
     ts_h5_close(&fapl);
     char format[32];
@@ -1576,13 +1632,12 @@ static ts_status add_indices(ts_output *o, const ts_output_indices *ix, ts_error
     hid_t top = H5I_INVALID_HID, g = H5I_INVALID_HID;
     if (st == TS_OK) {
         bool there = H5Lexists(file, "sensitivity", H5P_DEFAULT) > 0;
-        top = there ? H5Gopen2(file, "sensitivity", H5P_DEFAULT)
-                    : new_group(o, file, "sensitivity");
+        top =
+            there ? H5Gopen2(file, "sensitivity", H5P_DEFAULT) : new_group(o, file, "sensitivity");
         bool ok = !failed(o, top) &&
                   (H5Lexists(top, ix->metric, H5P_DEFAULT) <= 0 ||
                    !failed(o, H5Ldelete(top, ix->metric, H5P_DEFAULT))) &&
-                  !failed(o, g = new_group(o, top, ix->metric)) &&
-                  write_indices(o, g, ix);
+                  !failed(o, g = new_group(o, top, ix->metric)) && write_indices(o, g, ix);
         if (!ok)
             st = fail(o, err, "cannot write /sensitivity/%s", ix->metric);
     }

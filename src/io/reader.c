@@ -36,19 +36,23 @@ enum {
 
 static const char *const summary_stats[] = {"mean", "sd", "q05", "q50", "q95"};
 /* links to the dimension scales, which every group of the file holds beside its datasets */
-static const char *const scale_names[] = {"point", "replicate", "time", "organisation", "partner"};
+static const char *const scale_names[] = {
+    "point", "replicate",         "time",        "organisation", "partner",
+    "pair",  "pair_organisation", "pair_partner"};
 
 struct ts_reader {
     char *path;
     hid_t file;
     ts_file_info info;
-    int64_t *ticks;  /* [n_times] */
-    uint8_t *done;   /* [n_points * n_replicates] */
-    char **orgs;     /* [n_orgs] */
-    char **metrics;  /* [n_metrics] */
-    hid_t *series;   /* [n_metrics], open */
-    char **params;   /* [n_params] */
-    char **analyses; /* [n_sensitivity] */
+    int64_t *ticks;                  /* [n_times] */
+    uint8_t *done;                   /* [n_points * n_replicates] */
+    char **orgs;                     /* [n_orgs] */
+    size_t *pair_org, *pair_partner; /* [n_pairs]; NULL in a file of format 1, whose final
+                                        state holds every (organisation, partner) */
+    char **metrics;                  /* [n_metrics] */
+    hid_t *series;                   /* [n_metrics], open */
+    char **params;                   /* [n_params] */
+    char **analyses;                 /* [n_sensitivity] */
     char *text, *resolved;
     hid_t trust, stage, faith, active;
 };
@@ -305,6 +309,55 @@ static ts_status check_format(ts_reader *r, ts_error *err)
     return TS_OK;
 }
 
+/* The organisations of each pair (format 2): /pair_organisation and /pair_partner, indices
+ * along /organisation. */
+static ts_status read_pairs(ts_reader *r, ts_error *err)
+{
+    ts_file_info *in = &r->info;
+    hid_t d = H5I_INVALID_HID;
+    ts_status st = open_checked(r, r->file, "pair_organisation", "/pair_organisation", H5T_INTEGER,
+                                1, NULL, &d, err);
+    hid_t space = st == TS_OK ? H5Dget_space(d) : H5I_INVALID_HID;
+    hssize_t n = space >= 0 ? H5Sget_simple_extent_npoints(space) : -1;
+    ts_h5_close(&space);
+    ts_h5_close(&d);
+    if (st != TS_OK)
+        return st;
+    if (n < 0 || (hsize_t)n > MAX_AXIS)
+        return ts_error_set(err, TS_EINPUT, "%s: /pair_organisation is not an axis of an output",
+                            r->path);
+    in->n_pairs = (size_t)n;
+    r->pair_org = malloc((in->n_pairs ? in->n_pairs : 1) * sizeof *r->pair_org);
+    r->pair_partner = malloc((in->n_pairs ? in->n_pairs : 1) * sizeof *r->pair_partner);
+    int64_t *index = malloc((in->n_pairs ? in->n_pairs : 1) * sizeof *index);
+    if (!r->pair_org || !r->pair_partner || !index) {
+        free(index);
+        return no_memory(r, err, "/pair_organisation");
+    }
+    static const char *const coords[2] = {"pair_organisation", "pair_partner"};
+    for (int c = 0; c < 2 && st == TS_OK; c++) {
+        char shown[32];
+        snprintf(shown, sizeof shown, "/%s", coords[c]);
+        const hsize_t want[1] = {in->n_pairs};
+        st = open_checked(r, r->file, coords[c], shown, H5T_INTEGER, 1, want, &d, err);
+        if (st == TS_OK && in->n_pairs > 0 &&
+            H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, index) < 0)
+            st = h5_fail(r, err, TS_ERUNTIME, "%s: cannot read", shown);
+        ts_h5_close(&d);
+        size_t *out = c == 0 ? r->pair_org : r->pair_partner;
+        for (size_t k = 0; st == TS_OK && k < in->n_pairs; k++) {
+            if (index[k] < 0 || (uint64_t)index[k] >= in->n_orgs)
+                st = ts_error_set(err, TS_EINPUT,
+                                  "%s: %s[%zu] is %lld, not an organisation of the %zu", r->path,
+                                  shown, k, (long long)index[k], in->n_orgs);
+            else
+                out[k] = (size_t)index[k];
+        }
+    }
+    free(index);
+    return st;
+}
+
 /* /done, /time and /organisation: the axes the rest is checked against. */
 static ts_status read_axes(ts_reader *r, ts_error *err)
 {
@@ -343,6 +396,8 @@ static ts_status read_axes(ts_reader *r, ts_error *err)
             st = h5_fail(r, err, TS_ERUNTIME, "/organisation: cannot read");
     }
     ts_h5_close(&d);
+    if (st == TS_OK && in->format_version >= 2)
+        st = read_pairs(r, err);
     return st;
 }
 
@@ -389,17 +444,22 @@ static ts_status open_final(ts_reader *r, ts_error *err)
     if (!is_group(r->file, "final"))
         return ts_error_set(err, TS_EINPUT, "%s: not a trustsim output: no group /final", r->path);
     const ts_file_info *in = &r->info;
-    const hsize_t pairs[4] = {in->n_points, in->n_replicates, in->n_orgs, in->n_orgs};
+    const hsize_t orgs[3] = {in->n_points, in->n_replicates, in->n_orgs};
+    const hsize_t dense[4] = {in->n_points, in->n_replicates, in->n_orgs, in->n_orgs};
+    const hsize_t pairs[3] = {in->n_points, in->n_replicates, in->n_pairs};
+    /* format 1: [organisation, partner] for every two organisations; 2: along `pair` */
+    const int rank = r->pair_org ? 3 : 4;
+    const hsize_t *shape = r->pair_org ? pairs : dense;
     ts_status st = open_checked(r, r->file, "final/trust_interorg", "/final/trust_interorg",
-                                H5T_FLOAT, 4, pairs, &r->trust, err);
+                                H5T_FLOAT, rank, shape, &r->trust, err);
     if (st == TS_OK)
-        st = open_checked(r, r->file, "final/stage", "/final/stage", H5T_INTEGER, 4, pairs,
+        st = open_checked(r, r->file, "final/stage", "/final/stage", H5T_INTEGER, rank, shape,
                           &r->stage, err);
     if (st == TS_OK)
-        st = open_checked(r, r->file, "final/faith", "/final/faith", H5T_FLOAT, 3, pairs, &r->faith,
+        st = open_checked(r, r->file, "final/faith", "/final/faith", H5T_FLOAT, 3, orgs, &r->faith,
                           err);
     if (st == TS_OK)
-        st = open_checked(r, r->file, "final/active", "/final/active", H5T_INTEGER, 3, pairs,
+        st = open_checked(r, r->file, "final/active", "/final/active", H5T_INTEGER, 3, orgs,
                           &r->active, err);
     return st;
 }
@@ -522,6 +582,8 @@ void ts_reader_close(ts_reader *r)
     free_names(r->params, r->info.n_params);
     free_names(r->analyses, r->info.n_sensitivity);
     ts_h5_free_strings(r->orgs, r->orgs ? r->info.n_orgs : 0);
+    free(r->pair_org);
+    free(r->pair_partner);
     free(r->ticks);
     free(r->done);
     free(r->text);
@@ -626,8 +688,13 @@ const char *ts_reader_sensitivity(const ts_reader *r, int i)
 
 void ts_reader_pair(const ts_reader *r, size_t k, size_t *org, size_t *partner)
 {
-    *org = k / r->info.n_orgs;
-    *partner = k % r->info.n_orgs;
+    if (r->pair_org) {
+        *org = r->pair_org[k];
+        *partner = r->pair_partner[k];
+    } else {
+        *org = k / r->info.n_orgs;
+        *partner = k % r->info.n_orgs;
+    }
 }
 
 const char *ts_reader_scenario_text(const ts_reader *r)
@@ -761,18 +828,25 @@ static ts_status read_final(const ts_reader *r, hid_t d, const char *shown, size
     if (st != TS_OK)
         return st;
     const hsize_t start[4] = {point, 0, 0, 0};
-    const hsize_t count[4] = {1, r->info.n_replicates, r->info.n_orgs, r->info.n_orgs};
+    const bool by_pair = d == r->trust || d == r->stage;
+    const hsize_t count[4] = {1, r->info.n_replicates,
+                              by_pair && r->pair_org ? r->info.n_pairs : r->info.n_orgs,
+                              r->info.n_orgs};
+    if (by_pair && r->info.n_pairs == 0)
+        return TS_OK; /* nothing to read */
     return read_box(r, d, shown, rank, start, count, mem_type, out, err);
 }
 
 ts_status ts_reader_final_trust(const ts_reader *r, size_t point, double *out, ts_error *err)
 {
-    return read_final(r, r->trust, "/final/trust_interorg", point, 4, H5T_NATIVE_DOUBLE, out, err);
+    return read_final(r, r->trust, "/final/trust_interorg", point, r->pair_org ? 3 : 4,
+                      H5T_NATIVE_DOUBLE, out, err);
 }
 
 ts_status ts_reader_final_stage(const ts_reader *r, size_t point, int8_t *out, ts_error *err)
 {
-    return read_final(r, r->stage, "/final/stage", point, 4, H5T_NATIVE_INT8, out, err);
+    return read_final(r, r->stage, "/final/stage", point, r->pair_org ? 3 : 4, H5T_NATIVE_INT8, out,
+                      err);
 }
 
 ts_status ts_reader_final_faith(const ts_reader *r, size_t point, double *out, ts_error *err)

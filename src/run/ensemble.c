@@ -24,7 +24,6 @@
 #include <libdeflate.h>
 
 #include "io/blocks.h"
-#include "util/textfile.h"
 #include "trustsim/design.h"
 #include "trustsim/metrics.h"
 #include "trustsim/model.h"
@@ -32,6 +31,7 @@
 #include "trustsim/reader.h"
 #include "trustsim/rng.h"
 #include "trustsim/sim.h"
+#include "util/textfile.h"
 
 #define PART_SUFFIX ".parts"
 #define DAMAGED_SUFFIX ".damaged"
@@ -46,18 +46,18 @@ enum { MAX_MERGE_ROUNDS = 3 };
 
 /* What every task of one output shares. */
 typedef struct job {
-    ts_scenario base;    /* the resolved scenario, loaded back from its YAML */
-    char *given;         /* the scenario text as the user gave it */
+    ts_scenario base; /* the resolved scenario, loaded back from its YAML */
+    char *given;      /* the scenario text as the user gave it */
     ts_points pts;
-    ts_model *model;     /* of the base parameters: organisation names */
+    ts_model *model; /* of the base parameters: organisation names */
     size_t n_points, n_reps, n_tasks;
-    int n_metrics, n_times, n_orgs;
+    int n_metrics, n_times, n_orgs, n_pairs;
     char out[4096];
     char part[4200];
     ts_block_origin origin; /* what its blocks must say they belong to */
-    uint8_t *done; /* [n_tasks] */
+    uint8_t *done;          /* [n_tasks] */
     size_t n_done;
-    size_t set_aside; /* blocks set aside by this call */
+    size_t set_aside;               /* blocks set aside by this call */
     const ts_ensemble_options *opt; /* for warnings (NULL: none) */
 } job;
 
@@ -122,9 +122,9 @@ static ts_status read_text(const char *path, char **text, ts_error *err)
     int error;
     *text = ts_read_file(path, &error);
     if (!*text)
-        return error == ENOENT ? TS_EINPUT
-                               : ts_error_set(err, TS_ERUNTIME, "%s: cannot read: %s", path,
-                                              strerror(error));
+        return error == ENOENT
+                   ? TS_EINPUT
+                   : ts_error_set(err, TS_ERUNTIME, "%s: cannot read: %s", path, strerror(error));
     char *s = *text;
     size_t n = strlen(s), end = n > 0 && s[n - 1] == '\n' ? n - 1 : n, at = end;
     while (at > 0 && s[at - 1] != '\n')
@@ -322,7 +322,9 @@ static ts_status job_load(job *j, const char *resolved, const char *given, ts_er
     j->n_metrics = ts_metric_count(p->mode);
     j->n_times = p->ticks + 1;
     j->n_orgs = j->model->n_orgs;
-    ts_block_origin_init(&j->origin, resolved, j->n_tasks, j->n_metrics, j->n_times, j->n_orgs);
+    j->n_pairs = j->model->n_pairs;
+    ts_block_origin_init(&j->origin, resolved, j->n_tasks, j->n_metrics, j->n_times, j->n_orgs,
+                         j->n_pairs);
     j->done = calloc(j->n_tasks, 1);
     if (!j->done)
         return ts_error_set(err, TS_ERUNTIME, "%s: out of memory for %zu runs (%s)", j->part,
@@ -342,8 +344,7 @@ static ts_status job_load_part(job *j, ts_error *err)
     }
     if (st == TS_EINPUT && (!resolved || !given) && !path_exists(path))
         st = ts_error_set(err, TS_EINPUT,
-                          "%s: no unfinished run to resume or merge (%s is missing)", j->out,
-                          path);
+                          "%s: no unfinished run to resume or merge (%s is missing)", j->out, path);
     if (st == TS_OK)
         st = job_load(j, resolved, given, err);
     free(resolved);
@@ -424,8 +425,7 @@ static ts_status job_start(job *j, const ts_scenario *sc, const ts_ensemble_opti
         return ts_error_set(err, TS_EINPUT, "%s: exists (use --force to replace it)", j->out);
     char *resolved = ts_params_to_yaml(&sc->params);
     if (!resolved)
-        return ts_error_set(err, TS_ERUNTIME, "%s: out of memory (%s)", j->out,
-                            strerror(ENOMEM));
+        return ts_error_set(err, TS_ERUNTIME, "%s: out of memory (%s)", j->out, strerror(ENOMEM));
     bool sharded = opt->shard_count > 1 || opt->join;
     if (opt->force && !sharded)
         remove_part(j->part);
@@ -559,8 +559,8 @@ static void show_progress(size_t done, size_t total, size_t now, double started)
 
 static int default_block_runs(const job *j)
 {
-    size_t per_run = (size_t)j->n_metrics * j->n_times * 8 +
-                     (size_t)j->n_orgs * j->n_orgs * 9 + (size_t)j->n_orgs * 9;
+    size_t per_run =
+        (size_t)j->n_metrics * j->n_times * 8 + (size_t)j->n_pairs * 9 + (size_t)j->n_orgs * 9;
     size_t runs = ((size_t)64 << 20) / (per_run > 0 ? per_run : 1);
     return runs < 1 ? 1 : runs > 256 ? 256 : (int)runs;
 }
@@ -580,7 +580,8 @@ static ts_status run_tasks(job *j, const ts_ensemble_options *opt, writer *wr, b
         if (!j->done[t] && (int)(t % (size_t)shards) == opt->shard_index)
             todo[n_todo++] = t;
     int block_runs = opt->block_runs > 0 ? opt->block_runs : default_block_runs(j);
-    if (ts_block_init(&wr->block, block_runs, j->n_metrics, j->n_times, j->n_orgs) != 0) {
+    if (ts_block_init(&wr->block, block_runs, j->n_metrics, j->n_times, j->n_orgs, j->n_pairs) !=
+        0) {
         free(todo);
         return ts_error_set(err, TS_ERUNTIME, "%s: out of memory for a block of %d runs (%s)",
                             j->out, block_runs, strerror(ENOMEM));
@@ -639,8 +640,7 @@ static ts_status run_tasks(job *j, const ts_ensemble_options *opt, writer *wr, b
                         now_seconds() - wr->block_started >= block_seconds)
                         writer_save(wr, j);
                     if (opt->progress)
-                        show_progress(j->n_done + wr->finished, j->n_tasks, wr->finished,
-                                      started);
+                        show_progress(j->n_done + wr->finished, j->n_tasks, wr->finished, started);
                 }
                 if (wr->st != TS_OK)
                     failed = 1;
@@ -693,8 +693,7 @@ static ts_status merge_job(job *j, bool force, int threads, const ts_block *mem,
     const char **param_names = calloc((size_t)j->pts.n_params + 1, sizeof *param_names);
     if (!metric_names || !metric_text || !org_names || !param_names) {
         free(metric_names), free(metric_text), free(org_names), free(param_names);
-        return ts_error_set(err, TS_ERUNTIME, "%s: out of memory (%s)", out_path,
-                            strerror(ENOMEM));
+        return ts_error_set(err, TS_ERUNTIME, "%s: out of memory (%s)", out_path, strerror(ENOMEM));
     }
     for (int i = 0; i < j->n_metrics; i++) {
         metric_names[i] = ts_metric_name(i);
@@ -721,6 +720,9 @@ static ts_status merge_job(job *j, bool force, int threads, const ts_block *mem,
         .n_metrics = j->n_metrics,
         .org_names = org_names,
         .n_orgs = j->n_orgs,
+        .n_pairs = j->n_pairs,
+        .pair_org = j->model->pair_org,
+        .pair_partner = j->model->pair_partner,
         .n_point_params = j->pts.n_params,
         .point_param_names = param_names,
         .point_values = j->pts.values,
@@ -761,8 +763,8 @@ static ts_status merge_job(job *j, bool force, int threads, const ts_block *mem,
         for (int r = 0; st == TS_OK && r < src->n; r++) {
             ts_run_result res;
             ts_block_run(src, r, &res);
-            st = ts_output_write_run(out, src->task[r] / j->n_reps, src->task[r] % j->n_reps,
-                                     &res, err);
+            st = ts_output_write_run(out, src->task[r] / j->n_reps, src->task[r] % j->n_reps, &res,
+                                     err);
         }
     }
     ts_block_destroy(&b);
@@ -952,8 +954,7 @@ ts_status ts_ensemble_merge(const char *out_path, const ts_ensemble_options *opt
 }
 
 ts_status ts_ensemble_run(const ts_scenario *sc, const char *out_path,
-                          const ts_ensemble_options *opt, ts_ensemble_stats *stats,
-                          ts_error *err)
+                          const ts_ensemble_options *opt, ts_ensemble_stats *stats, ts_error *err)
 {
     double t0 = now_seconds();
     job j;

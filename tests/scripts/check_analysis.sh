@@ -151,8 +151,8 @@ orgs=6
 expect_status 0 "$trustsim" export ens.h5 --csv ens-csv
 check_lines ens-csv/series.csv $((8 * 61 * metrics + 1))
 check_lines ens-csv/points.csv 2
-check_lines ens-csv/final_trust.csv $((8 * orgs * orgs + 1))
-check_lines ens-csv/final_stage.csv $((8 * orgs * orgs + 1))
+check_lines ens-csv/final_trust.csv $((8 * orgs * (orgs - 1) + 1))  # pairs in one collaboration
+check_lines ens-csv/final_stage.csv $((8 * orgs * (orgs - 1) + 1))
 check_lines ens-csv/final_faith.csv $((8 * orgs + 1))
 expect_status 2 "$trustsim" export ens.h5 --csv ens-csv
 expect_status 0 "$trustsim" export sweep.h5 --csv sweep-csv
@@ -178,6 +178,32 @@ if [ "$(wc -l < py.txt)" -eq 4 ] && paste -d ' ' py.txt r.txt | awk '
      END { exit bad || NR != 4 }'; then ok
 else fail "analyse.py and analyse.R disagree:"; paste py.txt r.txt >&2; fi
 
+# the square trust matrix rebuilt from the pairs, in both languages: the same numbers, "-" or
+# NA on the diagonal, and a mean of each row equal to what export's final_trust.csv gives
+"$python" "$root/scripts/examples/trust_matrix.py" ens.h5 | awk 'NR > 1 {$1 = ""; print}' \
+  | sed 's/ - / NA /g; s/ -$/ NA/' > mpy.txt
+Rscript "$root/scripts/examples/trust_matrix.R" ens.h5 | awk 'NR > 1 {$1 = ""; print}' > mr.txt
+if [ "$(wc -l < mpy.txt)" -eq 6 ] && paste -d ' ' mpy.txt mr.txt | awk '
+     function d(a, b) { return a > b ? a - b : b - a }
+     { for (i = 1; i <= 6; i++) if (($i == "NA") != ($(i + 6) == "NA") ||
+                                    ($i != "NA" && d($i, $(i + 6)) > 1e-4)) bad = 1
+       if ($NR != "NA") bad = 1 }
+     END { exit bad || NR != 6 }'; then ok
+else fail "trust_matrix.py and trust_matrix.R disagree:"; paste mpy.txt mr.txt >&2; fi
+"$python" - "$work/ens-csv/final_trust.csv" "$work/mpy.txt" <<'PY' && ok || fail "trust matrix != export"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+orgs = list(dict.fromkeys(r["organisation"] for r in rows))
+matrix = [line.split() for line in open(sys.argv[2])]
+for i, o in enumerate(orgs):
+    for j, q in enumerate(orgs):
+        vals = [float(r["value"]) for r in rows if r["organisation"] == o and r["partner"] == q]
+        if (not vals) != (matrix[i][j] == "NA"):
+            sys.exit(f"{o} -> {q}: pairs and matrix disagree")
+        if vals and abs(sum(vals) / len(vals) - float(matrix[i][j])) > 1e-4:
+            sys.exit(f"{o} -> {q}: {sum(vals) / len(vals)} != {matrix[i][j]}")
+PY
+
 # ---- the snippets of docs/output-format.md run as printed ----------------------------------
 snippet() { # snippet LANG N: the N-th fenced block of that language, reading this run's files
   awk -v lang="$1" -v want="$2" '
@@ -186,7 +212,7 @@ snippet() { # snippet LANG N: the N-th fenced block of that language, reading th
     inside { print }' "$root/docs/output-format.md" |
     sed "s#results/baseline.h5#$work/ens.h5#; s#results/formalisation_sweep.h5#$work/sweep.h5#"
 }
-for block in "python 1 py" "python 2 py" "r 1 R"; do
+for block in "python 1 py" "python 2 py" "python 3 py" "r 1 R"; do
   set -- $block
   snippet "$1" "$2" > "snippet-$1-$2.$3"
   if [ ! -s "snippet-$1-$2.$3" ]; then fail "docs/output-format.md: no $1 block $2"; continue; fi
