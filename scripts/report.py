@@ -261,7 +261,7 @@ class Report:
         """A chart's placeholder; the figure is drawn from the JSON at the end of the page."""
         fid = f"chart-{len(self.figures) + 1}"
         self.figures.append((fid, fig.to_plotly_json()))
-        caption = f'<p class="note">{note}</p>' if note else ""
+        caption = f'<div class="note">{note}</div>' if note else ""
         return f'<figure class="{css}"><div id="{fid}" class="plot"></div>{caption}</figure>'
 
     def fan_chart(self, metric, inputs=None, bands=(True, True)):
@@ -438,7 +438,7 @@ class Report:
                     annotations.append(dict(x=names[j], y=names[i], text=text[i][j],
                                             showarrow=False, font=dict(
                                                 size=11, color="white" if dark else "#222")))
-        heading = (f"Final trust matrix, {label}" if diff else
+        heading = ("Final trust, difference of the means" if diff else
                    f"Final trust matrix{': ' + inp.label if len(self.inputs) > 1 else ''}")
         fig = go.Figure([heat], layout(
             heading, "partner (trusted)", "organisation (trusting)", height=120 + 34 * n + 80,
@@ -447,7 +447,8 @@ class Report:
                        showgrid=False, ticks="", automargin=True),
             xaxis=dict(title=dict(text="partner (trusted)"), showgrid=False, ticks="",
                        tickangle=-30, automargin=True)))
-        return self.chart(fig)
+        return self.chart(fig, note=f"{html.escape(label)}, mean final trust of each "
+                          "organisation (row) in each partner (column)." if diff else None)
 
     def difference_chart(self, metric):
         a = self.ref
@@ -455,6 +456,8 @@ class Report:
         for k, b in enumerate(self.inputs[1:], start=1):
             if not (a.out.has(metric) and b.out.has(metric)):
                 continue
+            if flat_value([a.series(metric), b.series(metric)]) is not None:
+                continue  # one value in every run of both: nothing to draw
             ticks, w = rd.compare_over_time(a, b, metric)
             x = np.asarray(ticks, dtype=float) * self.time.factor
             colour = INPUT_COLOURS[k % len(INPUT_COLOURS)]
@@ -465,7 +468,8 @@ class Report:
             traces.append(go.Scatter(
                 x=self.time.x(ticks), y=clean(w["diff"]), mode="lines",
                 name=f"{b.label} \u2212 {a.label}",
-                line=dict(color=colour, width=2, dash=INPUT_DASHES[k % len(INPUT_DASHES)]),
+                line=dict(color=colour, width=2, dash=INPUT_DASHES[k % len(INPUT_DASHES)]
+                          if len(self.inputs) > 2 else "solid"),
                 customdata=custom, legendgroup=f"d{k}",
                 hovertemplate=(f"{html.escape(b.label)} \u2212 {html.escape(a.label)}: "
                                "%{y:.4g} [%{customdata[1]}, %{customdata[2]}]<br>"
@@ -865,11 +869,17 @@ class Report:
         metrics += [m for m in stored if m not in metrics]
         for m in metrics:
             at = stored[m]["tick"] if m in stored and m not in SOBOL_METRICS else tick
-            result = rd.sobol_indices(out, m, at, trustsim)
-            if isinstance(result, str):
-                notes.append(f"<li><code>{m}</code>: {html.escape(result)}</li>")
+            result, source, command = rd.sobol_indices(out, m, at, trustsim)
+            cmd = f"<code>{html.escape(command)}</code>"
+            if result is None:
+                why = ("not stored in the file, and no trustsim command to compute them "
+                       "(give report.py --trustsim)" if source == "no command" else
+                       f"the command failed: {html.escape(source)}")
+                notes.append(f"<li><code>{m}</code>: {why}; {cmd} adds them to the file</li>")
                 continue
-            charts.append(self.sobol_chart(m, result))
+            charts.append(self.sobol_chart(m, result, (
+                f"stored in the file by {cmd}" if source == "stored" else
+                f"computed by {cmd} on a copy of the file")))
         body = ("<p>First-order index: the share of the variance of the outcome (the mean over "
                 "a point's runs) that a parameter explains on its own; total index: with its "
                 "interactions. Whiskers: 95% percentile bootstrap intervals over the base "
@@ -879,7 +889,7 @@ class Report:
             body += f"<ul>{''.join(notes)}</ul>"
         self.add("sobol", "Which parameter matters", body)
 
-    def sobol_chart(self, metric, s):
+    def sobol_chart(self, metric, s, source):
         names = [param_label(p) for p in s["parameters"]]
         traces = []
         for key, label, colour in (("first", "first order", "#0072B2"),
@@ -899,9 +909,20 @@ class Report:
             showlegend=True, barmode="group",
             yaxis=dict(autorange="reversed", automargin=True, showline=True, linecolor="#888"),
             margin=dict(l=10, r=18, t=48, b=52)))
+        rows = "".join(
+            f"<tr><th>{html.escape(p)}</th>"
+            + "".join(f'<td data-metric="{metric}" data-parameter="{html.escape(p)}" '
+                      f'data-field="{key}">{s[key][i]:.3f}</td>'
+                      f'<td data-metric="{metric}" data-parameter="{html.escape(p)}" '
+                      f'data-field="{key}_interval">{sobol_interval(s, key, i)}</td>'
+                      for key in ("first", "total"))
+            + "</tr>" for i, p in enumerate(s["parameters"]))
+        table = (f'<div class="scroll"><table class="numbers sobol"><thead><tr><th>parameter'
+                 "</th><th>first</th><th>interval</th><th>total</th><th>interval</th></tr>"
+                 f"</thead><tbody>{rows}</tbody></table></div>")
         return self.chart(fig, note=(f"N = {s['n_base']} base samples ({s['n_used']} used), "
-                                     f"{s['bootstrap']} bootstrap resamples; "
-                                     f"{html.escape(s['source'])}."))
+                                     f"{s['bootstrap']} bootstrap resamples; {source}."
+                                     f"{table}"))
 
     def point_trajectories(self, metric):
         out = self.ref.out
@@ -1137,6 +1158,14 @@ def short_point_label(out, p):
         f"point {p}"
 
 
+def sobol_interval(s, key, i):
+    """An index's interval as `trustsim sensitivity` prints it: '[0.108, 0.468]'."""
+    lo, hi = s[f"{key}_lo"][i], s[f"{key}_hi"][i]
+    if np.isnan(lo) and np.isnan(hi):
+        return ""
+    return f"[{lo:.3f}, {hi:.3f}]"
+
+
 def differences_text(ref, inp):
     """The settings of the scenario as run in which an input differs from the reference."""
     if inp.out.path == ref.out.path:
@@ -1207,12 +1236,13 @@ def rounded(x, decimals):
     return f"{x:.{decimals}f}"
 
 
-def decimals_for(halfwidth, value):
-    """Decimals that show an interval's half-width to one or two significant digits."""
-    scale = halfwidth if halfwidth > 0 else abs(value)
-    if not scale > 0:
-        return 3
-    return int(min(max(-np.floor(np.log10(scale)), 0), 6))
+def decimals_for(values, halfwidth):
+    """Decimals that show an interval's half-width to one significant digit or more, with as
+    many more as it takes for no non-zero value among values to round to 0."""
+    d = 3 if not halfwidth > 0 else int(min(max(-np.floor(np.log10(halfwidth)), 0), 6))
+    while d < 6 and any(v != 0 and round(abs(v), d) == 0 for v in values):
+        d += 1
+    return d
 
 
 def verdict(w):
@@ -1226,7 +1256,7 @@ def verdict(w):
         if diff == 0:
             return "same", f"{w['mean_a']:.6g}"
         return ("raises" if diff > 0 else "lowers"), f"exactly {abs(diff):.6g}"
-    d = decimals_for((high - low) / 2, diff)
+    d = decimals_for((diff, low, high), (high - low) / 2)
     if low > 0:
         return "raises", f"{rounded(diff, d)} [{rounded(low, d)}, {rounded(high, d)}]"
     if high < 0:
@@ -1241,9 +1271,10 @@ def sentence(metric, a, b, results):
     years, by 0.046 [0.037, 0.055]'. Intervals of decreases are given as decreases."""
     noun = NOUNS.get(metric, title(metric).lower())
     who = b.label
-    clauses, previous = [], None
+    clauses, previous, intervals = [], None, False
     for t, w in results:
         kind, numbers = verdict(w)
+        intervals = intervals or "[" in numbers
         first = previous is None
         if kind in ("raises", "lowers"):
             clauses.append(f"{t.by}, by {numbers}" if kind == previous else
@@ -1259,7 +1290,7 @@ def sentence(metric, a, b, results):
         previous = kind
     text_ = "; ".join(clauses)
     return (f"<b>{html.escape(title(metric))}.</b> "
-            f"{html.escape(text_[0].upper() + text_[1:])} (95% CI).")
+            f"{html.escape(text_[0].upper() + text_[1:])}{' (95% CI)' if intervals else ''}.")
 
 
 def comparison_row(metric, tick, w, k):
@@ -1312,7 +1343,8 @@ table.about { width: 100%; }
 table.about th { width: 170px; }
 details { margin: 6px 0; }
 summary { cursor: pointer; color: var(--accent); }
-.note { color: var(--muted); font-size: 13px; margin: 2px 8px 0; }
+.note { color: var(--muted); font-size: 13px; margin: 2px 8px 4px; }
+.note table { color: var(--ink); font-size: 13px; }
 ul.sentences li { margin: 4px 0; }
 .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 14px; }
 figure { margin: 0; background: #fff; border: 1px solid var(--rule); padding: 4px; min-width: 0; }

@@ -578,27 +578,27 @@ def find_trustsim(explicit=None):
 def sobol_indices(out, metric, tick, trustsim):
     """The Sobol indices of a saltelli sweep as `trustsim sensitivity` computes them: the group
     /sensitivity/<metric> when the file holds one for that tick; else the command is run on a
-    copy of what it reads (so the input file is left as it is) and its group read back. A dict
-    as read_sensitivity_group gives, or a string saying why there is none."""
+    copy of what it reads (so the input file is left as it is) and its group read back.
+    Returns (indices, source, command): indices as read_sensitivity_group gives them, or None;
+    source is "stored", "computed", "no command" or the command's error message; command is
+    the `trustsim sensitivity` command line that gives these numbers."""
+    command = f"trustsim sensitivity {os.path.basename(out.path)} --metric {metric} --at {tick}"
     stored = out.stored_sensitivity().get(metric)
     if stored is not None and stored["tick"] == tick:
-        stored["source"] = f"stored in the file (/sensitivity/{metric})"
-        return stored
+        return stored, "stored", command
     if trustsim is None:
-        return (f"not stored in the file; run `trustsim sensitivity {out.path} --metric "
-                f"{metric} --at {tick}` (or give report.py --trustsim) to add them")
+        return None, "no command", command
     with tempfile.TemporaryDirectory(prefix="report-sobol-") as tmp:
         copy = os.path.join(tmp, "inputs.h5")
         copy_for_sensitivity(out, metric, copy)
         run = subprocess.run([trustsim, "sensitivity", copy, "--metric", metric, "--at",
                               str(tick)], capture_output=True, text=True, check=False)
         if run.returncode != 0:
-            return " ".join(run.stderr.replace(copy, out.path).split()) or \
-                f"trustsim sensitivity failed (exit {run.returncode})"
+            why = " ".join(run.stderr.replace(copy, os.path.basename(out.path)).split())
+            return None, why or f"exit status {run.returncode}", command
         with h5py.File(copy, "r") as f:
             result = read_sensitivity_group(f["sensitivity"][metric])
-    result["source"] = f"computed by `trustsim sensitivity --metric {metric} --at {tick}`"
-    return result
+    return result, "computed", command
 
 
 def copy_for_sensitivity(out, metric, path):
