@@ -591,7 +591,7 @@ class Report:
                               if len(self.inputs) > 2 else "") +
                              f"<ul class=\"sentences\">{''.join(items)}</ul>")
             tables.append(
-                f'<details class="numbers"><summary>Every number of this comparison, as '
+                f'<details class="numbers print-open"><summary>Every number of this comparison, as '
                 f"<code>trustsim compare {html.escape(compare_args(a))} "
                 f"{html.escape(compare_args(b))} --metric M --at T</code> prints it</summary>"
                 f'<div class="scroll"><table class="numbers compare" data-input="{k}"><thead><tr>'
@@ -958,7 +958,8 @@ class Report:
             rows.append(f"<tr><th>{p}</th>{cells}</tr>")
         table = (f'<div class="scroll"><table class="numbers points"><thead><tr><th>point</th>'
                  f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
-        wrap = (f"<details{' open' if out.n_points <= 20 else ''}><summary>Every point at "
+        wrap = (f"<details class=\"print-open\"{' open' if out.n_points <= 20 else ''}>"
+                f"<summary>Every point at "
                 f"{out.tick_unit} {tick}: replicate mean and 90% band</summary>{table}"
                 "</details>")
         self.add("points", "Point by point", wrap)
@@ -1012,7 +1013,7 @@ class Report:
         return TEMPLATE.format(
             title=html.escape(heading), subtitle=html.escape(subtitle), nav=nav, body=body,
             footer=self.footer(kind), figures=figures, n_charts=len(self.figures),
-            kind=kind, style=STYLE, plotly_js=plotly.offline.get_plotlyjs(), script=SCRIPT,
+            kind=kind, style=STYLE, plotly_js=plotly_js(), script=SCRIPT,
             csp=CSP, generator=f"trustsim report.py (plotly.js {plotly_js_version()})")
 
     def footer(self, kind):
@@ -1219,9 +1220,18 @@ def shell_quote(s):
     return shlex.quote(s)
 
 
+_PLOTLY_JS = []
+
+
+def plotly_js():
+    """plotly.js as Debian's python3-plotly ships it for offline use (read once)."""
+    if not _PLOTLY_JS:
+        _PLOTLY_JS.append(plotly.offline.get_plotlyjs())
+    return _PLOTLY_JS[0]
+
+
 def plotly_js_version():
-    js = plotly.offline.get_plotlyjs()
-    head = js[:200]
+    head = plotly_js()[:200]
     marker = "plotly.js v"
     at = head.find(marker)
     return head[at + len(marker):].split()[0] if at >= 0 else "?"
@@ -1295,7 +1305,8 @@ def sentence(metric, a, b, results):
 
 def comparison_row(metric, tick, w, k):
     def cell(field, value):
-        return f'<td data-metric="{metric}" data-tick="{tick}" data-field="{field}">{value}</td>'
+        return (f'<td data-input="{k}" data-metric="{metric}" data-tick="{tick}" '
+                f'data-field="{field}">{value}</td>')
     if not np.isfinite(w["diff"]):
         return (f"<tr><th>{metric}</th><td>{tick}</td>"
                 f'<td colspan="5">fewer than 2 runs with a value on a side</td></tr>')
@@ -1357,7 +1368,7 @@ footer { color: var(--muted); font-size: 14px; padding-bottom: 40px; }
 @media (max-width: 640px) { .grid { grid-template-columns: 1fr; } }
 @media print {
   body { background: #fff; font-size: 11pt; }
-  nav, .modebar-container, summary::marker { display: none !important; }
+  nav, .modebar-container { display: none !important; }
   header, main, footer { max-width: none; padding: 0; }
   .grid { display: block; }
   figure { break-inside: avoid; page-break-inside: avoid; border: none; margin: 0 0 8px; }
@@ -1372,6 +1383,7 @@ footer { color: var(--muted); font-size: 14px; padding-bottom: 40px; }
 SCRIPT = """
 (function () {
   var status = window.reportStatus;
+  status.started = Math.round(performance.now());
   var figures = JSON.parse(document.getElementById('report-figures').textContent);
   var ids = Object.keys(figures);
   var config = {responsive: true, displaylogo: false, scrollZoom: false,
@@ -1394,11 +1406,12 @@ SCRIPT = """
     showErrors();
   }
   Promise.all(pending).then(function () { status.done = true;
+    status.finished = Math.round(performance.now());
     document.body.setAttribute('data-report-done', status.errors.length ? 'errors' : 'ok'); });
   function resizeAll() { ids.forEach(function (id) {
     var el = document.getElementById(id); if (el.data) { Plotly.Plots.resize(el); } }); }
   window.addEventListener('beforeprint', function () {
-    document.querySelectorAll('details').forEach(function (d) {
+    document.querySelectorAll('details.print-open').forEach(function (d) {
       if (!d.open) { d.setAttribute('data-closed', '1'); d.open = true; } });
     resizeAll(); });
   window.addEventListener('afterprint', function () {
@@ -1514,9 +1527,10 @@ def main(argv=None):
         specs = [parse_input(s) for s in args.inputs]
         cache = {}
         outputs = []
-        for path, _ in specs:
+        for path, point in specs:
             if path not in cache:
                 cache[path] = rd.Output(path)
+            cache[path].check_point(point or 0)
             outputs.append(cache[path])
         labels = args.labels or default_labels(specs, outputs)
         inputs = [rd.Input(out, point or 0, label)

@@ -48,12 +48,17 @@ class DataError(Exception):
 LD = np.longdouble
 
 
+def as_columns(x):
+    """A 1-D sample as one column [value, 1]; a 2-D array as it is."""
+    return x[:, np.newaxis] if x.ndim == 1 else x
+
+
 def gsl_mean(values):
     """gsl_stats_mean of a 1-D array, or of each column of a 2-D one [value, column] whose NaNs
     are left out (each column's running mean counts only its finite values, in row order)."""
     x = np.asarray(values, dtype=float)
     column = x.ndim == 1
-    x = x.reshape(x.shape[0], -1)
+    x = as_columns(x)
     mean = np.zeros(x.shape[1], dtype=LD)
     count = np.zeros(x.shape[1], dtype=LD)
     for row in x:
@@ -70,7 +75,7 @@ def gsl_variance_m(values, mean):
     as gsl_mean; NaN with fewer than 2 values."""
     x = np.asarray(values, dtype=float)
     column = x.ndim == 1
-    x = x.reshape(x.shape[0], -1)
+    x = as_columns(x)
     mean = np.broadcast_to(np.asarray(mean, dtype=float), (x.shape[1],))
     var = np.zeros(x.shape[1], dtype=LD)
     count = np.zeros(x.shape[1], dtype=LD)
@@ -146,8 +151,7 @@ def welch(a, b, level=0.95):
     numbers): n_a, n_b, mean_a, mean_b, sd_a, sd_b, diff, se, df, t_crit, ci_low, ci_high,
     cohens_d, hedges_g; NaN where a side has fewer than 2 values (compare refuses those)."""
     scalar = np.ndim(a) == 1
-    a = np.asarray(a, dtype=float).reshape(np.shape(a)[0], -1)
-    b = np.asarray(b, dtype=float).reshape(np.shape(b)[0], -1)
+    a, b = as_columns(np.asarray(a, dtype=float)), as_columns(np.asarray(b, dtype=float))
     na = np.isfinite(a).sum(axis=0).astype(float)
     nb = np.isfinite(b).sum(axis=0).astype(float)
     ma, mb = gsl_mean(a), gsl_mean(b)
