@@ -21,11 +21,13 @@ scripts/report_data.py, which computes as the command-line tools do. Exit status
 """
 
 import argparse
+import base64
 import datetime
 import hashlib
 import html
 import json
 import os
+import shlex
 import sys
 
 import numpy as np
@@ -149,6 +151,11 @@ def axis_label(metric, tick_unit, n_orgs=None):
                        if metric in TITLES else f"{metric.replace('_', ' ')} (0 to 1)")
 
 
+def esc(text_):
+    """Text for a chart's title, name or hover label (plotly reads them as HTML)."""
+    return html.escape(str(text_), quote=False)
+
+
 def plural(n, word):
     return f"{n} {word}{'' if n == 1 else 's'}"
 
@@ -218,9 +225,9 @@ def layout(title_text, xtitle, ytitle, height=360, **extra):
                          "sans-serif", size=12, color="#222"),
         paper_bgcolor="white", plot_bgcolor="white",
         xaxis=dict(title=dict(text=xtitle), showline=True, linecolor="#888", ticks="outside",
-                   gridcolor="#e8e8e8", zeroline=False),
+                   gridcolor="#e8e8e8", zeroline=False, automargin=True),
         yaxis=dict(title=dict(text=ytitle), showline=True, linecolor="#888", ticks="outside",
-                   gridcolor="#e8e8e8", zeroline=False),
+                   gridcolor="#e8e8e8", zeroline=False, automargin=True),
         hoverlabel=dict(namelength=-1), showlegend=False,
         legend=dict(orientation="h", x=0, y=-0.22, yanchor="top"),
     )
@@ -264,8 +271,8 @@ class Report:
         caption = f'<div class="note">{note}</div>' if note else ""
         return f'<figure class="{css}"><div id="{fid}" class="plot"></div>{caption}</figure>'
 
-    def fan_chart(self, metric, inputs=None, bands=(True, True)):
-        inputs = inputs or self.inputs
+    def fan_chart(self, metric):
+        inputs = self.inputs
         traces = []
         many = len(inputs) > 1
         for k, inp in enumerate(inputs):
@@ -276,19 +283,18 @@ class Report:
             x = np.asarray(ticks, dtype=float) * self.time.factor
             colour = INPUT_COLOURS[k % len(INPUT_COLOURS)]
             group = f"in{k}"
-            if bands[0]:
-                traces.append(band(x, q[0], q[4], colour, 0.14 if many else 0.18,
-                                   f"{inp.label}: 90% of runs" if many else "90% of runs",
-                                   group))
-            if bands[1] and not many:
+            traces.append(band(x, q[0], q[4], colour, 0.14 if many else 0.18,
+                               f"{esc(inp.label)}: 90% of runs" if many else "90% of runs",
+                               group))
+            if not many:
                 traces.append(band(x, q[1], q[3], colour, 0.35, "50% of runs", group))
             custom = np.stack([ticks, q[0], q[4]], axis=1)
             traces.append(go.Scatter(
                 x=self.time.x(ticks), y=clean(q[2]), mode="lines",
-                name=inp.label if many else "median",
+                name=esc(inp.label) if many else "median",
                 line=dict(color=colour, width=2, dash=INPUT_DASHES[k % len(INPUT_DASHES)]),
                 customdata=[[int(c[0]), *clean(c[1:], 4)] for c in custom],
-                hovertemplate=(f"{html.escape(inp.label) + ': ' if many else ''}median "
+                hovertemplate=(f"{esc(inp.label) + ': ' if many else ''}median "
                                "%{y:.4g}, 90% of runs %{customdata[1]}..%{customdata[2]}"
                                f"<br>{self.time.tick_unit} %{{customdata[0]}}<extra></extra>"),
                 legendgroup=group))
@@ -303,7 +309,7 @@ class Report:
         flat_axis(fig, metric, [i.series(metric) for i in inputs if i.out.has(metric)], n_orgs)
         return self.chart(fig)
 
-    def stage_chart(self, inp, k):
+    def stage_chart(self, inp):
         traces = []
         ticks = inp.out.ticks
         for metric, name, colour in STAGES:
@@ -316,7 +322,7 @@ class Report:
                 customdata=ticks.tolist(),
                 hovertemplate=f"{name}: %{{y:.3f}}<br>{self.time.hover()}<extra></extra>"))
         fig = go.Figure(traces, layout(
-            f"Stage occupancy{': ' + inp.label if len(self.inputs) > 1 else ''}",
+            f"Stage occupancy{': ' + esc(inp.label) if len(self.inputs) > 1 else ''}",
             self.time.title, "share of organisation pairs", showlegend=True,
             **legend_below(4)))
         fig.update_yaxes(range=[0, 1.0001])
@@ -346,7 +352,7 @@ class Report:
         for rank, t in enumerate(coop[::-1] + [t for t in traces if t.stackgroup != "coop"]):
             t.legendrank = rank
         fig = go.Figure(traces, layout(
-            f"Act mix{': ' + inp.label if len(self.inputs) > 1 else ''}", self.time.title,
+            f"Act mix{': ' + esc(inp.label) if len(self.inputs) > 1 else ''}", self.time.title,
             f"acts per {inp.out.tick_unit} (mean over runs)", height=460, showlegend=True,
             **legend_below(len(traces), per_row=3, height=460)))
         fig.update_layout(legend_traceorder="normal")
@@ -403,7 +409,7 @@ class Report:
                                      line=dict(color="#555", width=width, dash=dash)))
         axis = dict(visible=False, range=[-1.6, 1.6], fixedrange=False)
         fig = go.Figure(traces, layout(
-            f"Final trust network{': ' + inp.label if len(self.inputs) > 1 else ''}", "", "",
+            f"Final trust network{': ' + esc(inp.label) if len(self.inputs) > 1 else ''}", "", "",
             height=520, showlegend=True, xaxis=axis, yaxis=dict(axis, scaleanchor="x"),
             legend=dict(orientation="h", x=0, y=-0.02, yanchor="top",
                         title=dict(text="most common stage"))))
@@ -439,7 +445,7 @@ class Report:
                                             showarrow=False, font=dict(
                                                 size=11, color="white" if dark else "#222")))
         heading = ("Final trust, difference of the means" if diff else
-                   f"Final trust matrix{': ' + inp.label if len(self.inputs) > 1 else ''}")
+                   f"Final trust matrix{': ' + esc(inp.label) if len(self.inputs) > 1 else ''}")
         fig = go.Figure([heat], layout(
             heading, "partner (trusted)", "organisation (trusting)", height=120 + 34 * n + 80,
             annotations=annotations,
@@ -462,16 +468,16 @@ class Report:
             x = np.asarray(ticks, dtype=float) * self.time.factor
             colour = INPUT_COLOURS[k % len(INPUT_COLOURS)]
             traces.append(band(x, w["ci_low"], w["ci_high"], colour, 0.22,
-                               f"{b.label}: 95% CI", f"d{k}"))
+                               f"{esc(b.label)}: 95% CI", f"d{k}"))
             custom = [[int(t), *clean([lo, hi], 4)] for t, lo, hi in
                       zip(ticks, w["ci_low"], w["ci_high"])]
             traces.append(go.Scatter(
                 x=self.time.x(ticks), y=clean(w["diff"]), mode="lines",
-                name=f"{b.label} \u2212 {a.label}",
+                name=f"{esc(b.label)} \u2212 {esc(a.label)}",
                 line=dict(color=colour, width=2, dash=INPUT_DASHES[k % len(INPUT_DASHES)]
                           if len(self.inputs) > 2 else "solid"),
                 customdata=custom, legendgroup=f"d{k}",
-                hovertemplate=(f"{html.escape(b.label)} \u2212 {html.escape(a.label)}: "
+                hovertemplate=(f"{esc(b.label)} \u2212 {esc(a.label)}: "
                                "%{y:.4g} [%{customdata[1]}, %{customdata[2]}]<br>"
                                f"{self.time.tick_unit} %{{customdata[0]}}<extra></extra>")))
         if not traces:
@@ -591,15 +597,16 @@ class Report:
                               if len(self.inputs) > 2 else "") +
                              f"<ul class=\"sentences\">{''.join(items)}</ul>")
             tables.append(
-                f'<details class="numbers print-open"><summary>Every number of this comparison, as '
-                f"<code>trustsim compare {html.escape(compare_args(a))} "
+                '<details class="numbers print-open"><summary>Every number of this '
+                f"comparison, as <code>trustsim compare {html.escape(compare_args(a))} "
                 f"{html.escape(compare_args(b))} --metric M --at T</code> prints it</summary>"
                 f'<div class="scroll"><table class="numbers compare" data-input="{k}"><thead><tr>'
                 f"<th>metric</th><th>tick</th><th>mean A (sd, n)</th><th>mean B (sd, n)</th>"
                 f"<th>difference B \u2212 A</th><th>95% CI, Welch t</th><th>Hedges' g</th>"
                 f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div></details>")
-        note = (f"<p>Differences are {html.escape(self.inputs[1].label) if len(self.inputs) == 2 else 'each input'} "
-                f"minus {html.escape(a.label)} in the replicate means, with Welch 95% confidence "
+        which = html.escape(self.inputs[1].label) if len(self.inputs) == 2 else "each input"
+        note = (f"<p>Differences are {which} minus {html.escape(a.label)} in the replicate "
+                "means, with Welch 95% confidence "
                 "intervals: the numbers <code>trustsim compare</code> gives. An interval that "
                 "holds 0 shows no clear difference at that tick.</p>")
         charts = "".join(self.difference_chart(m) for m in DIFFERENCES)
@@ -623,8 +630,9 @@ class Report:
                  f'<div class="grid">{surveys}</div>')
 
     def stages_section(self):
-        charts = "".join(self.stage_chart(inp, k) for k, inp in enumerate(self.inputs))
-        acts = "".join(self.acts_chart(inp, acts_range(self.inputs)) for inp in self.inputs)
+        charts = "".join(self.stage_chart(inp) for inp in self.inputs)
+        y_range = acts_range(self.inputs)
+        acts = "".join(self.acts_chart(inp, y_range) for inp in self.inputs)
         self.add("stages", "Stages of trust",
                  "<p>The share of organisation pairs in each Pomponi stage, mean over runs.</p>"
                  f'<div class="grid">{charts}</div>')
@@ -689,10 +697,10 @@ class Report:
                 traces.append(b)
                 traces.append(go.Scatter(
                     x=self.time.x(inp.out.ticks), y=clean(q[2]), mode="lines",
-                    name=inp.label if many else "median", visible=visible,
+                    name=esc(inp.label) if many else "median", visible=visible,
                     line=dict(color=colour, width=2, dash=INPUT_DASHES[k % len(INPUT_DASHES)]),
                     customdata=inp.out.ticks.tolist(),
-                    hovertemplate=(f"{html.escape(inp.label) + ': ' if many else ''}"
+                    hovertemplate=(f"{esc(inp.label) + ': ' if many else ''}"
                                    f"median %{{y:.4g}}<br>{self.time.hover()}<extra></extra>")))
                 owner += [m, m]
         def y_axis(m):  # a metric that never changes is shown on its natural scale
@@ -1017,7 +1025,7 @@ class Report:
             csp=CSP, generator=f"trustsim report.py (plotly.js {plotly_js_version()})")
 
     def footer(self, kind):
-        argv = " ".join(shell_quote(a) for a in self.args.argv)
+        argv = " ".join(shlex.quote(a) for a in self.args.argv)
         files = []
         seen = set()
         for inp in self.inputs:
@@ -1201,7 +1209,6 @@ def horizon_text(out):
 
 
 def download_link(textvalue, filename):
-    import base64
     data = base64.b64encode(textvalue.encode("utf-8")).decode("ascii")
     return (f'<a download="{html.escape(filename)}" href="data:text/yaml;charset=utf-8;base64,'
             f'{data}">Save as {html.escape(filename)}</a>')
@@ -1213,11 +1220,6 @@ def sha256(path):
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-
-
-def shell_quote(s):
-    import shlex
-    return shlex.quote(s)
 
 
 _PLOTLY_JS = []
@@ -1334,16 +1336,18 @@ body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, H
 header, main, footer { max-width: 1280px; margin: 0 auto; padding: 0 24px; }
 header { padding-top: 24px; }
 h1 { font-size: 26px; margin: 0 0 2px; }
-h2 { font-size: 21px; margin: 34px 0 8px; border-bottom: 2px solid var(--rule); padding-bottom: 4px; }
+h2 { font-size: 21px; margin: 34px 0 8px; border-bottom: 2px solid var(--rule);
+  padding-bottom: 4px; }
 h3 { font-size: 17px; margin: 22px 0 6px; }
 .subtitle { color: var(--muted); margin: 0 0 10px; }
-nav { position: sticky; top: 0; z-index: 5; background: #fafafae8; border-bottom: 1px solid var(--rule);
-  padding: 6px 24px; display: flex; flex-wrap: wrap; gap: 4px 16px; font-size: 14px; }
+nav { position: sticky; top: 0; z-index: 5; background: #fafafae8;
+  border-bottom: 1px solid var(--rule); padding: 6px 24px; display: flex; flex-wrap: wrap;
+  gap: 4px 16px; font-size: 14px; }
 nav a { color: var(--accent); text-decoration: none; }
 nav a:hover { text-decoration: underline; }
 code { font: 13px/1.4 ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; }
-pre { background: #fff; border: 1px solid var(--rule); padding: 10px; overflow: auto; max-height: 480px;
-  font: 12px/1.4 ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; }
+pre { background: #fff; border: 1px solid var(--rule); padding: 10px; overflow: auto;
+  max-height: 480px; font: 12px/1.4 ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; }
 table { border-collapse: collapse; background: #fff; margin: 8px 0 14px; font-size: 14px; }
 th, td { border: 1px solid var(--rule); padding: 4px 9px; text-align: left; vertical-align: top; }
 thead th { background: #f0f0f0; }
@@ -1364,7 +1368,8 @@ figure.wide { grid-column: 1 / -1; }
 .scroll { overflow-x: auto; max-width: 100%; }
 .plot-error { color: #a00; padding: 20px; }
 footer { color: var(--muted); font-size: 14px; padding-bottom: 40px; }
-#report-errors { display: none; background: #fee; border: 1px solid #c00; color: #900; padding: 8px; }
+#report-errors { display: none; background: #fee; border: 1px solid #c00; color: #900;
+  padding: 8px; }
 @media (max-width: 640px) { .grid { grid-template-columns: 1fr; } }
 @media print {
   body { background: #fff; font-size: 11pt; }
@@ -1440,9 +1445,11 @@ function showErrors() {{
 window.addEventListener('error', function (e) {{
   window.reportStatus.errors.push(String(e.message || e)); showErrors(); }});
 window.addEventListener('unhandledrejection', function (e) {{
-  window.reportStatus.errors.push(String(e.reason && e.reason.message || e.reason)); showErrors(); }});
+  window.reportStatus.errors.push(String(e.reason && e.reason.message || e.reason));
+  showErrors(); }});
 document.addEventListener('securitypolicyviolation', function (e) {{
-  window.reportStatus.errors.push('blocked ' + e.violatedDirective + ': ' + e.blockedURI); showErrors(); }});
+  window.reportStatus.errors.push('blocked ' + e.violatedDirective + ': ' + e.blockedURI);
+  showErrors(); }});
 </script>
 <script>{plotly_js}</script>
 </head>
@@ -1538,8 +1545,9 @@ def main(argv=None):
         args.point_given = specs[0][1] is not None
         units = {i.out.tick_unit for i in inputs}
         if len(units) > 1:
-            raise rd.DataError(f"the inputs count time in different units ({', '.join(sorted(units))}): "
-                               "compare results of the same tick unit")
+            raise rd.DataError(f"the inputs count time in different units "
+                               f"({', '.join(sorted(units))}): compare results of the same "
+                               "tick unit")
         for inp in inputs:
             if inp.n_runs == 0:
                 raise rd.DataError(f"{inp.out.path}: point {inp.point} has no run done")
