@@ -354,7 +354,7 @@ class Report:
         fig = go.Figure(traces, layout(
             f"Act mix{': ' + esc(inp.label) if len(self.inputs) > 1 else ''}", self.time.title,
             f"acts per {inp.out.tick_unit} (mean over runs)", height=460, showlegend=True,
-            **legend_below(len(traces), per_row=3, height=460)))
+            **legend_below(len(traces), per_row=2, height=460)))
         fig.update_layout(legend_traceorder="normal")
         if y_range:
             fig.update_yaxes(range=y_range)
@@ -633,13 +633,11 @@ class Report:
         charts = "".join(self.stage_chart(inp) for inp in self.inputs)
         y_range = acts_range(self.inputs)
         acts = "".join(self.acts_chart(inp, y_range) for inp in self.inputs)
-        self.add("stages", "Stages of trust",
-                 "<p>The share of organisation pairs in each Pomponi stage, mean over runs.</p>"
-                 f'<div class="grid">{charts}</div>')
-        self.add("acts", "What leaders do",
-                 f"<p>Acts per {self.ref.out.tick_unit} of each kind, mean over runs; "
-                 "cooperative acts above zero, uncooperative ones below.</p>"
-                 f'<div class="grid">{acts}</div>')
+        self.add("stages", "Stages of trust and what leaders do",
+                 "<p>The share of organisation pairs in each Pomponi stage, and the acts of "
+                 f"each kind per {self.ref.out.tick_unit} (cooperative ones above zero, "
+                 "uncooperative ones below), mean over runs.</p>"
+                 f'<div class="grid">{charts}{acts}</div>')
 
     def network_section(self):
         parts = []
@@ -1194,9 +1192,18 @@ def design_text(out):
     if out.n_points <= 1 and out.design == "none":
         return "1 (no sweep)"
     points = out.points()
-    params = "; ".join(
-        f"<code>{html.escape(p)}</code> from {rd.c_g(points[p].min())} to "
-        f"{rd.c_g(points[p].max())}" for p in out.parameters)
+    specs = (out.resolved.get("sweep") or {}).get("parameters") or {}
+
+    def values(p):  # the range the sweep block asked for, else the values the points hold
+        spec = specs.get(p) if isinstance(specs.get(p), dict) else {}
+        if "min" in spec and "max" in spec:
+            steps = f"{spec['n']} values " if "n" in spec else ""
+            return f"{steps}from {rd.c_g(float(spec['min']))} to {rd.c_g(float(spec['max']))}"
+        levels = np.unique(points[p])
+        if levels.size <= 8:
+            return ", ".join(rd.c_g(v) for v in levels)
+        return f"{levels.size} values from {rd.c_g(levels[0])} to {rd.c_g(levels[-1])}"
+    params = "; ".join(f"<code>{html.escape(p)}</code> {values(p)}" for p in out.parameters)
     n = f", n = {out.sweep_n}" if out.sweep_n else ""
     return f"{out.n_points} ({html.escape(str(out.design))} design{n}): {params}"
 
