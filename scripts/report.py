@@ -751,6 +751,13 @@ class Report:
                 parts.append(self.response_chart(m, varying[0], ticks))
             note = ("<p>Mean over each point's runs (line and dots) and the band holding 90% of "
                     "them, at each tick shown, against the swept parameter.</p>")
+        elif grid is not None and not sampled:
+            for p, other in ((varying[0], varying[1]), (varying[1], varying[0])):
+                parts.append(self.scatter_chart(p, metrics, last, varying, by=other))
+            note = (f"<p>Each dot is a sweep point: the mean over its runs at "
+                    f"{out.tick_unit} {last}, with a bar holding 90% of them, against one swept "
+                    "parameter, one line for each value of the other. Choose the metric from "
+                    "the menu.</p>")
         else:
             for p in varying:
                 parts.append(self.scatter_chart(p, metrics, last, varying))
@@ -801,35 +808,53 @@ class Report:
                                        axis_label(metric, out.tick_unit), showlegend=True))
         return self.chart(fig)
 
-    def scatter_chart(self, param, metrics, tick, varying):
+    def scatter_chart(self, param, metrics, tick, varying, by=None):
+        """The point means against one parameter, a menu choosing the metric. With `by` (the
+        other parameter of a two-parameter grid) one line per level of it, else one dot per
+        point."""
         out = self.ref.out
-        xs = out.points()[param]
+        points = out.points()
+        xs = points[param]
+        labels = [out.point_label(p) for p in range(out.n_points)]
+        groups = [(None, np.arange(out.n_points))]
+        if by is not None:
+            levels = np.unique(points[by])
+            groups = [(v, np.flatnonzero(points[by] == v)) for v in levels]
         traces, owner = [], []
         for m in metrics:
             stats = rd.response(out, m, tick)
             mean = np.array([s[0] for s in stats])
             lo = np.array([s[1] for s in stats])
             hi = np.array([s[2] for s in stats])
-            labels = [out.point_label(p) for p in range(out.n_points)]
-            traces.append(go.Scatter(
-                x=clean(xs), y=clean(mean), mode="markers", visible=m == metrics[0],
-                marker=dict(size=6, color=INPUT_COLOURS[0], opacity=0.75),
-                error_y=dict(type="data", symmetric=False, array=clean(hi - mean),
-                             arrayminus=clean(mean - lo), color="#56B4E9", thickness=1,
-                             width=0),
-                text=[f"point {p}: {lab}" for p, lab in enumerate(labels)],
-                hovertemplate="%{text}<br>mean %{y:.4g}<extra></extra>", name=m))
-            owner.append(m)
+            for g, (level, idx) in enumerate(groups):
+                idx = idx[np.argsort(xs[idx], kind="stable")]
+                colour = INPUT_COLOURS[0] if level is None else \
+                    CIVIDIS_SAMPLES[round(g * (len(CIVIDIS_SAMPLES) - 1) / max(len(groups) - 1, 1))]
+                traces.append(go.Scatter(
+                    x=clean(xs[idx]), y=clean(mean[idx]), visible=m == metrics[0],
+                    mode="markers" if level is None else "lines+markers",
+                    marker=dict(size=6, color=colour, opacity=0.8),
+                    line=dict(color=colour, width=1.5),
+                    error_y=dict(type="data", symmetric=False, array=clean(hi[idx] - mean[idx]),
+                                 arrayminus=clean(mean[idx] - lo[idx]),
+                                 color=rgba(colour, 0.45), thickness=1, width=0),
+                    text=[f"point {p}: {esc(labels[p])}" for p in idx],
+                    hovertemplate="%{text}<br>mean %{y:.4g}<extra></extra>",
+                    name=m if level is None else f"{param_label(by)} = {rd.c_g(level)}",
+                    showlegend=level is not None and m == metrics[0]))
+                owner.append(m)
         buttons = [dict(label=m, method="update",
                         args=[{"visible": [o == m for o in owner]},
                               {"yaxis.title.text": axis_label(m, out.tick_unit)}])
                    for m in metrics]
+        extra = legend_below(len(groups), height=420, top=84) if by is not None else \
+            dict(margin=dict(l=64, r=18, t=84, b=52))
         fig = go.Figure(traces, layout(
             f"Against {param_label(param)}", param_label(param),
-            axis_label(metrics[0], out.tick_unit), height=400, margin=dict(l=64, r=18, t=84,
-                                                                           b=52),
+            axis_label(metrics[0], out.tick_unit), height=420 if by is not None else 400,
+            showlegend=by is not None,
             updatemenus=[dict(buttons=buttons, direction="down", x=1.0, xanchor="right",
-                              y=1.18, yanchor="top")]))
+                              y=1.0, yanchor="bottom", pad=dict(b=8))], **extra))
         return self.chart(fig)
 
     def heat_chart(self, metric, varying, grid, tick):
