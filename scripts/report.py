@@ -644,6 +644,8 @@ class Report:
         matrices = []
         nets = []
         for inp in self.inputs:
+            if len(inp.out.organisations) > MAX_MATRIX:
+                continue  # not drawn, so not read: the final state grows with pairs
             net = inp.out.final_network(inp.point)
             if net is not None and inp.n_runs > 0:
                 nets.append((inp, net, rd.network_summary(net)))
