@@ -13,9 +13,13 @@ time) is made here and nowhere else: the report only calls the functions below.
 
 The command-line tools compute with GSL, whose mean and variance are running sums in C's long
 double (80-bit on x86-64); `gsl_mean`, `gsl_variance_m` and `gsl_quantile_sorted` repeat them
-operation for operation with numpy's longdouble, so that the report prints the same digits.
+operation for operation with numpy's longdouble (over whole arrays at once), and the t quantile
+and log-gamma function are GSL's own, called in the library the engine links, so that the
+report's numbers are the very doubles the tools print.
 """
 
+import ctypes
+import ctypes.util
 import math
 import os
 import shutil
@@ -33,10 +37,6 @@ try:
     import yaml
 except ImportError:  # pragma: no cover
     raise SystemExit("report.py: needs PyYAML (Debian: apt-get install python3-yaml)")
-try:
-    from scipy.stats import t as student_t
-except ImportError:  # pragma: no cover
-    raise SystemExit("report.py: needs SciPy (Debian: apt-get install python3-scipy)")
 
 
 class DataError(Exception):
@@ -44,6 +44,27 @@ class DataError(Exception):
 
 
 # ---- statistics as trustsim computes them ----------------------------------------------------
+
+def _load_gsl():
+    """GSL's shared library, with the two functions the report calls from it."""
+    name = ctypes.util.find_library("gsl")
+    if name is None:  # pragma: no cover - told to the user, not tested
+        raise SystemExit("report.py: needs GSL's library (Debian: apt-get install libgsl27)")
+    lib = ctypes.CDLL(name)
+    lib.gsl_set_error_handler_off()  # a domain error returns NaN instead of aborting
+    for fn, args in (("gsl_cdf_tdist_Pinv", 2), ("gsl_sf_lngamma", 1)):
+        getattr(lib, fn).restype = ctypes.c_double
+        getattr(lib, fn).argtypes = [ctypes.c_double] * args
+    return lib
+
+
+GSL = _load_gsl()
+
+
+def t_quantile(p, df):
+    """gsl_cdf_tdist_Pinv: the p quantile of Student's t with df degrees of freedom."""
+    return GSL.gsl_cdf_tdist_Pinv(float(p), float(df))
+
 
 LD = np.longdouble
 
@@ -142,7 +163,8 @@ def hedges_correction(m):
     """Hedges' exact small-sample correction J(m) (ts_compare_hedges_correction)."""
     if not m > 1.0:
         return math.nan
-    return math.exp(math.lgamma(m / 2.0) - 0.5 * math.log(m / 2.0) - math.lgamma((m - 1.0) / 2.0))
+    lngamma = GSL.gsl_sf_lngamma
+    return math.exp(lngamma(m / 2.0) - 0.5 * math.log(m / 2.0) - lngamma((m - 1.0) / 2.0))
 
 
 def welch(a, b, level=0.95):
@@ -164,7 +186,7 @@ def welch(a, b, level=0.95):
         df = np.where(spread, (qa + qb) * (qa + qb) / (qa * qa / (na - 1.0) + qb * qb / (nb - 1.0)),
                       np.nan)
         t_crit = np.full(df.shape, np.nan)
-        t_crit[spread] = student_t.ppf(0.5 + level / 2.0, df[spread])
+        t_crit[spread] = [t_quantile(0.5 + level / 2.0, d) for d in df[spread]]
         low = np.where(spread, diff - t_crit * se, diff)
         high = np.where(spread, diff + t_crit * se, diff)
         m = na + nb - 2.0

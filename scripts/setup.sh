@@ -13,8 +13,8 @@ packages=(
   valgrind                           # memory checks of the test suite
   python3-numpy python3-h5py         # scripts/ (the engine never needs Python or R)
   python3-matplotlib python3-xarray python3-h5netcdf   # plots and the xarray example
-  python3-plotly python3-scipy python3-yaml            # the HTML report (plotly.js inline)
-  chromium                           # renders the report in the tests (headless)
+  python3-plotly python3-yaml        # the HTML report (plotly.js inline)
+  python3-scipy python3-mpmath chromium   # its tests: statistics computed apart, a browser
   r-base-core r-cran-hdf5r           # the R example
   slurm-wlm munge                    # the test suite's one-node Slurm (scripts/slurm/local-cluster.sh)
 )
