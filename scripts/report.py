@@ -323,8 +323,8 @@ class Report:
                 hovertemplate=f"{name}: %{{y:.3f}}<br>{self.time.hover()}<extra></extra>"))
         fig = go.Figure(traces, layout(
             f"Stage occupancy{': ' + esc(inp.label) if len(self.inputs) > 1 else ''}",
-            self.time.title, "share of organisation pairs", showlegend=True,
-            **legend_below(4)))
+            self.time.title, "share of organisation pairs", showlegend=True, height=460,
+            **legend_below(4, height=460)))
         fig.update_yaxes(range=[0, 1.0001])
         return self.chart(fig)
 
