@@ -14,6 +14,8 @@ packages=(
   clang libclang-rt-14-dev libomp-14-dev   # libFuzzer and OpenMP for clang (scripts/fuzz.sh)
   python3-numpy python3-h5py         # scripts/ (the engine never needs Python or R)
   python3-matplotlib python3-xarray python3-h5netcdf   # plots and the xarray example
+  python3-plotly python3-yaml        # the HTML report (plotly.js inline)
+  python3-scipy python3-mpmath chromium   # its tests: statistics computed apart, a browser
   r-base-core r-cran-hdf5r           # the R example
   slurm-wlm munge                    # the test suite's one-node Slurm (scripts/slurm/local-cluster.sh)
 )
