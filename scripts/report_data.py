@@ -343,16 +343,22 @@ class Output:
         done = self.done[point]
         trust = np.array(f["final/trust_interorg"][point], dtype=float)[done]
         stage = np.array(f["final/stage"][point], dtype=np.int8)[done]
-        n = trust.shape[1]
+        faith = np.array(f["final/faith"][point], dtype=float)[done]
+        active = np.array(f["final/active"][point], dtype=np.uint8)[done]
+        n = faith.shape[1]
+        names = self.organisations or [str(i) for i in range(n)]
+        if "pair_organisation" in f["final"]:  # format 2: the pairs are the file's own
+            rows = np.asarray(f["final/pair_organisation"][()], dtype=int)
+            cols = np.asarray(f["final/pair_partner"][()], dtype=int)
+            return {"organisations": names, "pairs": list(zip(rows.tolist(), cols.tolist())),
+                    "trust": trust, "stage": stage, "faith": faith, "active": active}
+        # format 1: [organisation, partner], NaN where two organisations share nothing
         pairs = [(i, j) for i in range(n) for j in range(n)
                  if i != j and np.isfinite(trust[:, i, j]).any()]
         rows = np.array([p[0] for p in pairs], dtype=int)
         cols = np.array([p[1] for p in pairs], dtype=int)
-        faith = np.array(f["final/faith"][point], dtype=float)[done]
-        active = np.array(f["final/active"][point], dtype=np.uint8)[done]
-        return {"organisations": self.organisations or [str(i) for i in range(n)],
-                "pairs": pairs, "trust": trust[:, rows, cols], "stage": stage[:, rows, cols],
-                "faith": faith, "active": active}
+        return {"organisations": names, "pairs": pairs, "trust": trust[:, rows, cols],
+                "stage": stage[:, rows, cols], "faith": faith, "active": active}
 
     # -- sensitivity
 
@@ -604,7 +610,7 @@ def find_trustsim(explicit=None):
 def sobol_indices(out, metric, tick, trustsim):
     """The Sobol indices of a saltelli sweep as `trustsim sensitivity` computes them: the group
     /sensitivity/<metric> when the file holds one for that tick; else the command is run on a
-    copy of what it reads (so the input file is left as it is) and its group read back.
+    copy of the file (so the input file is left as it is) and its group read back.
     Returns (indices, source, command): indices as read_sensitivity_group gives them, or None;
     source is "stored", "computed", "no command" or the command's error message; command is
     the `trustsim sensitivity` command line that gives these numbers."""
@@ -616,7 +622,7 @@ def sobol_indices(out, metric, tick, trustsim):
         return None, "no command", command
     with tempfile.TemporaryDirectory(prefix="report-sobol-") as tmp:
         copy = os.path.join(tmp, "inputs.h5")
-        copy_for_sensitivity(out, metric, copy)
+        shutil.copyfile(out.path, copy)
         run = subprocess.run([trustsim, "sensitivity", copy, "--metric", metric, "--at",
                               str(tick)], capture_output=True, text=True, check=False)
         if run.returncode != 0:
@@ -625,22 +631,3 @@ def sobol_indices(out, metric, tick, trustsim):
         with h5py.File(copy, "r") as f:
             result = read_sensitivity_group(f["sensitivity"][metric])
     return result, "computed", command
-
-
-def copy_for_sensitivity(out, metric, path):
-    """A small output holding what `trustsim sensitivity` reads: the root attributes, /done,
-    /time, /scenario, /points and /series/<metric> (plain datasets, no dimension scales)."""
-    src = out.h5
-    with h5py.File(path, "w") as f:
-        for key, value in src.attrs.items():
-            f.attrs[key] = value
-        string = h5py.string_dtype("utf-8")
-        f.create_dataset("done", data=src["done"][()])
-        f.create_dataset("time", data=src["time"][()])
-        for name in ("text", "resolved"):
-            if f"scenario/{name}" in src:
-                f.create_dataset(f"scenario/{name}", data=src[f"scenario/{name}"].asstr()[()],
-                                 dtype=string)
-        for name, values in out.points().items():
-            f.create_dataset(f"points/{name}", data=values)
-        f.create_dataset(f"series/{metric}", data=src["series"][metric][()])

@@ -263,7 +263,7 @@ class Reading(Files):
             self.assertAlmostEqual(one["diff"], xb[0, :, k].mean() - xa[0, :, t].mean(),
                                    delta=1e-15)
 
-    def test_final_network(self):
+    def test_final_network_format_1(self):
         n = 3
         trust = np.full((1, 2, n, n), np.nan)
         stage = np.full((1, 2, n, n), -1, np.int8)
@@ -286,6 +286,24 @@ class Reading(Files):
         m = rd.trust_matrix(net, s)
         self.assertAlmostEqual(m[0, 1], 0.7, delta=1e-15)
         self.assertTrue(np.isnan(m[0, 2]) and np.isnan(m[2, 2]))
+
+    def test_final_network_by_pair(self):
+        # format 2: only the pairs that share a collaboration, a-b both ways; c has none
+        final = {"trust_interorg": np.array([[[0.6, 0.4], [0.8, 0.5]]]),
+                 "stage": np.array([[[2, 2], [3, 3]]], np.int8),
+                 "pair_organisation": np.array([0, 1], np.int32),
+                 "pair_partner": np.array([1, 0], np.int32),
+                 "faith": np.array([[[0.5, 0.6, 0.7], [0.7, 0.8, 0.9]]]),
+                 "active": np.array([[[1, 1, 0], [1, 0, 0]]], np.uint8)}
+        out = self.output({"faith": np.zeros((1, 2, 3))}, final=final)
+        net = out.final_network(0)
+        self.assertEqual(net["pairs"], [(0, 1), (1, 0)])
+        s = rd.network_summary(net)
+        np.testing.assert_allclose(s["trust"], [0.7, 0.45], atol=1e-15)
+        np.testing.assert_allclose(s["stage_shares"][2:], [[0.5, 0.5], [0.5, 0.5]])
+        m = rd.trust_matrix(net, s)
+        self.assertAlmostEqual(m[1, 0], 0.45, delta=1e-15)
+        self.assertTrue(np.isnan(m[0, 2]) and np.isnan(m[1, 1]))
 
     def test_not_a_trustsim_output(self):
         path = os.path.join(self.tmp.name, "other.h5")
