@@ -202,7 +202,7 @@ static void take_evidence(ts_sim *s, const act_view *v, int z, const double ev_i
     s->beliefs.meta[bi].last_good = good;
     ts_trust_add_evidence(s, bi, ev);
     ts_resolution rb = {0}, rg = {0};
-    ts_trust_group_evidence(s, pair, ev, rg.neg);
+    ts_trust_group_evidence(s, seen, ev, rg.neg);
     if (!v->resolve)
         return;
     bool negative = false;
@@ -226,7 +226,7 @@ static void take_evidence(ts_sim *s, const act_view *v, int z, const double ev_i
     rb.gen_a = s->gen[z];
     rb.gen_b = s->gen[x];
     rg.group = 1;
-    rg.a = (uint32_t)pair;
+    rg.a = (uint32_t)seen;
     ts_state_push_resolution(s, &rb);
     if (s->p->reciprocity.group_weight > 0)
         ts_state_push_resolution(s, &rg);

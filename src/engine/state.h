@@ -30,8 +30,8 @@ typedef struct ts_promise {
 /* Half of some negative evidence to be taken back at `due` (conflict resolution). */
 typedef struct ts_resolution {
     int due;
-    int group;     /* 0: belief of leader a about leader b; 1: group image of ordered pair a */
-    uint32_t a, b; /* leaders (belief) or pair index in a (group) */
+    int group;     /* 0: belief of leader a about leader b; 1: a group image */
+    uint32_t a, b; /* leaders (belief), or in a the image's pair (p, o) (group) */
     uint32_t gen_a, gen_b;
     float neg[TS_PILLARS]; /* already faded to `due` */
 } ts_resolution;
@@ -94,11 +94,12 @@ struct ts_sim {
     /* ordered organisation pairs */
     ts_relation *rel;
     double *partner_cum;   /* cumulative meeting weight along each organisation's row */
-    double *g_pos, *g_neg; /* group images, [pair][pillar], in units of g_unit */
+    double *g_pos, *g_neg; /* group images, [(p, o)][pillar] for o's image of p, in units of
+                              g_unit */
     double g_unit;         /* common fading factor of group-image counts (as beliefs.unit) */
-    double *g_prior;       /* [pair] */
+    double *g_prior;       /* [(p, o)] */
     double *to;            /* inter-organisational trust, last end-of-tick pass */
-    double *group_t;       /* [pair]: the trust its group image implies, end-of-tick scratch */
+    double *group_t;       /* [(p, o)]: the trust o's image of p implies, end-of-tick scratch */
     double *acc_sum;       /* per (leader of o, partner p): sum of trust in the p leaders o knows,
                               end-of-tick scratch (0 between passes) */
 

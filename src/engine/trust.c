@@ -11,11 +11,11 @@
 void ts_trust_reset(ts_sim *s)
 {
     const ts_model *m = s->m;
-    for (int o = 0; o < m->n_orgs; o++)
-        for (int k = m->pair_begin[o]; k < m->pair_begin[o + 1]; k++) {
-            double r = m->org_reputation[m->pair_partner[k]];
-            s->g_prior[k] = ts_clamp01(r + 0.3 * s->rel[k].history);
-        }
+    /* o's image of p lives at (p, o): its prior from p's reputation and their history */
+    for (int r = 0; r < m->n_pairs; r++) {
+        double rep = m->org_reputation[m->pair_org[r]];
+        s->g_prior[r] = ts_clamp01(rep + 0.3 * s->rel[m->pair_reverse[r]].history);
+    }
     size_t n4 = (size_t)m->n_pairs * TS_PILLARS;
     s->g_unit = 1.0;
     memset(s->g_pos, 0, n4 * sizeof *s->g_pos);
@@ -111,8 +111,9 @@ void ts_trust_priors(const ts_sim *s, int x, int pair, double prior[TS_PILLARS])
                             0.3 * s->rel[pair].history);
     double g = s->p->reciprocity.group_prior_weight;
     v4df v;
-    group_means4(s->g_pos + (size_t)pair * TS_PILLARS, s->g_neg + (size_t)pair * TS_PILLARS,
-                 s->g_prior[pair], s->p->reciprocity.group_m0, s->g_unit, &v);
+    size_t image = (size_t)m->pair_reverse[pair];
+    group_means4(s->g_pos + image * TS_PILLARS, s->g_neg + image * TS_PILLARS, s->g_prior[image],
+                 s->p->reciprocity.group_m0, s->g_unit, &v);
     for (int p = 0; p < TS_PILLARS; p++)
         prior[p] = (1 - g) * rho + g * v[p];
 }
@@ -223,12 +224,12 @@ void ts_trust_take_back(ts_sim *s, long i, const float neg[TS_PILLARS])
 
 /* ---- group images ----------------------------------------------------------------------- */
 
-void ts_trust_group_evidence(ts_sim *s, int pair, const double ev[TS_PILLARS],
+void ts_trust_group_evidence(ts_sim *s, int image, const double ev[TS_PILLARS],
                              float neg_out[TS_PILLARS])
 {
     double gw = s->p->reciprocity.group_weight, gneg = s->p->reciprocity.group_negativity;
-    double *pos = s->g_pos + (size_t)pair * TS_PILLARS;
-    double *neg = s->g_neg + (size_t)pair * TS_PILLARS;
+    double *pos = s->g_pos + (size_t)image * TS_PILLARS;
+    double *neg = s->g_neg + (size_t)image * TS_PILLARS;
     double in_units = 1.0 / s->g_unit;
     for (int p = 0; p < TS_PILLARS; p++) {
         neg_out[p] = 0;
@@ -241,9 +242,9 @@ void ts_trust_group_evidence(ts_sim *s, int pair, const double ev[TS_PILLARS],
     }
 }
 
-void ts_trust_group_take_back(ts_sim *s, int pair, const float neg_in[TS_PILLARS])
+void ts_trust_group_take_back(ts_sim *s, int image, const float neg_in[TS_PILLARS])
 {
-    double *neg = s->g_neg + (size_t)pair * TS_PILLARS;
+    double *neg = s->g_neg + (size_t)image * TS_PILLARS;
     for (int p = 0; p < TS_PILLARS; p++)
         neg[p] = fmax(0, neg[p] - 0.5 * neg_in[p] / s->g_unit);
 }
@@ -455,7 +456,7 @@ static void to_k(void *ctx, size_t chunk)
     for (size_t r = start; r < end; r++) {
         int q = m->pair_org[r], o = m->pair_partner[r], k = m->pair_reverse[r];
         int n = m->org_n_leaders[o], a0 = m->pair_rev_acc_begin[r];
-        double gt = s->group_t[k], sum = 0;
+        double gt = s->group_t[r], sum = 0;
         for (int a = a0; a < a0 + n; a++) {
             sum += live[a] > 0 ? acc_mean[a] : gt;
             acc_mean[a] = 0;

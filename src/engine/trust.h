@@ -38,13 +38,17 @@ double ts_trust_of(const ts_sim *s, int x, int y, int pair);
 
 /* ---- group images ----------------------------------------------------------------------- */
 
-/* Evidence ev about a member of pair's partner, into the group image of the pair's first
- * organisation (weight group_weight, negative evidence times group_negativity); the negative
- * part as it entered, for a later take-back, into neg_out. */
-void ts_trust_group_evidence(ts_sim *s, int pair, const double ev[TS_PILLARS],
+/* Group images are stored by the pair (p, o) for o's image of p, the trustees' organisation
+ * first (as accumulators are): the images an act touches, its observers' images of the actor's
+ * organisation, sit together. */
+
+/* Evidence ev about a member of p into o's image of p, stored at image = the pair (p, o)
+ * (weight group_weight, negative evidence times group_negativity); the negative part as it
+ * entered, for a later take-back, into neg_out. */
+void ts_trust_group_evidence(ts_sim *s, int image, const double ev[TS_PILLARS],
                              float neg_out[TS_PILLARS]);
-/* Take back half of the negative evidence neg (faded to now) from pair's group image. */
-void ts_trust_group_take_back(ts_sim *s, int pair, const float neg[TS_PILLARS]);
+/* Take back half of the negative evidence neg (faded to now) from the image. */
+void ts_trust_group_take_back(ts_sim *s, int image, const float neg[TS_PILLARS]);
 
 /* ---- agreements ------------------------------------------------------------------------- */
 
