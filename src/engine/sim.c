@@ -147,7 +147,7 @@ void ts_sim_result(ts_sim *s, ts_run_result *res)
 {
     const ts_model *m = s->m;
     for (int k = 0; k < m->n_pairs; k++) {
-        s->final_to[k] = s->to[k];
+        s->final_to[k] = s->to[m->pair_reverse[k]];
         s->final_stage[k] = s->stage[m->pair_upair[k]];
     }
     res->n_metrics = s->n_metrics;
@@ -195,7 +195,7 @@ bool ts_sim_knows(const ts_sim *s, int x, int y)
 double ts_sim_interorg(const ts_sim *s, int o, int p)
 {
     int k = ts_model_pair(s->m, o, p);
-    return k < 0 ? NAN : s->to[k];
+    return k < 0 ? NAN : s->to[s->m->pair_reverse[k]];
 }
 
 int ts_sim_stage(const ts_sim *s, int o, int p)

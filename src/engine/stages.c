@@ -69,7 +69,7 @@ static void stages_chunk(ts_sim *s, int start, int end, long counts[TS_STAGE_COU
             continue;
         int c = m->pair_collab[k];
         bool agreement = c >= 0 && s->phi[c] > 0;
-        double trust = ts_min(s->to[k], s->to[r]);
+        double trust = ts_min(s->to[r], s->to[k]); /* TO of o in q is at (q, o), r */
         double extent = s->sum_all[u] > 0 ? s->sum_coop[u] / s->sum_all[u] : 0;
         int st = s->stage[u];
         if (st == TS_STAGE_ARMS_LENGTH) {

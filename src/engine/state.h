@@ -98,7 +98,8 @@ struct ts_sim {
                               g_unit */
     double g_unit;         /* common fading factor of group-image counts (as beliefs.unit) */
     double *g_prior;       /* [(p, o)] */
-    double *to;            /* inter-organisational trust, last end-of-tick pass */
+    double *to;            /* [(p, o)]: TO of o in p, as of the last end-of-tick pass (by the
+                              trustees' organisation first, as group images and accumulators) */
     double *group_t;       /* [(p, o)]: the trust o's image of p implies, end-of-tick scratch */
     double *acc_sum;       /* per (leader of o, partner p): sum of trust in the p leaders o knows,
                               end-of-tick scratch (0 between passes) */

@@ -454,7 +454,7 @@ static void to_k(void *ctx, size_t chunk)
     acc_means(acc_mean, live, (size_t)m->pair_rev_acc_begin[start], a_end);
     double to = 0, group = 0, confidence = 0, pairs = 0; /* the pair metrics' sums */
     for (size_t r = start; r < end; r++) {
-        int q = m->pair_org[r], o = m->pair_partner[r], k = m->pair_reverse[r];
+        int q = m->pair_org[r], o = m->pair_partner[r];
         int n = m->org_n_leaders[o], a0 = m->pair_rev_acc_begin[r];
         double gt = s->group_t[r], sum = 0;
         for (int a = a0; a < a0 + n; a++) {
@@ -462,10 +462,10 @@ static void to_k(void *ctx, size_t chunk)
             acc_mean[a] = 0;
         }
         if (s->active[o] && s->active[q]) {
-            s->to[k] = sum / n;
-            to += s->to[k];
+            s->to[r] = sum / n;
+            to += s->to[r];
             group += gt;
-            confidence += ts_confidence(s, m->pair_collab[k]);
+            confidence += ts_confidence(s, m->pair_collab[r]); /* the same both ways */
             pairs += 1;
         }
     }
