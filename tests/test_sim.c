@@ -65,7 +65,7 @@ static void a_run_gives_the_same_bits_on_any_number_of_threads(void **state)
     ts_run_result r;
     ts_error err;
     size_t n_series = (size_t)ts_metric_count(TS_MODE_STANDARD) * 21;
-    size_t n_final = (size_t)w.m->n_orgs * (size_t)w.m->n_orgs;
+    size_t n_final = (size_t)w.m->n_pairs;
     assert_int_equal(ts_sim_run(w.s, 21, &r, &err), TS_OK);
     assert_true(ts_sim_get_counters(w.s).beliefs > 3 * 8192);
     double *series = malloc(n_series * sizeof *series), *to = malloc(n_final * sizeof *to);
