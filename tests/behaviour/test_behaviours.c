@@ -452,14 +452,14 @@ static void quick_wins_raise_faith_and_lower_exits(void **state)
 
 /* Five organisations of three leaders with default (mostly trustworthy) leaders; the lever is
  * the base observation probability q0 (docs/model.md 7.12): 0.4 against 0.1. */
-static const char *const observed_yaml = "name: observed\n"
-                                         "ticks: 52\n"
-                                         "organisations:\n"
-                                         "  - {id: a, kind: acute_trust, leaders: 3}\n"
-                                         "  - {id: b, kind: community_trust, leaders: 3}\n"
-                                         "  - {id: c, kind: gp_federation, leaders: 3}\n"
-                                         "  - {id: d, kind: council, leaders: 3}\n"
-                                         "  - {id: e, kind: voluntary, leaders: 3}\n";
+#define ORGANISATIONS_ABC                                                                          \
+    "  - {id: a, kind: acute_trust, leaders: 3}\n"                                                 \
+    "  - {id: b, kind: community_trust, leaders: 3}\n"                                             \
+    "  - {id: c, kind: gp_federation, leaders: 3}\n"
+#define FOUR_ORGANISATIONS                                                                         \
+    "ticks: 52\norganisations:\n" ORGANISATIONS_ABC "  - {id: d, kind: council, leaders: 3}\n"
+static const char *const observed_yaml =
+    "name: observed\n" FOUR_ORGANISATIONS "  - {id: e, kind: voluntary, leaders: 3}\n";
 
 /* The same with rivalry (competition 0.3, so that there are temptations) and one organisation
  * of deceivers: leaders with the fixed `defector` strategy (docs/model.md 7.1), who take the
@@ -467,13 +467,7 @@ static const char *const observed_yaml = "name: observed\n"
  * integrity under the trust rule are not deceivers in this sense: they defect only when the
  * logit rule says so, and most of what others see of them is cooperation.) */
 static const char *const deceiver_yaml =
-    "name: deceiver\n"
-    "ticks: 52\n"
-    "organisations:\n"
-    "  - {id: a, kind: acute_trust, leaders: 3}\n"
-    "  - {id: b, kind: community_trust, leaders: 3}\n"
-    "  - {id: c, kind: gp_federation, leaders: 3}\n"
-    "  - {id: d, kind: council, leaders: 3}\n"
+    "name: deceiver\n" FOUR_ORGANISATIONS
     "  - {id: e, kind: voluntary, leaders: 3, traits: {strategy: defector}}\n"
     "relations: {default: {competition: 0.3}}\n";
 
@@ -589,13 +583,7 @@ static void mandated_asymmetric_collaborations_lose_small_members(void **state)
  * of their sizes. Three organisations of equal size against nine, and nine of equal size against
  * nine of which three are four times the size of the others; three leaders each, default
  * target. */
-#define COMPLEX_HEAD                                                                               \
-    "name: complexity\n"                                                                           \
-    "ticks: 104\n"                                                                                 \
-    "organisations:\n"                                                                             \
-    "  - {id: a, kind: acute_trust, leaders: 3}\n"                                                 \
-    "  - {id: b, kind: community_trust, leaders: 3}\n"                                             \
-    "  - {id: c, kind: gp_federation, leaders: 3}\n"
+#define COMPLEX_HEAD "name: complexity\nticks: 104\norganisations:\n" ORGANISATIONS_ABC
 #define COMPLEX_MORE                                                                               \
     "  - {id: d, kind: council, leaders: 3}\n"                                                     \
     "  - {id: e, kind: voluntary, leaders: 3}\n"                                                   \
