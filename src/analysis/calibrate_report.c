@@ -91,17 +91,86 @@ char *ts_calibration_fitted_yaml(const ts_calibration *c, const ts_calib_report_
 }
 
 /* fit.json's numbers carry 12 significant digits: enough for any use of a fit, short enough
- * to read. */
+ * to read. Members after an object's first are written ", \"key\": value". */
 enum { DIGITS = 12 };
 
-static void js_num(ts_strbuf *b, double v)
+static void num(ts_strbuf *b, const char *key, double v)
 {
+    ts_strbuf_printf(b, ", \"%s\": ", key);
     ts_json_number(b, v, DIGITS);
 }
 
-static void js_nums(ts_strbuf *b, const double *v, int n)
+static void nums(ts_strbuf *b, const char *key, const double *v, int n)
 {
+    ts_strbuf_printf(b, ", \"%s\": ", key);
     ts_json_numbers(b, v, (size_t)n, 1, DIGITS);
+}
+
+static void str(ts_strbuf *b, const char *key, const char *s)
+{
+    ts_strbuf_printf(b, ", \"%s\": ", key);
+    ts_json_string(b, s);
+}
+
+static void strs(ts_strbuf *b, const char *key, const char *const *s, int n)
+{
+    ts_strbuf_printf(b, ", \"%s\": [", key);
+    for (int i = 0; i < n; i++) {
+        ts_strbuf_printf(b, i ? ", " : "");
+        ts_json_string(b, s[i]);
+    }
+    ts_strbuf_printf(b, "]");
+}
+
+static void flag(ts_strbuf *b, const char *key, bool x)
+{
+    ts_strbuf_printf(b, ", \"%s\": ", key);
+    ts_json_bool(b, x);
+}
+
+static void json_parameter(const ts_calibration *c, int j, ts_strbuf *b)
+{
+    const ts_free_param *f = &c->free[j];
+    ts_strbuf_printf(b, "    {\"path\": ");
+    ts_json_string(b, f->path);
+    num(b, "min", f->min);
+    num(b, "max", f->max);
+    ts_strbuf_printf(b, ", \"tied\": [");
+    for (int i = c->tied_begin[j]; i < c->tied_begin[j + 1]; i++) {
+        ts_strbuf_printf(b, i > c->tied_begin[j] ? ", " : "");
+        ts_json_string(b, c->tied[i]);
+    }
+    ts_strbuf_printf(b, "]");
+    flag(b, "start_differs", f->start_differs);
+    flag(b, "min_open", f->min_open);
+    flag(b, "max_open", f->max_open);
+    str(b, "transform", ts_transform_name(f->transform));
+    num(b, "start", f->start);
+    num(b, "fitted", c->fit.value[j]);
+    num(b, "se_simulation", c->fit.se_sim[j]);
+    num(b, "se", c->fit.se[j]);
+    flag(b, "at_bound", ts_calibration_at_bound(c, j));
+    ts_strbuf_printf(b, "}%s\n", j + 1 < c->n_free ? "," : "");
+}
+
+static void json_moment(const ts_calibration *c, int k, ts_strbuf *b)
+{
+    const ts_calib_fit *fit = &c->fit;
+    const ts_moment *m = &c->targets->moments[k];
+    ts_strbuf_printf(b, "    {\"metric\": ");
+    ts_json_string(b, ts_metric_name(m->metric));
+    str(b, "label", m->label);
+    ts_strbuf_printf(b, ", \"tick\": %d", c->at[k]);
+    num(b, "target", m->mean);
+    num(b, "target_sd", m->sd);
+    num(b, "weight", m->weight);
+    num(b, "start_mean", fit->start_eval.sim_mean[k]);
+    num(b, "start_se", fit->start_eval.sim_se[k]);
+    num(b, "fitted_mean", fit->best.sim_mean[k]);
+    num(b, "fitted_se", fit->best.sim_se[k]);
+    ts_strbuf_printf(b, ", \"replicates_with_value\": %d", fit->best.n_valid[k]);
+    nums(b, "jacobian", fit->jacobian + (size_t)k * c->n_free, c->n_free);
+    ts_strbuf_printf(b, "}%s\n", k + 1 < c->n_moments ? "," : "");
 }
 
 static void write_json(const ts_calibration *c, const ts_calib_report_info *info, ts_strbuf *b)
@@ -112,114 +181,47 @@ static void write_json(const ts_calibration *c, const ts_calib_report_info *info
     ts_json_string(b, TRUSTSIM_VERSION);
     ts_strbuf_printf(b, ",\n  \"scenario\": {\"name\": ");
     ts_json_string(b, c->base.name);
-    ts_strbuf_printf(b, ", \"path\": ");
-    if (info && info->scenario_path)
-        ts_json_string(b, info->scenario_path);
-    else
-        ts_strbuf_printf(b, "null");
-    ts_strbuf_printf(b, ", \"ticks\": %d, \"sets\": [", c->base.ticks);
-    for (int i = 0; info && i < info->n_sets; i++) {
-        ts_strbuf_printf(b, i ? ", " : "");
-        ts_json_string(b, info->sets[i]);
-    }
-    ts_strbuf_printf(b, "]},\n  \"targets\": {\"path\": ");
+    str(b, "path", info ? info->scenario_path : NULL);
+    ts_strbuf_printf(b, ", \"ticks\": %d", c->base.ticks);
+    strs(b, "sets", info ? info->sets : NULL, info ? info->n_sets : 0);
+    ts_strbuf_printf(b, "},\n  \"targets\": {\"path\": ");
     ts_json_string(b, info && info->targets_path ? info->targets_path : t->path);
-    ts_strbuf_printf(b, ", \"source\": ");
-    if (t->source)
-        ts_json_string(b, t->source);
-    else
-        ts_strbuf_printf(b, "null");
+    str(b, "source", t->source);
     ts_strbuf_printf(b, "},\n  \"command\": ");
-    if (info && info->command)
-        ts_json_string(b, info->command);
-    else
-        ts_strbuf_printf(b, "null");
-    ts_strbuf_printf(
-        b, ",\n  \"method\": {\"objective\": \"sum_k weight_k (target_k - "
-           "simulated_mean_k)^2\", \"minimiser\": \"gsl_multimin_fminimizer_nmsimplex2\", "
-           "\"tolerance\": ");
-    js_num(b, c->opt.tol);
-    ts_strbuf_printf(b, ", \"initial_step\": ");
-    js_num(b, c->opt.step);
+    ts_json_string(b, info ? info->command : NULL);
+    ts_strbuf_printf(b, ",\n  \"method\": {\"objective\": ");
+    ts_json_string(b, "sum_k weight_k (target_k - simulated_mean_k)^2");
+    str(b, "minimiser", "gsl_multimin_fminimizer_nmsimplex2");
+    num(b, "tolerance", c->opt.tol);
+    num(b, "initial_step", c->opt.step);
     ts_strbuf_printf(b, ", \"max_iter\": %d, \"restarts\": %d},\n", c->opt.max_iter,
                      c->opt.restarts);
-    ts_strbuf_printf(
-        b,
-        "  \"seeds\": {\"master\": %llu, \"replicate_seed\": \"ts_seed_hash(master, 0, "
-        "r), r = 0 .. replicates-1, the same at every parameter point\"},\n",
-        (unsigned long long)c->opt.seed);
+    ts_strbuf_printf(b,
+                     "  \"seeds\": {\"master\": %llu, \"replicate_seed\": \"ts_seed_hash(master, "
+                     "0, r), r = 0 .. replicates-1, the same at every parameter point\"},\n",
+                     (unsigned long long)c->opt.seed);
     ts_strbuf_printf(b, "  \"replicates\": %d,\n  \"parameters\": [\n", c->opt.replicates);
-    for (int j = 0; j < c->n_free; j++) {
-        const ts_free_param *f = &c->free[j];
-        ts_strbuf_printf(b, "    {\"path\": ");
-        ts_json_string(b, f->path);
-        ts_strbuf_printf(b, ", \"min\": ");
-        js_num(b, f->min);
-        ts_strbuf_printf(b, ", \"max\": ");
-        js_num(b, f->max);
-        ts_strbuf_printf(b, ", \"tied\": [");
-        for (int i = c->tied_begin[j]; i < c->tied_begin[j + 1]; i++) {
-            ts_strbuf_printf(b, i > c->tied_begin[j] ? ", " : "");
-            ts_json_string(b, c->tied[i]);
-        }
-        ts_strbuf_printf(b, "], \"start_differs\": %s", f->start_differs ? "true" : "false");
-        ts_strbuf_printf(b, ", \"min_open\": %s, \"max_open\": %s, \"transform\": ",
-                         f->min_open ? "true" : "false", f->max_open ? "true" : "false");
-        ts_json_string(b, ts_transform_name(f->transform));
-        ts_strbuf_printf(b, ", \"start\": ");
-        js_num(b, f->start);
-        ts_strbuf_printf(b, ", \"fitted\": ");
-        js_num(b, fit->value[j]);
-        ts_strbuf_printf(b, ", \"se_simulation\": ");
-        js_num(b, fit->se_sim[j]);
-        ts_strbuf_printf(b, ", \"se\": ");
-        js_num(b, fit->se[j]);
-        ts_strbuf_printf(b, ", \"at_bound\": %s", ts_calibration_at_bound(c, j) ? "true" : "false");
-        ts_strbuf_printf(b, "}%s\n", j + 1 < c->n_free ? "," : "");
-    }
+    for (int j = 0; j < c->n_free; j++)
+        json_parameter(c, j, b);
     ts_strbuf_printf(b, "  ],\n  \"moments\": [\n");
-    for (int k = 0; k < c->n_moments; k++) {
-        const ts_moment *m = &t->moments[k];
-        ts_strbuf_printf(b, "    {\"metric\": ");
-        ts_json_string(b, ts_metric_name(m->metric));
-        ts_strbuf_printf(b, ", \"label\": ");
-        ts_json_string(b, m->label);
-        ts_strbuf_printf(b, ", \"tick\": %d, \"target\": ", c->at[k]);
-        js_num(b, m->mean);
-        ts_strbuf_printf(b, ", \"target_sd\": ");
-        js_num(b, m->sd);
-        ts_strbuf_printf(b, ", \"weight\": ");
-        js_num(b, m->weight);
-        ts_strbuf_printf(b, ", \"start_mean\": ");
-        js_num(b, fit->start_eval.sim_mean[k]);
-        ts_strbuf_printf(b, ", \"start_se\": ");
-        js_num(b, fit->start_eval.sim_se[k]);
-        ts_strbuf_printf(b, ", \"fitted_mean\": ");
-        js_num(b, fit->best.sim_mean[k]);
-        ts_strbuf_printf(b, ", \"fitted_se\": ");
-        js_num(b, fit->best.sim_se[k]);
-        ts_strbuf_printf(b,
-                         ", \"replicates_with_value\": %d, \"jacobian\": ", fit->best.n_valid[k]);
-        js_nums(b, fit->jacobian + (size_t)k * c->n_free, c->n_free);
-        ts_strbuf_printf(b, "}%s\n", k + 1 < c->n_moments ? "," : "");
-    }
+    for (int k = 0; k < c->n_moments; k++)
+        json_moment(c, k, b);
     ts_strbuf_printf(b, "  ],\n  \"identification\": {\"singular_values\": ");
-    js_nums(b, fit->singular, c->n_free);
-    ts_strbuf_printf(b, ", \"weakest_direction\": ");
-    js_nums(b, fit->weakest, c->n_free);
+    ts_json_numbers(b, fit->singular, (size_t)c->n_free, 1, DIGITS);
+    nums(b, "weakest_direction", fit->weakest, c->n_free);
     ts_strbuf_printf(b, "},\n  \"distance\": {\"start\": ");
-    js_num(b, fit->start_distance);
-    ts_strbuf_printf(b, ", \"fitted\": ");
-    js_num(b, fit->best.distance);
+    ts_json_number(b, fit->start_distance, DIGITS);
+    num(b, "fitted", fit->best.distance);
     ts_strbuf_printf(b, "},\n  \"iterations\": %d,\n  \"evaluations\": %d,\n  \"runs\": %d,\n",
                      fit->iterations, fit->evaluations, fit->runs);
-    ts_strbuf_printf(
-        b, "  \"converged\": %s,\n  \"simplex_size\": ", fit->converged ? "true" : "false");
-    js_num(b, fit->size);
+    ts_strbuf_printf(b, "  \"converged\": ");
+    ts_json_bool(b, fit->converged);
+    ts_strbuf_printf(b, ",\n  \"simplex_size\": ");
+    ts_json_number(b, fit->size, DIGITS);
     ts_strbuf_printf(b, ",\n  \"penalised_evaluations\": %d,\n  \"seconds\": ", fit->penalised);
-    js_num(b, fit->seconds);
+    ts_json_number(b, fit->seconds, DIGITS);
     ts_strbuf_printf(b, ",\n  \"trace\": ");
-    js_nums(b, fit->trace, fit->iterations);
+    ts_json_numbers(b, fit->trace, (size_t)fit->iterations, 1, DIGITS);
     ts_strbuf_printf(b, "\n}\n");
 }
 
