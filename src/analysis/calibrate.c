@@ -135,13 +135,14 @@ static ts_status moment_error(const ts_targets *t, const ts_moment *m, int k, ts
 static ts_status moment_error(const ts_targets *t, const ts_moment *m, int k, ts_error *err,
                               const char *key, const char *fmt, ...)
 {
-    char reason[512];
+    char where[96];
+    snprintf(where, sizeof where, "moments.%d.%s", k, key);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(reason, sizeof reason, fmt, ap);
+    ts_error_vat(err, TS_EINPUT, t->path ? t->path : "targets", (size_t)m->line, (size_t)m->column,
+                 where, fmt, ap);
     va_end(ap);
-    return ts_error_set(err, TS_EINPUT, "%s:%d:%d: key 'moments.%d.%s': %s",
-                        t->path ? t->path : "targets", m->line, m->column, k, key, reason);
+    return TS_EINPUT;
 }
 
 static ts_status resolve_ticks(ts_calibration *c, ts_error *err)
@@ -153,11 +154,9 @@ static ts_status resolve_ticks(ts_calibration *c, ts_error *err)
                             "--at: tick %d is beyond the scenario's horizon (%d ticks)", c->opt.at,
                             horizon);
     if (c->opt.at < 0 && t->at > horizon)
-        return ts_error_set(err, TS_EINPUT,
-                            "%s:%d:%d: key 'at': tick %d is beyond the scenario's horizon "
-                            "(%d ticks)",
-                            t->path ? t->path : "targets", t->at_line, t->at_column, t->at,
-                            horizon);
+        return ts_error_at(err, TS_EINPUT, t->path ? t->path : "targets", (size_t)t->at_line,
+                           (size_t)t->at_column, "at",
+                           "tick %d is beyond the scenario's horizon (%d ticks)", t->at, horizon);
     c->max_at = 0;
     for (int k = 0; k < c->n_moments; k++) {
         const ts_moment *m = &t->moments[k];
