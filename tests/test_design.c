@@ -139,8 +139,15 @@ static void a_latin_hypercube_puts_one_point_in_each_stratum_of_every_parameter(
         for (int s = 0; s < N; s++)
             assert_int_equal(count[s], 1);
     }
-    /* the strata are matched at random across parameters, not in step: the first two
-     * parameters' strata are not the same permutation */
+    /* the strata are matched at random across parameters: no parameter takes its strata in
+     * order (a random permutation of N rises at about half of its steps, within a few times
+     * sqrt(N / 12)), and the first two do not take them in step */
+    for (int c = 0; c < 3; c++) {
+        int rises = 0;
+        for (int i = 0; i + 1 < N; i++)
+            rises += value(&pts, i + 1, c) > value(&pts, i, c);
+        assert_true(rises > N / 4 && rises < 3 * N / 4);
+    }
     int same = 0;
     for (int i = 0; i < N; i++)
         same += (int)floor(value(&pts, i, 0) / 0.8 * N) ==
