@@ -1,9 +1,10 @@
 /* The scenario library (every .yaml file in scenarios/, found at run time so that new scenarios
  * are covered without editing this test): every file loads and validates, builds a model, and
  * runs to the end of a short horizon (20 ticks, 2 replicates) with finite metrics; every point
- * of a sweep does the same; every file but example.yaml opens with a comment block saying what
- * it encodes; and each X_counterfactual.yaml has its X.yaml, with the same seed, horizon,
- * replicates and organisations, so the pair's replicates are comparable.
+ * of a sweep does the same (formalisation_sweep.yaml's at least); every file but example.yaml
+ * opens with a comment block saying what it encodes; and each X_counterfactual.yaml has its
+ * X.yaml, with the same seed, horizon, replicates and organisations, so the pair's replicates
+ * are comparable.
  *
  * Not a test of what the scenarios show: that is for the behaviour tests and for the analyses
  * the scenarios are written for. */
@@ -164,9 +165,13 @@ static void every_scenario_loads_validates_and_runs(void **state)
     }
 }
 
+/* The library's sweeps run at every point tried; formalisation_sweep.yaml is one, so the test
+ * checks something even if it were the only one (and fails if it lost its sweep). */
 static void every_sweep_point_runs(void **state)
 {
     library *lib = *state;
+    int sweeps = 0;
+    bool known = false;
     for (int i = 0; i < lib->n; i++) {
         const char *name = lib->names[i];
         ts_scenario sc = {0};
@@ -175,6 +180,8 @@ static void every_sweep_point_runs(void **state)
             ts_scenario_destroy(&sc);
             continue;
         }
+        sweeps++;
+        known = known || strcmp(name, "formalisation_sweep.yaml") == 0;
         shorten(&sc, name);
         ts_points pts;
         ts_error err = {{0}};
@@ -197,6 +204,9 @@ static void every_sweep_point_runs(void **state)
         ts_points_destroy(&pts);
         ts_scenario_destroy(&sc);
     }
+    if (!known)
+        fail_msg("formalisation_sweep.yaml has no sweep (or is gone): %d scenarios with a sweep",
+                 sweeps);
 }
 
 /* The number of lines of the comment block the file opens with. */

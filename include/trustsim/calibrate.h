@@ -2,11 +2,11 @@
  * so that the replicate means of some metrics at a tick come close to measured values (for
  * example the Likert means of seed 000's survey, docs/model.md section 7.20).
  *
- * For: reading a targets file (YAML: the moments, each a metric and a measured mean with an
- * optional weight or standard deviation), the objective (weighted squared distance between the
- * targets and the simulated means), its minimisation with GSL's Nelder-Mead simplex on a
- * transform of the parameters that keeps them inside their schema ranges, and writing the fitted
- * scenario and a report. Common random numbers: replicate r always runs with the seed
+ * For: the objective (weighted squared distance between the moments of a targets file,
+ * targets.h, and the simulated means), its minimisation with GSL's Nelder-Mead simplex on a
+ * transform of the parameters that keeps them inside their schema ranges, the sensitivity of
+ * the fit, and writing the fitted scenario and a report (src/analysis/calibrate_report.c).
+ * Common random numbers: replicate r always runs with the seed
  * ts_seed_hash(master, 0, r), whatever the parameters, so the objective is a deterministic
  * function of them, and replicates are combined in replicate order, so it does not depend on the
  * number of threads. Not for: sweeps (design.h) or full likelihood-based inference; the
@@ -19,46 +19,11 @@
 
 #include "trustsim/error.h"
 #include "trustsim/params.h"
+#include "trustsim/targets.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* ---- targets ----------------------------------------------------------------------------- */
-
-/* One moment: a metric's replicate mean at a tick, and the value it should have. */
-typedef struct ts_moment {
-    int metric;       /* index into the run's series (metrics.h) */
-    double mean;      /* the measured value */
-    double sd;        /* standard error of the measured value, NaN when not given */
-    double weight;    /* weight in the distance: `weight` as given, 1/sd^2 with sd, else 1 */
-    int at;           /* tick of this moment, -1: the file's `at` */
-    char label[128];  /* `label:` text, or "" */
-    int line, column; /* where the moment starts in the targets file (1-based) */
-} ts_moment;
-
-/* A targets file:
- *   source: "where the numbers come from"     (optional text)
- *   at: 104                                   (optional tick; default the scenario's horizon)
- *   moments:
- *     - {metric: survey_interorg, mean: 2.7, weight: 1.0, sd: 0.1, at: 52, label: "..."}
- * metric and mean are required; weight and sd exclude each other. A bare list of moments is
- * accepted as the whole file. */
-typedef struct ts_targets {
-    char *path;   /* the name used in error messages */
-    char *source; /* NULL when not given */
-    int at;       /* -1 when not given */
-    int at_line, at_column;
-    ts_moment *moments;
-    int n_moments;
-} ts_targets;
-
-/* Load and check a targets file. Errors read "FILE:LINE:COL: key 'moments.2.metric': reason".
- * On failure t holds nothing to free. */
-ts_status ts_targets_load(ts_targets *t, const char *path, ts_error *err);
-/* Same, from text in memory; `name` stands for the file name in error messages. */
-ts_status ts_targets_load_string(ts_targets *t, const char *text, const char *name, ts_error *err);
-void ts_targets_destroy(ts_targets *t);
 
 /* ---- calibration ------------------------------------------------------------------------- */
 
@@ -179,6 +144,12 @@ void ts_calibration_free(ts_calibration *c);
  * bits whatever the number of threads. */
 ts_status ts_calibration_evaluate(ts_calibration *c, const double *x, ts_calib_eval *ev,
                                   ts_error *err);
+
+/* dst := the scenario's parameters with the free parameters at x[n_free], checked by the
+ * schema's cross-field rules (TS_EINPUT when one refuses them). dst must hold nothing; on
+ * failure it holds nothing. */
+ts_status ts_calibration_params(const ts_calibration *c, const double *x, ts_params *dst,
+                                ts_error *err);
 
 /* Minimise the distance from the free parameters' start values; the result is in c->fit. */
 ts_status ts_calibration_run(ts_calibration *c, ts_error *err);

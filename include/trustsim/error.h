@@ -7,6 +7,7 @@
 #define TRUSTSIM_ERROR_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -27,6 +28,14 @@ typedef struct ts_error {
 ts_status ts_error_set(ts_error *err, ts_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 ts_status ts_error_vset(ts_error *err, ts_status status, const char *fmt, va_list ap);
+
+/* A located message, the form every input error takes:
+ *   FILE:LINE:COL: key 'KEY': REASON     (or FILE:LINE:COL: REASON when key is NULL or "")
+ * with line and column counted from 1. */
+ts_status ts_error_at(ts_error *err, ts_status status, const char *file, size_t line, size_t column,
+                      const char *key, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+ts_status ts_error_vat(ts_error *err, ts_status status, const char *file, size_t line,
+                       size_t column, const char *key, const char *fmt, va_list ap);
 
 #ifdef __cplusplus
 }

@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,27 +63,22 @@ enum {
     OPT_NO_SENS
 };
 
-static bool parse_int(const char *s, long lo, long hi, long *v)
-{
-    char *end;
-    if (!*s)
-        return false;
-    long x = strtol(s, &end, 10);
-    if (*end || x < lo || x > hi)
-        return false;
-    *v = x;
-    return true;
-}
-
-static bool parse_positive(const char *s, double *v)
-{
-    char *end;
-    double x = strtod(s, &end);
-    if (end == s || *end || !isfinite(x) || !(x > 0))
-        return false;
-    *v = x;
-    return true;
-}
+/* What the command line asks for. */
+typedef struct calibrate_args {
+    const char *scenario, *targets, *out, *report;
+    char **sets; /* --set overrides, [n_sets] */
+    int n_sets;
+    char **paths; /* free parameters, pointing into lists */
+    int n_paths;
+    char **lists; /* the --free arguments, copied to be split at commas */
+    int n_lists;
+    char *command; /* the command line, for the report */
+    bool force, quiet, help;
+    unsigned long long replicates; /* 0: the scenario's */
+    bool have_seed;
+    unsigned long long seed;
+    ts_calib_options opt; /* replicates and seed are filled once the scenario is read */
+} calibrate_args;
 
 /* Split comma-separated paths into paths[] (pointers into the duplicated `list`). */
 static int split_paths(char *list, char **paths, int n, int cap)
@@ -176,7 +172,101 @@ static int write_fitted(const ts_calibration *c, const ts_calib_report_info *inf
     return ok ? 0 : EXIT_RUNTIME;
 }
 
-int cmd_calibrate(int argc, char **argv)
+static void calibrate_args_destroy(calibrate_args *a)
+{
+    for (int i = 0; i < a->n_lists; i++)
+        free(a->lists[i]);
+    free(a->lists);
+    free(a->paths);
+    free(a->sets);
+    free(a->command);
+}
+
+/* One option into a; 0, or the exit status of a usage error. */
+static int calibrate_option(calibrate_args *a, int c, char *arg, int argc)
+{
+    unsigned long long v;
+    switch (c) {
+    case 't':
+        a->targets = arg;
+        return 0;
+    case OPT_FREE:
+        if (!(a->lists[a->n_lists] = strdup(arg)))
+            return EXIT_RUNTIME;
+        a->n_paths = split_paths(a->lists[a->n_lists++], a->paths, a->n_paths, argc * 64);
+        return 0;
+    case 'r':
+        if (!parse_whole(arg, 1, 100000000ULL, &a->replicates))
+            return usage_error(calibrate_usage, "--replicates expects a positive integer, got '%s'",
+                               arg);
+        return 0;
+    case 's':
+        if (!parse_whole(arg, 0, UINT64_MAX, &a->seed))
+            return usage_error(calibrate_usage, "--seed expects a non-negative integer, got '%s'",
+                               arg);
+        a->have_seed = true;
+        return 0;
+    case OPT_AT:
+        if (!parse_whole(arg, 0, 100000000ULL, &v))
+            return usage_error(calibrate_usage, "--at expects a tick (an integer >= 0), got '%s'",
+                               arg);
+        a->opt.at = (int)v;
+        return 0;
+    case OPT_SET:
+        a->sets[a->n_sets++] = arg;
+        return 0;
+    case 'o':
+        a->out = arg;
+        return 0;
+    case 'f':
+        a->force = true;
+        return 0;
+    case OPT_REPORT:
+        a->report = arg;
+        return 0;
+    case OPT_MAX_ITER:
+        if (!parse_whole(arg, 1, 1000000ULL, &v))
+            return usage_error(calibrate_usage, "--max-iter expects a positive integer, got '%s'",
+                               arg);
+        a->opt.max_iter = (int)v;
+        return 0;
+    case OPT_TOL:
+        if (!parse_positive(arg, &a->opt.tol))
+            return usage_error(calibrate_usage, "--tol expects a positive number, got '%s'", arg);
+        return 0;
+    case OPT_STEP:
+        if (!parse_positive(arg, &a->opt.step))
+            return usage_error(calibrate_usage, "--step expects a positive number, got '%s'", arg);
+        return 0;
+    case OPT_RESTARTS:
+        if (!parse_whole(arg, 0, 1000ULL, &v))
+            return usage_error(calibrate_usage, "--restarts expects an integer >= 0, got '%s'",
+                               arg);
+        a->opt.restarts = (int)v;
+        return 0;
+    case OPT_NO_SENS:
+        a->opt.sensitivity = false;
+        return 0;
+    case 'j':
+        if (!parse_whole(arg, 1, 4096ULL, &v))
+            return usage_error(calibrate_usage, "--threads expects a positive integer, got '%s'",
+                               arg);
+        a->opt.threads = (int)v;
+        return 0;
+    case 'q':
+        a->quiet = true;
+        return 0;
+    case 'h':
+        a->help = true;
+        return 0;
+    default:
+        return usage_error(calibrate_usage, "%s", "invalid option");
+    }
+}
+
+/* The command line into a (to be destroyed whatever the result); 0 when a is complete (or
+ * asks for help), else the exit status. */
+static int parse_calibrate_args(int argc, char **argv, calibrate_args *a)
 {
     static const struct option opts[] = {
         {"targets", required_argument, NULL, 't'},
@@ -198,197 +288,106 @@ int cmd_calibrate(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    char *command = command_line(argc, argv);
-    char **sets = calloc((size_t)argc, sizeof *sets);
-    char **paths = calloc((size_t)argc * 64, sizeof *paths);
-    char **lists = calloc((size_t)argc, sizeof *lists); /* strdup'd --free arguments */
-    int n_sets = 0, n_paths = 0, n_lists = 0, c, rc = 0;
-    const char *targets_path = NULL, *out = NULL, *report = NULL;
-    bool force = false, quiet = false, have_seed = false;
-    long reps = 0, at = -1, v;
-    unsigned long long seed = 0;
-    ts_calib_options opt;
-    ts_calib_options_init(&opt);
-    ts_scenario sc = {0};
-    ts_targets tg = {0};
-    ts_calibration *cal = NULL;
-    bool have_sc = false, have_tg = false;
-    if (!command || !sets || !paths || !lists) {
-        rc = EXIT_RUNTIME;
-        goto done;
-    }
-    while ((c = getopt_long(argc, argv, "t:r:s:o:fj:qh", opts, NULL)) != -1) {
-        switch (c) {
-        case 't':
-            targets_path = optarg;
-            break;
-        case OPT_FREE:
-            if (!(lists[n_lists] = strdup(optarg))) {
-                rc = EXIT_RUNTIME;
-                goto done;
-            }
-            n_paths = split_paths(lists[n_lists++], paths, n_paths, argc * 64);
-            break;
-        case 'r':
-            if (!parse_int(optarg, 1, 100000000L, &reps)) {
-                rc = usage_error(calibrate_usage,
-                                 "--replicates expects a positive integer, got '%s'", optarg);
-                goto done;
-            }
-            break;
-        case 's': {
-            char *end;
-            if (!*optarg || *optarg == '-' || (seed = strtoull(optarg, &end, 10), *end)) {
-                rc = usage_error(calibrate_usage, "--seed expects a non-negative integer, got '%s'",
-                                 optarg);
-                goto done;
-            }
-            have_seed = true;
-            break;
-        }
-        case OPT_AT:
-            if (!parse_int(optarg, 0, 100000000L, &at)) {
-                rc = usage_error(calibrate_usage, "--at expects a tick (an integer >= 0), got '%s'",
-                                 optarg);
-                goto done;
-            }
-            break;
-        case OPT_SET:
-            sets[n_sets++] = optarg;
-            break;
-        case 'o':
-            out = optarg;
-            break;
-        case 'f':
-            force = true;
-            break;
-        case OPT_REPORT:
-            report = optarg;
-            break;
-        case OPT_MAX_ITER:
-            if (!parse_int(optarg, 1, 1000000L, &v)) {
-                rc = usage_error(calibrate_usage, "--max-iter expects a positive integer, got '%s'",
-                                 optarg);
-                goto done;
-            }
-            opt.max_iter = (int)v;
-            break;
-        case OPT_TOL:
-            if (!parse_positive(optarg, &opt.tol)) {
-                rc = usage_error(calibrate_usage, "--tol expects a positive number, got '%s'",
-                                 optarg);
-                goto done;
-            }
-            break;
-        case OPT_STEP:
-            if (!parse_positive(optarg, &opt.step)) {
-                rc = usage_error(calibrate_usage, "--step expects a positive number, got '%s'",
-                                 optarg);
-                goto done;
-            }
-            break;
-        case OPT_RESTARTS:
-            if (!parse_int(optarg, 0, 1000L, &v)) {
-                rc = usage_error(calibrate_usage, "--restarts expects an integer >= 0, got '%s'",
-                                 optarg);
-                goto done;
-            }
-            opt.restarts = (int)v;
-            break;
-        case OPT_NO_SENS:
-            opt.sensitivity = false;
-            break;
-        case 'j':
-            if (!parse_int(optarg, 1, 4096L, &v)) {
-                rc = usage_error(calibrate_usage, "--threads expects a positive integer, got '%s'",
-                                 optarg);
-                goto done;
-            }
-            opt.threads = (int)v;
-            break;
-        case 'q':
-            quiet = true;
-            break;
-        case 'h':
-            fputs(calibrate_usage, stdout);
-            goto done;
-        default:
-            rc = usage_error(calibrate_usage, "%s", "invalid option");
-            goto done;
-        }
-    }
-    if (optind != argc - 1) {
-        rc = usage_error(calibrate_usage, "%s",
-                         optind >= argc ? "missing SCENARIO.yaml"
-                                        : "expected exactly one scenario file");
-        goto done;
-    }
-    if (!targets_path) {
-        rc = usage_error(calibrate_usage, "%s", "missing --targets TARGETS.yaml");
-        goto done;
-    }
-    if (n_paths == 0) {
-        rc = usage_error(calibrate_usage, "%s", "missing --free PATH[,PATH...]");
-        goto done;
-    }
-    if (out && !force && access(out, F_OK) == 0) {
-        fprintf(stderr, "trustsim: %s exists; use --force to replace it\n", out);
-        rc = EXIT_USAGE;
-        goto done;
-    }
+    *a = (calibrate_args){0};
+    ts_calib_options_init(&a->opt);
+    a->command = command_line(argc, argv);
+    a->sets = calloc((size_t)argc, sizeof *a->sets);
+    a->paths = calloc((size_t)argc * 64, sizeof *a->paths);
+    a->lists = calloc((size_t)argc, sizeof *a->lists);
+    if (!a->command || !a->sets || !a->paths || !a->lists)
+        return EXIT_RUNTIME;
+    int c, rc = 0;
+    while (!rc && !a->help && (c = getopt_long(argc, argv, "t:r:s:o:fj:qh", opts, NULL)) != -1)
+        rc = calibrate_option(a, c, optarg, argc);
+    if (rc || a->help)
+        return rc;
+    if (optind != argc - 1)
+        return usage_error(calibrate_usage, "%s",
+                           optind >= argc ? "missing SCENARIO.yaml"
+                                          : "expected exactly one scenario file");
+    a->scenario = argv[optind];
+    if (!a->targets)
+        return usage_error(calibrate_usage, "%s", "missing --targets TARGETS.yaml");
+    if (a->n_paths == 0)
+        return usage_error(calibrate_usage, "%s", "missing --free PATH[,PATH...]");
+    return 0;
+}
+
+/* The report and the fitted scenario, as asked; the exit status. */
+static int write_outputs(const ts_calibration *cal, const calibrate_args *a)
+{
+    ts_calib_report_info info = {.scenario_path = a->scenario,
+                                 .targets_path = a->targets,
+                                 .command = a->command,
+                                 .sets = (const char *const *)a->sets,
+                                 .n_sets = a->n_sets};
+    int rc = a->out ? write_fitted(cal, &info, a->out) : 0;
     ts_error err;
-    ts_status st = ts_scenario_load(&sc, argv[optind], &err);
-    have_sc = st == TS_OK;
-    for (int i = 0; st == TS_OK && i < n_sets; i++)
-        st = ts_scenario_set(&sc, sets[i], &err);
-    if (st == TS_OK)
-        have_tg = (st = ts_targets_load(&tg, targets_path, &err)) == TS_OK;
+    ts_status st;
+    if (!rc && a->report &&
+        (st = ts_calibration_write_report(cal, &info, a->report, &err)) != TS_OK) {
+        fprintf(stderr, "trustsim: %s\n", err.msg);
+        rc = exit_for(st);
+    }
+    if (!rc && (a->out || a->report))
+        printf("\nwrote%s%s%s%s%s\n", a->out ? " " : "", a->out ? a->out : "", a->report ? " " : "",
+               a->report ? a->report : "", a->report ? "/{report.md,fit.json}" : "");
+    return rc;
+}
+
+/* Fit, print the summary and write what was asked for; the exit status. */
+static int calibrate(calibrate_args *a)
+{
+    if (a->out && !a->force && access(a->out, F_OK) == 0) {
+        fprintf(stderr, "trustsim: %s exists; use --force to replace it\n", a->out);
+        return EXIT_USAGE;
+    }
+    ts_scenario sc;
+    ts_targets tg;
+    ts_calibration *cal = NULL;
+    ts_error err;
+    ts_status st = load_scenario(&sc, a->scenario, a->sets, a->n_sets, &err);
+    if (st != TS_OK) {
+        fprintf(stderr, "trustsim: %s\n", err.msg);
+        return exit_for(st);
+    }
+    bool have_tg = (st = ts_targets_load(&tg, a->targets, &err)) == TS_OK;
     if (st == TS_OK) {
-        opt.replicates = reps ? (int)reps : sc.params.replicates;
-        opt.seed = have_seed ? seed : sc.params.seed;
-        opt.at = (int)at;
-        if (!quiet && isatty(STDERR_FILENO))
-            opt.progress = show_progress;
-        st = ts_calibration_alloc(&cal, &sc.params, &tg, (const char *const *)paths, n_paths, &opt,
-                                  &err);
+        a->opt.replicates = a->replicates ? (int)a->replicates : sc.params.replicates;
+        a->opt.seed = a->have_seed ? a->seed : sc.params.seed;
+        if (!a->quiet && isatty(STDERR_FILENO))
+            a->opt.progress = show_progress;
+        st = ts_calibration_alloc(&cal, &sc.params, &tg, (const char *const *)a->paths, a->n_paths,
+                                  &a->opt, &err);
     }
     if (st == TS_OK) {
         st = ts_calibration_run(cal, &err);
-        if (opt.progress)
+        if (a->opt.progress)
             fputc('\n', stderr);
     }
+    int rc = 0;
     if (st != TS_OK) {
         fprintf(stderr, "trustsim: %s\n", err.msg);
         rc = exit_for(st);
-        goto done;
+    } else {
+        print_summary(cal, a->targets);
+        rc = write_outputs(cal, a);
     }
-    print_summary(cal, targets_path);
-    ts_calib_report_info info = {.scenario_path = argv[optind],
-                                 .targets_path = targets_path,
-                                 .command = command,
-                                 .sets = (const char *const *)sets,
-                                 .n_sets = n_sets};
-    if (out && (rc = write_fitted(cal, &info, out)) != 0)
-        goto done;
-    if (report && (st = ts_calibration_write_report(cal, &info, report, &err)) != TS_OK) {
-        fprintf(stderr, "trustsim: %s\n", err.msg);
-        rc = exit_for(st);
-        goto done;
-    }
-    if (out || report)
-        printf("\nwrote%s%s%s%s%s\n", out ? " " : "", out ? out : "", report ? " " : "",
-               report ? report : "", report ? "/{report.md,fit.json}" : "");
-done:
     ts_calibration_free(cal);
     if (have_tg)
         ts_targets_destroy(&tg);
-    if (have_sc)
-        ts_scenario_destroy(&sc);
-    for (int i = 0; i < n_lists; i++)
-        free(lists[i]);
-    free(lists);
-    free(paths);
-    free(sets);
-    free(command);
+    ts_scenario_destroy(&sc);
+    return rc;
+}
+
+int cmd_calibrate(int argc, char **argv)
+{
+    calibrate_args a;
+    int rc = parse_calibrate_args(argc, argv, &a);
+    if (!rc && a.help)
+        fputs(calibrate_usage, stdout);
+    else if (!rc)
+        rc = calibrate(&a);
+    calibrate_args_destroy(&a);
     return rc;
 }

@@ -3,7 +3,10 @@
 #ifndef TS_CLI_COMMANDS_H
 #define TS_CLI_COMMANDS_H
 
+#include <stdbool.h>
+
 #include "trustsim/error.h"
+#include "trustsim/scenario.h"
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
@@ -11,6 +14,17 @@ enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 int usage_error(const char *usage, const char *fmt, const char *arg);
 /* The exit status for a library status: 0, 1 (runtime) or 2 (input). */
 int exit_for(ts_status st);
+
+/* Whether s is a whole number from lo to hi, in decimal digits only (no sign, no spaces, no
+ * overflow); *v gets it. */
+bool parse_whole(const char *s, unsigned long long lo, unsigned long long hi,
+                 unsigned long long *v);
+/* Whether s is a finite number > 0; *v gets it. */
+bool parse_positive(const char *s, double *v);
+/* Load a scenario and apply the overrides sets[0..n_sets) ("path=value"); on failure sc holds
+ * nothing. */
+ts_status load_scenario(ts_scenario *sc, const char *path, char *const *sets, int n_sets,
+                        ts_error *err);
 
 int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);

@@ -3,8 +3,8 @@
  * interval, an optional percentile bootstrap and Hedges' g.
  *
  * For: parsing the command line, calling the library (compare.h) and printing a few aligned
- * lines or one JSON object. Not for: the statistics or the file reading themselves (src/compare.c)
- * nor comparing whole time series (one tick per call). */
+ * lines or one JSON object. Not for: the statistics or the file reading themselves
+ * (src/analysis/compare.c) nor comparing whole time series (one tick per call). */
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
@@ -17,6 +17,7 @@
 #include "cli/commands.h"
 #include "trustsim/compare.h"
 #include "trustsim/rng.h"
+#include "util/json.h"
 
 static const char *const compare_usage =
     "Usage: trustsim compare A.h5 [B.h5] --metric NAME [OPTIONS]\n"
@@ -140,102 +141,73 @@ static int parse_args(int argc, char **argv, compare_args *a)
 
 /* ---- output ------------------------------------------------------------------------------ */
 
-/* A JSON string: quotes, backslashes and control characters escaped; other bytes as given. */
-static void json_string(FILE *f, const char *s)
+static void json_number(ts_strbuf *b, double x)
 {
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"':
-            fputs("\\\"", f);
-            break;
-        case '\\':
-            fputs("\\\\", f);
-            break;
-        case '\n':
-            fputs("\\n", f);
-            break;
-        case '\r':
-            fputs("\\r", f);
-            break;
-        case '\t':
-            fputs("\\t", f);
-            break;
-        default:
-            if (*p < 0x20 || *p == 0x7f)
-                fprintf(f, "\\u%04x", *p);
-            else
-                fputc(*p, f);
-        }
-    }
-    fputc('"', f);
+    ts_json_number(b, x, TS_JSON_EXACT); /* exact to the last bit */
 }
 
-/* A JSON number, exact to the last bit; JSON has no NaN or infinity, so those become null. */
-static void json_number(FILE *f, double x)
-{
-    if (isfinite(x))
-        fprintf(f, "%.17g", x);
-    else
-        fputs("null", f);
-}
-
-static void json_side(FILE *f, const char *file, unsigned long long point,
+static void json_side(ts_strbuf *b, const char *file, unsigned long long point,
                       const ts_compare_sample *s, double mean, double sd)
 {
-    fputs("{\"file\": ", f);
-    json_string(f, file);
-    fprintf(f, ", \"point\": %llu, \"point_values\": ", point);
-    json_string(f, s->point_label);
-    fprintf(f, ", \"n\": %zu, \"n_done\": %zu, \"n_replicates\": %zu, ", s->n, s->n_done,
-            s->n_replicates);
-    fprintf(f, "\"n_not_finite\": %zu, \"master_seed\": %" PRIu64 ", \"mean\": ", s->n_not_finite,
-            s->master_seed);
-    json_number(f, mean);
-    fputs(", \"sd\": ", f);
-    json_number(f, sd);
-    fputc('}', f);
+    ts_strbuf_printf(b, "{\"file\": ");
+    ts_json_string(b, file);
+    ts_strbuf_printf(b, ", \"point\": %llu, \"point_values\": ", point);
+    ts_json_string(b, s->point_label);
+    ts_strbuf_printf(b, ", \"n\": %zu, \"n_done\": %zu, \"n_replicates\": %zu, ", s->n, s->n_done,
+                     s->n_replicates);
+    ts_strbuf_printf(b, "\"n_not_finite\": %zu, \"master_seed\": %" PRIu64 ", \"mean\": ",
+                     s->n_not_finite, s->master_seed);
+    json_number(b, mean);
+    ts_strbuf_printf(b, ", \"sd\": ");
+    json_number(b, sd);
+    ts_strbuf_printf(b, "}");
 }
 
-static void print_json(FILE *f, const compare_args *a, const ts_compare_sample *sa,
+/* One JSON object on f; false when out of memory. */
+static bool print_json(FILE *f, const compare_args *a, const ts_compare_sample *sa,
                        const ts_compare_sample *sb, const ts_compare_stats *st, bool have_boot,
                        uint64_t boot_seed, double boot_low, double boot_high)
 {
-    fputs("{\"metric\": ", f);
-    json_string(f, a->metric);
-    fprintf(f, ", \"tick\": %ld, \"tick_unit\": ", sa->tick);
-    json_string(f, sa->tick_unit);
-    fputs(", \"difference_of\": \"B - A\", \"a\": ", f);
-    json_side(f, a->file_a, a->point_a, sa, st->mean_a, st->sd_a);
-    fputs(", \"b\": ", f);
-    json_side(f, a->file_b, a->point_b, sb, st->mean_b, st->sd_b);
-    fputs(", \"difference\": ", f);
-    json_number(f, st->diff);
-    fputs(", \"se\": ", f);
-    json_number(f, st->se);
-    fputs(", \"df\": ", f);
-    json_number(f, st->df);
-    fprintf(f, ", \"level\": %g", st->level);
-    fputs(", \"welch_ci\": [", f);
-    json_number(f, st->ci_low);
-    fputs(", ", f);
-    json_number(f, st->ci_high);
-    fputs("], \"bootstrap\": ", f);
+    ts_strbuf b = {0};
+    ts_strbuf_printf(&b, "{\"metric\": ");
+    ts_json_string(&b, a->metric);
+    ts_strbuf_printf(&b, ", \"tick\": %ld, \"tick_unit\": ", sa->tick);
+    ts_json_string(&b, sa->tick_unit);
+    ts_strbuf_printf(&b, ", \"difference_of\": \"B - A\", \"a\": ");
+    json_side(&b, a->file_a, a->point_a, sa, st->mean_a, st->sd_a);
+    ts_strbuf_printf(&b, ", \"b\": ");
+    json_side(&b, a->file_b, a->point_b, sb, st->mean_b, st->sd_b);
+    ts_strbuf_printf(&b, ", \"difference\": ");
+    json_number(&b, st->diff);
+    ts_strbuf_printf(&b, ", \"se\": ");
+    json_number(&b, st->se);
+    ts_strbuf_printf(&b, ", \"df\": ");
+    json_number(&b, st->df);
+    ts_strbuf_printf(&b, ", \"level\": %g, \"welch_ci\": [", st->level);
+    json_number(&b, st->ci_low);
+    ts_strbuf_printf(&b, ", ");
+    json_number(&b, st->ci_high);
+    ts_strbuf_printf(&b, "], \"bootstrap\": ");
     if (have_boot) {
-        fprintf(f, "{\"resamples\": %llu, \"seed\": %" PRIu64 ", \"ci\": [", a->bootstrap,
-                boot_seed);
-        json_number(f, boot_low);
-        fputs(", ", f);
-        json_number(f, boot_high);
-        fputs("]}", f);
+        ts_strbuf_printf(&b, "{\"resamples\": %llu, \"seed\": %" PRIu64 ", \"ci\": [", a->bootstrap,
+                         boot_seed);
+        json_number(&b, boot_low);
+        ts_strbuf_printf(&b, ", ");
+        json_number(&b, boot_high);
+        ts_strbuf_printf(&b, "]}");
     } else {
-        fputs("null", f);
+        ts_strbuf_printf(&b, "null");
     }
-    fputs(", \"cohens_d\": ", f);
-    json_number(f, st->cohens_d);
-    fputs(", \"hedges_g\": ", f);
-    json_number(f, st->hedges_g);
-    fputs("}\n", f);
+    ts_strbuf_printf(&b, ", \"cohens_d\": ");
+    json_number(&b, st->cohens_d);
+    ts_strbuf_printf(&b, ", \"hedges_g\": ");
+    json_number(&b, st->hedges_g);
+    ts_strbuf_printf(&b, "}\n");
+    char *text = ts_strbuf_take(&b);
+    if (text)
+        fputs(text, f);
+    free(text);
+    return text != NULL;
 }
 
 static void text_side(FILE *f, const char *label, const char *file, unsigned long long point,
@@ -340,9 +312,12 @@ int cmd_compare(int argc, char **argv)
         fprintf(stderr, "trustsim: %s\n", err.msg);
         rc = exit_for(st);
     }
-    if (rc == 0 && a.json)
-        print_json(stdout, &a, &sa, &sb, &stats, a.bootstrap > 0, boot_seed, boot_low, boot_high);
-    else if (rc == 0)
+    if (rc == 0 && a.json &&
+        !print_json(stdout, &a, &sa, &sb, &stats, a.bootstrap > 0, boot_seed, boot_low,
+                    boot_high)) {
+        fprintf(stderr, "trustsim: out of memory\n");
+        rc = EXIT_RUNTIME;
+    } else if (rc == 0 && !a.json)
         print_text(stdout, &a, &sa, &sb, &stats, a.bootstrap > 0, boot_seed, boot_low, boot_high);
     ts_compare_sample_destroy(&sa);
     ts_compare_sample_destroy(&sb);

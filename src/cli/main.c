@@ -103,29 +103,6 @@ int exit_for(ts_status st)
     return st == TS_OK ? 0 : st == TS_EINPUT ? EXIT_USAGE : EXIT_RUNTIME;
 }
 
-static bool parse_u64(const char *s, unsigned long long *v)
-{
-    char *end;
-    if (!*s || *s == '-')
-        return false;
-    *v = strtoull(s, &end, 10);
-    return *end == '\0';
-}
-
-/* Load the scenario and apply the --set overrides collected in sets[0..n). */
-static ts_status load_scenario(ts_scenario *sc, const char *path, char **sets, int n_sets,
-                               ts_error *err)
-{
-    ts_status st = ts_scenario_load(sc, path, err);
-    if (st != TS_OK)
-        return st; /* nothing loaded, nothing to free */
-    for (int i = 0; st == TS_OK && i < n_sets; i++)
-        st = ts_scenario_set(sc, sets[i], err);
-    if (st != TS_OK)
-        ts_scenario_destroy(sc);
-    return st;
-}
-
 enum { OPT_SET = 1000, OPT_PROGRESS, OPT_RESOLVED, OPT_MARKDOWN, OPT_RESUME, OPT_SHARD, OPT_BLOCK };
 
 /* The signal that asked us to stop (0: none). Set by the handler, read by the workers. */
@@ -168,17 +145,197 @@ static bool parse_shard(const char *s, int *index, int *count)
     return true;
 }
 
-int cmd_run(int argc, char **argv)
+/* What `trustsim run` is asked for. */
+typedef struct run_args {
+    const char *scenario, *out; /* scenario NULL with --resume */
+    char **sets;                /* --set overrides, [n_sets] */
+    int n_sets;
+    bool have_seed;
+    unsigned long long seed, replicates; /* replicates 0: the scenario's */
+    bool quiet, progress, help;
+    ts_ensemble_options eo;
+} run_args;
+
+/* One option into a; 0, or the exit status of a usage error. */
+static int run_option(run_args *a, int c, char *arg)
+{
+    unsigned long long v;
+    switch (c) {
+    case 'o':
+        a->out = arg;
+        return 0;
+    case 's':
+        if (!parse_whole(arg, 0, UINT64_MAX, &a->seed))
+            return usage_error(run_usage, "--seed expects a non-negative integer, got '%s'", arg);
+        a->have_seed = true;
+        return 0;
+    case 'r':
+        if (!parse_whole(arg, 1, 100000000ULL, &a->replicates))
+            return usage_error(run_usage, "--replicates expects a positive integer, got '%s'", arg);
+        return 0;
+    case 'j':
+        if (!parse_whole(arg, 1, 4096ULL, &v))
+            return usage_error(run_usage, "--threads expects a positive integer, got '%s'", arg);
+        a->eo.threads = (int)v;
+        return 0;
+    case OPT_SET:
+        a->sets[a->n_sets++] = arg;
+        return 0;
+    case 'f':
+        a->eo.force = true;
+        return 0;
+    case 'q':
+        a->quiet = true;
+        return 0;
+    case OPT_PROGRESS:
+        a->progress = true;
+        return 0;
+    case OPT_RESUME:
+        a->eo.resume = true;
+        return 0;
+    case OPT_SHARD:
+        if (!parse_shard(arg, &a->eo.shard_index, &a->eo.shard_count))
+            return usage_error(run_usage, "--shard expects I/N with 0 <= I < N, got '%s'", arg);
+        return 0;
+    case OPT_BLOCK:
+        if (!parse_whole(arg, 1, 1000000ULL, &v))
+            return usage_error(run_usage, "--block-runs expects a positive integer, got '%s'", arg);
+        a->eo.block_runs = (int)v;
+        return 0;
+    case 'h':
+        a->help = true;
+        return 0;
+    default:
+        return usage_error(run_usage, "%s", "invalid option");
+    }
+}
+
+/* The operands: OUT.h5 alone with --resume (everything else comes from its part directory),
+ * else SCENARIO.yaml and -o OUT.h5. */
+static int run_operands(run_args *a, int argc, char **argv)
+{
+    if (a->eo.resume) {
+        if (optind == argc - 1 && !a->out)
+            a->out = argv[optind];
+        else if (optind != argc)
+            return usage_error(run_usage, "%s", "--resume takes only OUT.h5");
+        if (!a->out || a->n_sets || a->have_seed || a->replicates || a->eo.shard_count > 1)
+            return usage_error(run_usage, "%s",
+                               a->out ? "--resume cannot change the scenario (--set, --seed, "
+                                        "--replicates, --shard)"
+                                      : "missing OUT.h5");
+        return 0;
+    }
+    if (optind != argc - 1)
+        return usage_error(run_usage, "%s",
+                           optind >= argc ? "missing SCENARIO.yaml"
+                                          : "expected exactly one scenario file");
+    if (!a->out)
+        return usage_error(run_usage, "%s", "missing -o OUT.h5");
+    a->scenario = argv[optind];
+    return 0;
+}
+
+/* The command line into a (a->sets to be freed whatever the result); 0 when a is complete (or
+ * asks for help), else the exit status. */
+static int parse_run_args(int argc, char **argv, run_args *a)
 {
     static const struct option opts[] = {
-        {"output", required_argument, NULL, 'o'},  {"seed", required_argument, NULL, 's'},
-        {"replicates", required_argument, NULL, 'r'}, {"set", required_argument, NULL, OPT_SET},
-        {"threads", required_argument, NULL, 'j'}, {"force", no_argument, NULL, 'f'},
-        {"quiet", no_argument, NULL, 'q'},         {"progress", no_argument, NULL, OPT_PROGRESS},
-        {"resume", no_argument, NULL, OPT_RESUME}, {"shard", required_argument, NULL, OPT_SHARD},
+        {"output", required_argument, NULL, 'o'},
+        {"seed", required_argument, NULL, 's'},
+        {"replicates", required_argument, NULL, 'r'},
+        {"set", required_argument, NULL, OPT_SET},
+        {"threads", required_argument, NULL, 'j'},
+        {"force", no_argument, NULL, 'f'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"progress", no_argument, NULL, OPT_PROGRESS},
+        {"resume", no_argument, NULL, OPT_RESUME},
+        {"shard", required_argument, NULL, OPT_SHARD},
         {"block-runs", required_argument, NULL, OPT_BLOCK},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
+    *a = (run_args){.eo = {.shard_count = 1}};
+    if (!(a->sets = calloc((size_t)argc, sizeof *a->sets)))
+        return EXIT_RUNTIME;
+    int c, rc = 0;
+    while (!rc && !a->help && (c = getopt_long(argc, argv, "o:s:r:j:fqh", opts, NULL)) != -1)
+        rc = run_option(a, c, optarg);
+    return rc || a->help ? rc : run_operands(a, argc, argv);
+}
+
+/* What became of the ensemble, on stderr; the exit status. */
+static int report_run(const run_args *a, ts_status st, const ts_ensemble_stats *stats,
+                      const ts_error *err)
+{
+    if (st == TS_EINTERRUPTED) {
+        fprintf(stderr, "\ntrustsim: %s\n", err->msg);
+        return 128 + (stop_signal ? stop_signal : SIGINT);
+    }
+    if (st != TS_OK) {
+        fprintf(stderr, "trustsim: %s\n", err->msg);
+        return exit_for(st);
+    }
+    if (a->quiet)
+        return 0;
+    if (stats->complete)
+        fprintf(stderr, "%s is complete: nothing to resume\n", a->out);
+    else if (stats->merged)
+        fprintf(stderr, "wrote %s (%zu runs, %.1f s)\n", a->out, stats->runs_total, stats->seconds);
+    else
+        fprintf(stderr, "saved shard %d/%d: %zu runs in %s.parts/\n", a->eo.shard_index,
+                a->eo.shard_count, stats->runs_now, a->out);
+    return 0;
+}
+
+/* Run what a asks for (under an MPI launcher, mpi: the ranks share the job); the exit
+ * status. */
+static int run(run_args *a, bool mpi)
+{
+    a->eo.progress = !a->quiet && (a->progress || isatty(STDERR_FILENO));
+    a->eo.stop = &stop_signal;
+    a->eo.warn = print_warning;
+    ts_scenario sc = {0};
+    ts_error err;
+    bool loaded = false;
+    int failed = 0; /* under MPI: rank 0 could not read the scenario (its exit status) */
+    /* under MPI only rank 0 reads the scenario (the others take their tasks from the job it
+     * prepares): a bad one is reported once, and rank 0 passes its exit status on to every
+     * rank */
+    if (a->scenario && !other_rank) {
+        ts_status st = load_scenario(&sc, a->scenario, a->sets, a->n_sets, &err);
+        if (st != TS_OK) {
+            fprintf(stderr, "%s\n", err.msg);
+            failed = exit_for(st);
+            if (!mpi)
+                return failed;
+        } else {
+            loaded = true;
+            if (a->have_seed)
+                sc.params.seed = a->seed;
+            if (a->replicates)
+                sc.params.replicates = (int)a->replicates;
+        }
+    }
+    catch_stop_signals();
+    int rc = 0;
+#ifdef TRUSTSIM_HAVE_MPI
+    if (mpi) /* mpirun -np K trustsim run ...: the ranks share the job */
+        rc = ts_cli_mpi_run(loaded ? &sc : NULL, a->out, &a->eo, a->quiet, failed);
+#endif
+    (void)failed; /* read only under MPI */
+    if (!mpi) {
+        ts_ensemble_stats stats;
+        ts_status st = ts_ensemble_run(loaded ? &sc : NULL, a->out, &a->eo, &stats, &err);
+        rc = report_run(a, st, &stats, &err);
+    }
+    if (loaded)
+        ts_scenario_destroy(&sc);
+    return rc;
+}
+
+int cmd_run(int argc, char **argv)
+{
     bool mpi = false; /* started by an MPI launcher: the ranks share the job */
 #ifdef TRUSTSIM_HAVE_MPI
     ts_cli_launch launch = ts_cli_launch_get();
@@ -187,164 +344,13 @@ int cmd_run(int argc, char **argv)
     if (other_rank)
         opterr = 0; /* getopt's own messages too */
 #endif
-    int failed = 0; /* under MPI: rank 0 could not read the scenario (its exit status) */
-    const char *out = NULL;
-    char **sets = calloc((size_t)argc, sizeof *sets);
-    int n_sets = 0, c, rc = 0;
-    bool have_seed = false, quiet = false, progress = false;
-    unsigned long long seed = 0, reps = 0, threads = 0, block = 0;
-    ts_ensemble_options eo = {.shard_count = 1};
-    if (!sets)
-        return EXIT_RUNTIME;
-    while ((c = getopt_long(argc, argv, "o:s:r:j:fqh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'o':
-            out = optarg;
-            break;
-        case 's':
-            if (!parse_u64(optarg, &seed)) {
-                rc = usage_error(run_usage, "--seed expects a non-negative integer, got '%s'",
-                                 optarg);
-                goto done;
-            }
-            have_seed = true;
-            break;
-        case 'r':
-            if (!parse_u64(optarg, &reps) || reps < 1 || reps > 100000000ULL) {
-                rc = usage_error(run_usage, "--replicates expects a positive integer, got '%s'",
-                                 optarg);
-                goto done;
-            }
-            break;
-        case 'j':
-            if (!parse_u64(optarg, &threads) || threads < 1 || threads > 4096) {
-                rc = usage_error(run_usage, "--threads expects a positive integer, got '%s'",
-                                 optarg);
-                goto done;
-            }
-            break;
-        case OPT_SET:
-            sets[n_sets++] = optarg;
-            break;
-        case 'f':
-            eo.force = true;
-            break;
-        case 'q':
-            quiet = true;
-            break;
-        case OPT_PROGRESS:
-            progress = true;
-            break;
-        case OPT_RESUME:
-            eo.resume = true;
-            break;
-        case OPT_SHARD:
-            if (!parse_shard(optarg, &eo.shard_index, &eo.shard_count)) {
-                rc = usage_error(run_usage, "--shard expects I/N with 0 <= I < N, got '%s'",
-                                 optarg);
-                goto done;
-            }
-            break;
-        case OPT_BLOCK:
-            if (!parse_u64(optarg, &block) || block < 1 || block > 1000000) {
-                rc = usage_error(run_usage, "--block-runs expects a positive integer, got '%s'",
-                                 optarg);
-                goto done;
-            }
-            break;
-        case 'h':
-            if (!other_rank) /* under mpirun, rank 0 says it for all */
-                fputs(run_usage, stdout);
-            goto done;
-        default:
-            rc = usage_error(run_usage, "%s", "invalid option");
-            goto done;
-        }
-    }
-    eo.threads = (int)threads;
-    eo.block_runs = (int)block;
-    eo.progress = !quiet && (progress || isatty(STDERR_FILENO));
-    eo.stop = &stop_signal;
-    eo.warn = print_warning;
-    ts_scenario sc = {0};
-    ts_error err;
-    ts_status st;
-    if (eo.resume) {
-        /* everything comes from the part directory: the output is the only argument */
-        if (optind == argc - 1 && !out)
-            out = argv[optind];
-        else if (optind != argc) {
-            rc = usage_error(run_usage, "%s", "--resume takes only OUT.h5");
-            goto done;
-        }
-        if (!out || n_sets || have_seed || reps || eo.shard_count > 1) {
-            rc = usage_error(run_usage, "%s",
-                             out ? "--resume cannot change the scenario (--set, --seed, "
-                                   "--replicates, --shard)"
-                                 : "missing OUT.h5");
-            goto done;
-        }
-    } else {
-        if (optind != argc - 1) {
-            rc = usage_error(run_usage, "%s", optind >= argc ? "missing SCENARIO.yaml"
-                                                             : "expected exactly one scenario file");
-            goto done;
-        }
-        if (!out) {
-            rc = usage_error(run_usage, "%s", "missing -o OUT.h5");
-            goto done;
-        }
-        /* under MPI only rank 0 reads the scenario (the others take their tasks from the job
-         * it prepares): a bad one is reported once, and rank 0 passes its exit status on to
-         * every rank */
-        if (!other_rank) {
-            st = load_scenario(&sc, argv[optind], sets, n_sets, &err);
-            if (st != TS_OK) {
-                fprintf(stderr, "%s\n", err.msg);
-                rc = failed = exit_for(st);
-                if (!mpi)
-                    goto done;
-            } else {
-                if (have_seed)
-                    sc.params.seed = seed;
-                if (reps)
-                    sc.params.replicates = (int)reps;
-            }
-        }
-    }
-    catch_stop_signals();
-#ifdef TRUSTSIM_HAVE_MPI
-    if (mpi) { /* mpirun -np K trustsim run ...: the ranks share the job */
-        bool loaded = !eo.resume && !other_rank && !failed;
-        rc = ts_cli_mpi_run(loaded ? &sc : NULL, out, &eo, quiet, failed);
-        if (loaded)
-            ts_scenario_destroy(&sc);
-        goto done;
-    }
-#endif
-    (void)failed; /* set only under MPI */
-    ts_ensemble_stats stats;
-    st = ts_ensemble_run(eo.resume ? NULL : &sc, out, &eo, &stats, &err);
-    if (st == TS_EINTERRUPTED) {
-        fprintf(stderr, "\ntrustsim: %s\n", err.msg);
-        rc = 128 + (stop_signal ? stop_signal : SIGINT);
-    } else if (st != TS_OK) {
-        fprintf(stderr, "trustsim: %s\n", err.msg);
-        rc = exit_for(st);
-    } else if (!quiet) {
-        if (stats.complete)
-            fprintf(stderr, "%s is complete: nothing to resume\n", out);
-        else if (stats.merged)
-            fprintf(stderr, "wrote %s (%zu runs, %.1f s)\n", out, stats.runs_total,
-                    stats.seconds);
-        else
-            fprintf(stderr, "saved shard %d/%d: %zu runs in %s.parts/\n", eo.shard_index,
-                    eo.shard_count, stats.runs_now, out);
-    }
-    if (!eo.resume)
-        ts_scenario_destroy(&sc);
-done:
-    free(sets);
+    run_args a;
+    int rc = parse_run_args(argc, argv, &a);
+    if (!rc && a.help && !other_rank) /* under mpirun, rank 0 says it for all */
+        fputs(run_usage, stdout);
+    else if (!rc && !a.help)
+        rc = run(&a, mpi);
+    free(a.sets);
     return rc;
 }
 

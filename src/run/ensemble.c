@@ -11,7 +11,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <omp.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,8 +28,8 @@
 #include "trustsim/model.h"
 #include "trustsim/output.h"
 #include "trustsim/reader.h"
+#include "trustsim/replicates.h"
 #include "trustsim/rng.h"
-#include "trustsim/sim.h"
 #include "util/textfile.h"
 
 #define PART_SUFFIX ".parts"
@@ -457,42 +456,6 @@ static ts_status job_start(job *j, const ts_scenario *sc, const ts_ensemble_opti
 
 /* ---- running ---------------------------------------------------------------------------- */
 
-/* Per-thread state: the sweep point whose model and workspace are built. */
-typedef struct worker {
-    long point;
-    ts_params params;
-    ts_model *model;
-    ts_sim *sim;
-} worker;
-
-static void worker_clear(worker *w)
-{
-    ts_sim_free(w->sim);
-    ts_model_free(w->model);
-    if (w->point >= 0)
-        ts_params_destroy(&w->params);
-    w->sim = NULL;
-    w->model = NULL;
-    w->point = -1;
-}
-
-static ts_status worker_prepare(worker *w, const job *j, long point, ts_error *err)
-{
-    if (w->point == point)
-        return TS_OK;
-    worker_clear(w);
-    ts_status st = ts_points_apply(&j->pts, (int)point, &j->base.params, &w->params, err);
-    if (st != TS_OK)
-        return st;
-    w->point = point;
-    if ((st = ts_model_build(&w->model, &w->params, err)) != TS_OK)
-        return st;
-    if (!(w->sim = ts_sim_alloc(w->model)))
-        return ts_error_set(err, TS_ERUNTIME, "%s: out of memory for the state of a run (%s)",
-                            j->out, strerror(ENOMEM));
-    return TS_OK;
-}
-
 /* The single writer's state, touched only inside the writer critical section. */
 typedef struct writer {
     ts_block block;
@@ -565,6 +528,57 @@ static int default_block_runs(const job *j)
     return runs < 1 ? 1 : runs > 256 ? 256 : (int)runs;
 }
 
+/* What the callbacks of this process's runs share (ts_replicates_run). */
+typedef struct task_list {
+    job *j;
+    const ts_ensemble_options *opt;
+    writer *wr;
+    const uint64_t *todo; /* the tasks left, of which this process runs its share */
+    size_t n_todo;
+    long next_local; /* without a task source: the next index into todo */
+    double block_seconds, started;
+} task_list;
+
+/* The next task from the source (or in order), unless asked to stop. */
+static bool next_task(void *ctx, ts_replicate_task *task)
+{
+    task_list *t = ctx;
+    const ts_ensemble_options *opt = t->opt;
+    long k = opt->source ? opt->source->next(opt->source->ctx, (long)t->n_todo) : t->next_local++;
+    if (k >= (long)t->n_todo || (opt->stop && *opt->stop))
+        return false;
+    uint64_t id = t->todo[k];
+    *task = (ts_replicate_task){
+        .index = id, .point = (long)(id / t->j->n_reps), .replicate = id % t->j->n_reps};
+    return true;
+}
+
+static ts_status point_params(void *ctx, long point, ts_params *out, ts_error *err)
+{
+    const job *j = ((const task_list *)ctx)->j;
+    return ts_points_apply(&j->pts, (int)point, &j->base.params, out, err);
+}
+
+/* A finished run goes into the writer's block, saved when full or old enough. Called by one
+ * thread at a time. */
+static ts_status take_run(void *ctx, const ts_replicate_task *task, const ts_run_result *res,
+                          ts_error *err)
+{
+    task_list *t = ctx;
+    writer *wr = t->wr;
+    if (wr->st == TS_OK) {
+        ts_block_add(&wr->block, task->index, res);
+        wr->finished++;
+        if (wr->block.n == wr->block.cap || now_seconds() - wr->block_started >= t->block_seconds)
+            writer_save(wr, t->j);
+        if (t->opt->progress)
+            show_progress(t->j->n_done + wr->finished, t->j->n_tasks, wr->finished, t->started);
+    }
+    if (wr->st != TS_OK)
+        *err = wr->err;
+    return wr->st;
+}
+
 /* Run this process's tasks. The last block is saved unless keep_last (the caller merges at
  * once, from memory, and saves it only if the merge fails) and the run was not stopped. */
 static ts_status run_tasks(job *j, const ts_ensemble_options *opt, writer *wr, bool keep_last,
@@ -586,69 +600,33 @@ static ts_status run_tasks(job *j, const ts_ensemble_options *opt, writer *wr, b
         return ts_error_set(err, TS_ERUNTIME, "%s: out of memory for a block of %d runs (%s)",
                             j->out, block_runs, strerror(ENOMEM));
     }
-    double block_seconds = opt->block_seconds > 0 ? opt->block_seconds : 30.0;
-    int threads = opt->threads > 0 ? opt->threads : omp_get_max_threads();
-    uint64_t seed = j->base.params.seed;
-    double started = now_seconds();
-    wr->block_started = started;
-    volatile int failed = 0;
+    task_list tl = {.j = j,
+                    .opt = opt,
+                    .wr = wr,
+                    .todo = todo,
+                    .n_todo = n_todo,
+                    .block_seconds = opt->block_seconds > 0 ? opt->block_seconds : 30.0,
+                    .started = now_seconds()};
+    wr->block_started = tl.started;
+    const ts_replicates plan = {.threads = opt->threads,
+                                .n_tasks = (long)n_todo,
+                                .seed = j->base.params.seed,
+                                .until = -1,
+                                .ctx = &tl,
+                                .next = next_task,
+                                .params = point_params,
+                                .take = take_run,
+                                .take_in_turn = true,
+                                .spare_threads_in_runs = !opt->source,
+                                .name = j->out};
     if (opt->source && opt->source->ready)
         opt->source->ready(opt->source->ctx);
-    long next_local = 0;
-    /* Fewer runs than threads (a large world run a few times): the spare threads work inside
-     * the runs, on their end-of-tick passes; the bits are the same either way. */
-    int outer = threads, inner = 1, levels = omp_get_max_active_levels();
-    if (!opt->source && n_todo > 0 && n_todo < (size_t)threads) {
-        outer = (int)n_todo;
-        inner = threads / outer;
-        omp_set_max_active_levels(2);
+    ts_error run_err;
+    ts_status st = ts_replicates_run(&plan, &run_err);
+    if (st != TS_OK && wr->st == TS_OK) { /* a run failed: what finished is not saved */
+        wr->st = st;
+        wr->err = run_err;
     }
-#pragma omp parallel num_threads(outer)
-    {
-        worker w = {.point = -1};
-        ts_error local;
-        for (;;) {
-            long k;
-#pragma omp critical(ts_tasks)
-            k = opt->source ? opt->source->next(opt->source->ctx, (long)n_todo) : next_local++;
-            if (k >= (long)n_todo || failed || (opt->stop && *opt->stop))
-                break;
-            uint64_t task = todo[k];
-            long point = (long)(task / j->n_reps);
-            uint64_t rep = task % j->n_reps;
-            ts_run_result res;
-            ts_status st = worker_prepare(&w, j, point, &local);
-            if (st == TS_OK)
-                ts_sim_set_threads(w.sim, inner);
-            if (st == TS_OK && (st = ts_sim_run(w.sim, ts_seed_hash(seed, (uint64_t)point, rep),
-                                                &res, &local)) != TS_OK) {
-                ts_error why = local;
-                ts_error_set(&local, st, "run of point %ld, replicate %llu: %s", point,
-                             (unsigned long long)rep, why.msg);
-            }
-#pragma omp critical(ts_writer)
-            {
-                if (st != TS_OK) {
-                    if (wr->st == TS_OK) {
-                        wr->st = st;
-                        wr->err = local;
-                    }
-                } else if (wr->st == TS_OK) {
-                    ts_block_add(&wr->block, task, &res);
-                    wr->finished++;
-                    if (wr->block.n == wr->block.cap ||
-                        now_seconds() - wr->block_started >= block_seconds)
-                        writer_save(wr, j);
-                    if (opt->progress)
-                        show_progress(j->n_done + wr->finished, j->n_tasks, wr->finished, started);
-                }
-                if (wr->st != TS_OK)
-                    failed = 1;
-            }
-        }
-        worker_clear(&w);
-    }
-    omp_set_max_active_levels(levels);
     /* only for a job whose runs all fitted in one block and one block_seconds: a merge of more
      * could outlast the grace Slurm gives after SIGTERM */
     wr->unsaved = keep_last && wr->saved == 0 && !(opt->stop && *opt->stop) && wr->st == TS_OK &&

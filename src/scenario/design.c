@@ -14,6 +14,9 @@
 #include "trustsim/scenario.h"
 #include "trustsim/schema.h"
 
+/* The most points a design may have. */
+#define MAX_POINTS 100000000L
+
 static const char *const design_names[] = {"none", "grid", "list", "lhs", "sobol", "saltelli"};
 
 const char *ts_design_name(ts_design d)
@@ -80,7 +83,8 @@ static ts_status fill_lhs(const ts_params *p, ts_points *pts, ts_error *err)
     return TS_OK;
 }
 
-/* Sobol points in dimension dim, skipping the first (the origin). */
+/* Sobol points in dimension dim, skipping the first: GSL's sequence starts at the centre
+ * (1/2, ..., 1/2), not at the origin, and the design leaves that point out. */
 static gsl_qrng *sobol_alloc(int dim, ts_error *err)
 {
     if (dim > 40) { /* GSL's Sobol generator supports up to 40 dimensions */
@@ -144,35 +148,71 @@ static ts_status fill_saltelli(const ts_sweep *sw, ts_points *pts, ts_error *err
     return TS_OK;
 }
 
+/* How many points the design has: the product of the grid's levels (once past MAX_POINTS, a
+ * partial product, which cannot overflow), the length of the lists, n, or n (k + 2) for
+ * Saltelli's scheme. */
+static long design_size(const ts_sweep *sw, int k)
+{
+    long n = 1;
+    switch (sw->design) {
+    case TS_DESIGN_GRID:
+        for (int c = 0; c < k && n <= MAX_POINTS; c++)
+            n *= grid_levels(&sw->params[c]);
+        return n;
+    case TS_DESIGN_LIST:
+        return k > 0 ? sw->params[0].n_values : 1;
+    case TS_DESIGN_LHS:
+    case TS_DESIGN_SOBOL:
+        return sw->n;
+    case TS_DESIGN_SALTELLI:
+        return (long)sw->n * (k + 2);
+    default:
+        return 1;
+    }
+}
+
+static ts_status fill_list(const ts_sweep *sw, ts_points *pts)
+{
+    int k = sw->n_params;
+    for (int i = 0; i < pts->n_points; i++)
+        for (int c = 0; c < k; c++)
+            pts->values[(size_t)i * k + c] = sw->params[c].values[i];
+    return TS_OK;
+}
+
+static ts_status fill(const ts_params *p, ts_points *pts, ts_error *err)
+{
+    switch (p->sweep.design) {
+    case TS_DESIGN_GRID:
+        return fill_grid(&p->sweep, pts);
+    case TS_DESIGN_LIST:
+        return fill_list(&p->sweep, pts);
+    case TS_DESIGN_LHS:
+        return fill_lhs(p, pts, err);
+    case TS_DESIGN_SOBOL:
+        return fill_sobol(&p->sweep, pts, err);
+    case TS_DESIGN_SALTELLI:
+        return fill_saltelli(&p->sweep, pts, err);
+    default:
+        return TS_OK; /* one point, no parameters */
+    }
+}
+
 ts_status ts_points_build(const ts_params *p, ts_points *out, ts_error *err)
 {
     const ts_sweep *sw = &p->sweep;
-    memset(out, 0, sizeof *out);
+    *out = (ts_points){0};
     int k = sw->design == TS_DESIGN_NONE ? 0 : sw->n_params;
-    long n = 1;
-    switch (sw->design) {
-    case TS_DESIGN_NONE:
-        break;
-    case TS_DESIGN_GRID:
-        for (int c = 0; c < k; c++)
-            n *= grid_levels(&sw->params[c]);
-        break;
-    case TS_DESIGN_LIST:
-        n = k > 0 ? sw->params[0].n_values : 1;
-        break;
-    case TS_DESIGN_LHS:
-    case TS_DESIGN_SOBOL:
-        n = sw->n;
-        break;
-    case TS_DESIGN_SALTELLI:
-        n = (long)sw->n * (k + 2);
-        out->saltelli_n = sw->n;
-        break;
-    }
-    if (n < 1 || n > 100000000L)
+    long n = design_size(sw, k);
+    if (n > MAX_POINTS)
+        return ts_error_set(err, TS_EINPUT,
+                            "key 'sweep': the design has %s%ld points, more than %ld",
+                            sw->design == TS_DESIGN_GRID ? "at least " : "", n, MAX_POINTS);
+    if (n < 1)
         return ts_error_set(err, TS_EINPUT, "key 'sweep': the design has %ld points", n);
     out->n_points = (int)n;
     out->n_params = k;
+    out->saltelli_n = sw->design == TS_DESIGN_SALTELLI ? sw->n : 0;
     out->names = calloc(k > 0 ? (size_t)k : 1, sizeof *out->names);
     out->values = calloc((size_t)n * (k > 0 ? (size_t)k : 1), sizeof *out->values);
     if (!out->names || !out->values) {
@@ -181,28 +221,7 @@ ts_status ts_points_build(const ts_params *p, ts_points *out, ts_error *err)
     }
     for (int c = 0; c < k; c++)
         memcpy(out->names[c], sw->params[c].path, sizeof out->names[c]);
-    ts_status st = TS_OK;
-    switch (sw->design) {
-    case TS_DESIGN_GRID:
-        st = fill_grid(sw, out);
-        break;
-    case TS_DESIGN_LIST:
-        for (int i = 0; i < out->n_points; i++)
-            for (int c = 0; c < k; c++)
-                out->values[(size_t)i * k + c] = sw->params[c].values[i];
-        break;
-    case TS_DESIGN_LHS:
-        st = fill_lhs(p, out, err);
-        break;
-    case TS_DESIGN_SOBOL:
-        st = fill_sobol(sw, out, err);
-        break;
-    case TS_DESIGN_SALTELLI:
-        st = fill_saltelli(sw, out, err);
-        break;
-    default:
-        break;
-    }
+    ts_status st = fill(p, out, err);
     if (st != TS_OK)
         ts_points_destroy(out);
     return st;
@@ -212,7 +231,7 @@ void ts_points_destroy(ts_points *pts)
 {
     free(pts->names);
     free(pts->values);
-    memset(pts, 0, sizeof *pts);
+    *pts = (ts_points){0};
 }
 
 ts_status ts_points_apply(const ts_points *pts, int i, const ts_params *base, ts_params *dst,

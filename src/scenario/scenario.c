@@ -5,7 +5,6 @@
  * Not for describing keys, defaults or ranges (schema.c owns them all), nor for the memory of
  * ts_params (params.c). Errors are values naming FILE:LINE:COL and the key; nothing is
  * printed. */
-#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -15,8 +14,10 @@
 #include <yaml.h>
 
 #include "scenario/schema_internal.h"
+#include "scenario/yamldoc.h"
 #include "trustsim/scenario.h"
 
+#include "util/strbuf.h"
 #include "util/textfile.h"
 
 /* ------------------------------------------------------------------------------------------ */
@@ -31,10 +32,8 @@ typedef struct id_set {
 } id_set;
 
 typedef struct loader {
-    const char *file;
+    const ts_yaml *y;
     ts_params *p;
-    ts_error *err;
-    yaml_document_t *doc;
     char path[TS_PATH_MAX];
     size_t len;
     id_set ids[TS_TARGET_ARCHETYPE + 1]; /* by ts_target */
@@ -99,86 +98,21 @@ static void pop(loader *l, size_t old)
     l->path[old] = '\0';
 }
 
+/* A fault at node `at`, named by the key path so far. */
 static ts_status fail(loader *l, const yaml_node_t *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static ts_status fail(loader *l, const yaml_node_t *at, const char *fmt, ...)
 {
-    char reason[TS_REASON_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(reason, sizeof reason, fmt, ap);
+    ts_status st = ts_yaml_vfail(l->y, at, l->path, fmt, ap);
     va_end(ap);
-    size_t line = at->start_mark.line + 1, column = at->start_mark.column + 1;
-    if (!l->path[0]) /* a fault of the top-level mapping itself, such as a list as a key */
-        return ts_error_set(l->err, TS_EINPUT, "%s:%zu:%zu: %s", l->file, line, column, reason);
-    return ts_error_set(l->err, TS_EINPUT, "%s:%zu:%zu: key '%s': %s", l->file, line, column,
-                        l->path, reason);
+    return st;
 }
 
 static ts_status out_of_memory(loader *l)
 {
-    return ts_error_set(l->err, TS_ERUNTIME, "%s: out of memory", l->file);
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* Reading the document tree.                                                                  */
-
-static yaml_node_t *node_at(const loader *l, int id)
-{
-    return yaml_document_get_node(l->doc, id);
-}
-
-static const char *text_of(const yaml_node_t *n)
-{
-    return (const char *)n->data.scalar.value;
-}
-
-static int n_items(const yaml_node_t *seq)
-{
-    return (int)(seq->data.sequence.items.top - seq->data.sequence.items.start);
-}
-
-static yaml_node_t *item_at(const loader *l, const yaml_node_t *seq, int i)
-{
-    return node_at(l, seq->data.sequence.items.start[i]);
-}
-
-static int n_pairs(const yaml_node_t *map)
-{
-    return (int)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
-}
-
-static yaml_node_t *key_at(const loader *l, const yaml_node_t *map, int i)
-{
-    return node_at(l, map->data.mapping.pairs.start[i].key);
-}
-
-static yaml_node_t *value_at(const loader *l, const yaml_node_t *map, int i)
-{
-    return node_at(l, map->data.mapping.pairs.start[i].value);
-}
-
-static bool is_scalar(const yaml_node_t *n, const char *text)
-{
-    return n->type == YAML_SCALAR_NODE && (!text || strcmp(text_of(n), text) == 0);
-}
-
-/* The value of `name` in a mapping, or NULL. */
-static yaml_node_t *map_get(const loader *l, const yaml_node_t *map, const char *name)
-{
-    if (map->type != YAML_MAPPING_NODE)
-        return NULL;
-    for (int i = 0; i < n_pairs(map); i++)
-        if (is_scalar(key_at(l, map, i), name))
-            return value_at(l, map, i);
-    return NULL;
-}
-
-static const char *kind_of(const yaml_node_t *n)
-{
-    return n->type == YAML_SEQUENCE_NODE  ? "a list"
-           : n->type == YAML_MAPPING_NODE ? "a mapping"
-                                          : "a scalar";
+    return ts_yaml_out_of_memory(l->y);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -191,9 +125,9 @@ static ts_status load_scalar(loader *l, const ts_key *k, yaml_node_t *v, void *f
     char reason[TS_REASON_MAX];
     if (v->type != YAML_SCALAR_NODE) {
         ts_schema_expected(k, reason, sizeof reason);
-        return fail(l, v, "expected %s, got %s", reason, kind_of(v));
+        return fail(l, v, "expected %s, got %s", reason, ts_yaml_kind(v));
     }
-    if (ts_schema_parse_scalar(k, text_of(v), field, l->p, reason, sizeof reason))
+    if (ts_schema_parse_scalar(k, ts_yaml_text(v), field, l->p, reason, sizeof reason))
         return TS_OK;
     return k->kind == TS_K_TEXT ? out_of_memory(l) : fail(l, v, "%s", reason);
 }
@@ -201,11 +135,11 @@ static ts_status load_scalar(loader *l, const ts_key *k, yaml_node_t *v, void *f
 /* Each element of a list of numbers, addressed by index in messages. */
 static ts_status load_numbers(loader *l, const ts_key *k, yaml_node_t *v, double *out)
 {
-    for (int i = 0; i < n_items(v); i++) {
+    for (int i = 0; i < ts_yaml_count(v); i++) {
         char index[16];
         snprintf(index, sizeof index, "%d", i);
         size_t mark = push(l, index);
-        ts_status st = load_scalar(l, k, item_at(l, v, i), &out[i]);
+        ts_status st = load_scalar(l, k, ts_yaml_item(l->y, v, i), &out[i]);
         pop(l, mark);
         if (st)
             return st;
@@ -217,8 +151,8 @@ static ts_status load_doubles(loader *l, const ts_key *k, yaml_node_t *v, void *
 {
     if (v->type != YAML_SEQUENCE_NODE)
         return fail(l, v, "expected a list");
-    if (n_items(v) != k->len)
-        return fail(l, v, "expected %d values, got %d", k->len, n_items(v));
+    if (ts_yaml_count(v) != k->len)
+        return fail(l, v, "expected %d values, got %d", k->len, ts_yaml_count(v));
     return load_numbers(l, k, v, ts_field(base, k->off));
 }
 
@@ -226,7 +160,7 @@ static ts_status load_values(loader *l, const ts_key *k, yaml_node_t *v, void *b
 {
     if (v->type != YAML_SEQUENCE_NODE)
         return fail(l, v, "expected a list");
-    int n = n_items(v);
+    int n = ts_yaml_count(v);
     if (n < 1)
         return fail(l, v, "expected at least 1 entry");
     double *values = calloc((size_t)n, sizeof *values);
@@ -240,12 +174,13 @@ static ts_status load_values(loader *l, const ts_key *k, yaml_node_t *v, void *b
 static ts_status load_ref(loader *l, const ts_key *k, yaml_node_t *v, int *out)
 {
     if (v->type != YAML_SCALAR_NODE)
-        return fail(l, v, "expected an id, got %s", kind_of(v));
+        return fail(l, v, "expected an id, got %s", ts_yaml_kind(v));
     const id_set *set = &l->ids[k->target];
-    int i =
-        set->cap ? id_set_find(set, text_of(v)) : ts_schema_lookup_ref(l->p, k->target, text_of(v));
+    int i = set->cap ? id_set_find(set, ts_yaml_text(v))
+                     : ts_schema_lookup_ref(l->p, k->target, ts_yaml_text(v));
     if (i < 0)
-        return fail(l, v, "%s '%s' is not defined", ts_schema_target_noun(k->target), text_of(v));
+        return fail(l, v, "%s '%s' is not defined", ts_schema_target_noun(k->target),
+                    ts_yaml_text(v));
     *out = i;
     return TS_OK;
 }
@@ -255,7 +190,7 @@ static ts_status load_refs(loader *l, const ts_key *k, yaml_node_t *v, void *bas
 {
     if (v->type != YAML_SEQUENCE_NODE)
         return fail(l, v, "expected a list");
-    int n = n_items(v);
+    int n = ts_yaml_count(v);
     if (n < 1)
         return fail(l, v, "expected at least 1 entry");
     int *ids = calloc((size_t)n, sizeof *ids);
@@ -264,14 +199,14 @@ static ts_status load_refs(loader *l, const ts_key *k, yaml_node_t *v, void *bas
     ts_set_ptr(base, k->off, ids);
     *(int *)ts_field(base, k->off2) = n;
     for (int i = 0; i < n; i++) {
-        yaml_node_t *it = item_at(l, v, i);
+        yaml_node_t *it = ts_yaml_item(l->y, v, i);
         ts_status st = load_ref(l, k, it, &ids[i]);
         if (st)
             return st;
         for (int j = 0; j < i; j++)
             if (ids[j] == ids[i])
                 return fail(l, it, "%s '%s' is listed twice", ts_schema_target_noun(k->target),
-                            text_of(it));
+                            ts_yaml_text(it));
     }
     return TS_OK;
 }
@@ -295,11 +230,11 @@ static ts_status load_ref_pair(loader *l, const ts_key *k, yaml_node_t *v, void 
 {
     if (v->type != YAML_SEQUENCE_NODE)
         return fail(l, v, "expected a list");
-    if (n_items(v) != 2)
-        return fail(l, v, "expected 2 values, got %d", n_items(v));
-    ts_status st = load_ref(l, k, item_at(l, v, 0), ts_field(base, k->off));
+    if (ts_yaml_count(v) != 2)
+        return fail(l, v, "expected 2 values, got %d", ts_yaml_count(v));
+    ts_status st = load_ref(l, k, ts_yaml_item(l->y, v, 0), ts_field(base, k->off));
     if (!st)
-        st = load_ref(l, k, item_at(l, v, 1), ts_field(base, k->off2));
+        st = load_ref(l, k, ts_yaml_item(l->y, v, 1), ts_field(base, k->off2));
     *(bool *)ts_field(base, k->off3) = true;
     return st;
 }
@@ -310,20 +245,20 @@ static ts_status load_ref_pair(loader *l, const ts_key *k, yaml_node_t *v, void 
 /* Keys are scalars, none twice, each known (keys NULL: any name), none with its exclusion. */
 static ts_status scan_keys(loader *l, const ts_key *keys, const yaml_node_t *map, const char *extra)
 {
-    for (int i = 0; i < n_pairs(map); i++) {
-        yaml_node_t *kn = key_at(l, map, i);
+    for (int i = 0; i < ts_yaml_count(map); i++) {
+        yaml_node_t *kn = ts_yaml_key(l->y, map, i);
         if (kn->type != YAML_SCALAR_NODE)
-            return fail(l, kn, "expected a key, got %s", kind_of(kn));
-        const char *name = text_of(kn);
+            return fail(l, kn, "expected a key, got %s", ts_yaml_kind(kn));
+        const char *name = ts_yaml_text(kn);
         size_t mark = push(l, name);
         const ts_key *k = keys ? ts_schema_find_key(keys, name) : NULL;
         ts_status st = TS_OK;
         for (int j = 0; j < i && !st; j++)
-            if (is_scalar(key_at(l, map, j), name))
+            if (ts_yaml_is_scalar(ts_yaml_key(l->y, map, j), name))
                 st = fail(l, kn, "duplicate key");
         if (!st && keys && !k && !(extra && strcmp(name, extra) == 0))
             st = fail(l, kn, "unknown key");
-        if (!st && k && k->excl && map_get(l, map, k->excl))
+        if (!st && k && k->excl && ts_yaml_get(l->y, map, k->excl))
             st = fail(l, kn, "cannot be combined with '%s'", k->excl);
         pop(l, mark);
         if (st)
@@ -342,7 +277,7 @@ static ts_status run_check(loader *l, ts_check_fn check, const void *base, const
     size_t mark = l->len;
     if (r.key) {
         push(l, r.key);
-        yaml_node_t *v = map_get(l, map, r.key);
+        yaml_node_t *v = ts_yaml_get(l->y, map, r.key);
         at = v ? v : map;
     }
     ts_status st = fail(l, at, "%s", r.reason);
@@ -367,7 +302,7 @@ static ts_status load_mapping(loader *l, const ts_key *keys, yaml_node_t *map, v
         return fail(l, map, "expected a mapping");
     ts_status st = scan_keys(l, keys, map, extra);
     for (const ts_key *k = keys; k->name && !st; k++) {
-        yaml_node_t *v = map_get(l, map, k->name);
+        yaml_node_t *v = ts_yaml_get(l->y, map, k->name);
         size_t mark = push(l, k->name);
         st = v ? load_value(l, k, v, base) : load_absent(l, k, map);
         pop(l, mark);
@@ -386,7 +321,7 @@ static ts_status load_variant(loader *l, const ts_list_spec *ls, yaml_node_t *v,
                        .kind = TS_K_ENUM,
                        .names = ls->variant_names,
                        .n_names = ls->n_variants};
-    yaml_node_t *tn = map_get(l, v, ls->variant_key);
+    yaml_node_t *tn = ts_yaml_get(l->y, v, ls->variant_key);
     size_t mark = push(l, ls->variant_key);
     int type = 0;
     ts_status st = tn ? load_scalar(l, &type_key, tn, &type) : fail(l, v, "required key missing");
@@ -409,7 +344,7 @@ static ts_status check_unique_id(loader *l, const ts_list_spec *ls, const char *
         return TS_OK;
     }
     size_t mark = push(l, "id");
-    ts_status st = fail(l, map_get(l, v, "id"), "duplicate id '%s'", id);
+    ts_status st = fail(l, ts_yaml_get(l->y, v, "id"), "duplicate id '%s'", id);
     pop(l, mark);
     return st;
 }
@@ -449,7 +384,7 @@ static ts_status load_list(loader *l, const ts_key *k, yaml_node_t *v, void *bas
     const ts_list_spec *ls = k->list;
     if (v->type != YAML_SEQUENCE_NODE)
         return fail(l, v, "expected a list");
-    int n = n_items(v);
+    int n = ts_yaml_count(v);
     if (n < ls->min_count)
         return fail(l, v, "expected at least %d entry", ls->min_count);
     char *arr = attach_array(base, k, n);
@@ -457,14 +392,14 @@ static ts_status load_list(loader *l, const ts_key *k, yaml_node_t *v, void *bas
         return out_of_memory(l);
     ts_status st = TS_OK;
     for (int i = 0; i < n && !st; i++) {
-        yaml_node_t *it = item_at(l, v, i);
-        yaml_node_t *id = ls->has_id ? map_get(l, it, "id") : NULL;
+        yaml_node_t *it = ts_yaml_item(l->y, v, i);
+        yaml_node_t *id = ls->has_id ? ts_yaml_get(l->y, it, "id") : NULL;
         char index[16], reason[TS_REASON_MAX];
         snprintf(index, sizeof index, "%d", i);
         /* Elements with a valid id are named by it in messages, as in --set paths. */
-        bool named = id && is_scalar(id, NULL) &&
-                     ts_schema_valid_id(text_of(id), ls->id_cap, reason, sizeof reason);
-        size_t mark = push(l, named ? text_of(id) : index);
+        bool named = id && ts_yaml_is_scalar(id, NULL) &&
+                     ts_schema_valid_id(ts_yaml_text(id), ls->id_cap, reason, sizeof reason);
+        size_t mark = push(l, named ? ts_yaml_text(id) : index);
         st = load_element(l, ls, it, arr, i);
         pop(l, mark);
     }
@@ -478,7 +413,7 @@ static ts_status load_named(loader *l, const ts_key *k, yaml_node_t *v, void *ba
     if (v->type != YAML_MAPPING_NODE)
         return fail(l, v, "expected a mapping");
     ts_status st = scan_keys(l, NULL, v, NULL);
-    int n = n_pairs(v);
+    int n = ts_yaml_count(v);
     if (!st && n < ls->min_count)
         return fail(l, v, "expected at least %d entry", ls->min_count);
     char *arr = st ? NULL : attach_array(base, k, n);
@@ -486,8 +421,8 @@ static ts_status load_named(loader *l, const ts_key *k, yaml_node_t *v, void *ba
         return out_of_memory(l);
     for (int i = 0; i < n && !st; i++) {
         char *elem = arr + (size_t)i * ls->size, reason[TS_REASON_MAX];
-        yaml_node_t *kn = key_at(l, v, i), *vn = value_at(l, v, i);
-        const char *name = text_of(kn);
+        yaml_node_t *kn = ts_yaml_key(l->y, v, i), *vn = ts_yaml_value(l->y, v, i);
+        const char *name = ts_yaml_text(kn);
         size_t mark = push(l, name), len = strlen(name);
         ts_schema_init_element(ls, elem, ls->keys);
         if (ls->id_is_path && len >= (size_t)ls->id_cap)
@@ -535,73 +470,17 @@ static ts_status load_value(loader *l, const ts_key *k, yaml_node_t *v, void *ba
 /* ------------------------------------------------------------------------------------------ */
 /* Loading a scenario.                                                                         */
 
-static ts_status syntax_error(const char *name, const char *text, const yaml_parser_t *parser,
-                              ts_error *err)
+static ts_status load_root(const ts_yaml *y, yaml_node_t *root, void *ctx)
 {
-    if (parser->error == YAML_MEMORY_ERROR)
-        return ts_error_set(err, TS_ERUNTIME, "%s: out of memory", name);
-    size_t line = parser->problem_mark.line, column = parser->problem_mark.column;
-    if (parser->error == YAML_READER_ERROR) { /* bad bytes: libyaml gives an offset, no mark */
-        line = column = 0;
-        for (size_t i = 0; i < parser->problem_offset && text[i]; i++) {
-            if (text[i] == '\n')
-                line++, column = 0;
-            else if (((unsigned char)text[i] & 0xC0) != 0x80) /* columns count characters */
-                column++;
-        }
-    }
-    return ts_error_set(err, TS_EINPUT, "%s:%zu:%zu: YAML syntax error: %s", name, line + 1,
-                        column + 1, parser->problem ? parser->problem : "unknown problem");
-}
-
-static ts_status load_root(loader *l)
-{
-    yaml_node_t *root = yaml_document_get_root_node(l->doc);
     if (!root)
-        return ts_error_set(l->err, TS_EINPUT, "%s:1:1: the scenario is empty", l->file);
+        return ts_error_set(y->err, TS_EINPUT, "%s:1:1: the scenario is empty", y->file);
     if (root->type != YAML_MAPPING_NODE)
-        return ts_error_set(l->err, TS_EINPUT, "%s:%zu:%zu: expected a mapping of keys, got %s",
-                            l->file, root->start_mark.line + 1, root->start_mark.column + 1,
-                            kind_of(root));
-    return load_mapping(l, ts_schema_root, root, l->p, NULL);
-}
-
-/* A second document in the stream would be silently ignored: refuse it. */
-static ts_status expect_end(yaml_parser_t *parser, const char *name, const char *text,
-                            ts_error *err)
-{
-    yaml_document_t next;
-    if (!yaml_parser_load(parser, &next))
-        return syntax_error(name, text, parser, err);
-    yaml_node_t *root = yaml_document_get_root_node(&next);
-    ts_status st = TS_OK;
-    if (root)
-        st = ts_error_set(err, TS_EINPUT, "%s:%zu:%zu: expected one YAML document, found more",
-                          name, root->start_mark.line + 1, root->start_mark.column + 1);
-    yaml_document_delete(&next);
-    return st;
-}
-
-static ts_status parse_text(ts_params *p, const char *text, const char *name, ts_error *err)
-{
-    yaml_parser_t parser;
-    yaml_document_t doc;
-    if (!yaml_parser_initialize(&parser))
-        return ts_error_set(err, TS_ERUNTIME, "%s: out of memory", name);
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
-    ts_status st;
-    if (!yaml_parser_load(&parser, &doc)) {
-        st = syntax_error(name, text, &parser, err);
-    } else {
-        loader l = {.file = name, .p = p, .err = err, .doc = &doc};
-        st = load_root(&l);
-        if (!st)
-            st = expect_end(&parser, name, text, err);
-        for (size_t i = 0; i < sizeof l.ids / sizeof l.ids[0]; i++)
-            id_set_free(&l.ids[i]);
-        yaml_document_delete(&doc);
-    }
-    yaml_parser_delete(&parser);
+        return ts_yaml_fail(y, root, NULL, "expected a mapping of keys, got %s",
+                            ts_yaml_kind(root));
+    loader l = {.y = y, .p = ctx};
+    ts_status st = load_mapping(&l, ts_schema_root, root, l.p, NULL);
+    for (size_t i = 0; i < sizeof l.ids / sizeof l.ids[0]; i++)
+        id_set_free(&l.ids[i]);
     return st;
 }
 
@@ -610,7 +489,7 @@ ts_status ts_scenario_load_string(ts_scenario *sc, const char *text, const char 
 {
     memset(sc, 0, sizeof *sc);
     ts_params_init_defaults(&sc->params);
-    ts_status st = parse_text(&sc->params, text, name, err);
+    ts_status st = ts_yaml_read(text, name, load_root, &sc->params, err);
     if (!st) {
         sc->path = strdup(name);
         sc->text = strdup(text);
@@ -624,14 +503,12 @@ ts_status ts_scenario_load_string(ts_scenario *sc, const char *text, const char 
 
 ts_status ts_scenario_load(ts_scenario *sc, const char *path, ts_error *err)
 {
-    int error = 0;
     memset(sc, 0, sizeof *sc);
-    errno = 0;
-    char *text = ts_read_file(path, &error);
-    if (!text)
-        return ts_error_set(err, error == ENOMEM ? TS_ERUNTIME : TS_EINPUT, "%s: cannot read: %s",
-                            path, strerror(error));
-    ts_status st = ts_scenario_load_string(sc, text, path, err);
+    char *text;
+    ts_status st = ts_read_text_file(path, &text, err);
+    if (st != TS_OK)
+        return st;
+    st = ts_scenario_load_string(sc, text, path, err);
     free(text);
     return st;
 }
@@ -875,29 +752,14 @@ static int write_value(writer *w, const ts_key *k, const void *base)
     }
 }
 
-typedef struct text_buf {
-    char *data;
-    size_t len, cap;
-} text_buf;
-
 static int append_output(void *data, unsigned char *bytes, size_t size)
 {
-    text_buf *b = data;
-    if (b->len + size + 1 > b->cap) {
-        size_t cap = (b->len + size + 1) * 2;
-        char *bigger = realloc(b->data, cap);
-        if (!bigger)
-            return 0;
-        b->data = bigger;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, bytes, size);
-    b->len += size;
-    b->data[b->len] = '\0';
-    return 1;
+    ts_strbuf *b = data;
+    ts_strbuf_append(b, (const char *)bytes, size);
+    return !b->failed;
 }
 
-static bool emit(yaml_document_t *doc, text_buf *out)
+static bool emit(yaml_document_t *doc, ts_strbuf *out)
 {
     yaml_emitter_t em;
     if (!yaml_emitter_initialize(&em)) {
@@ -923,14 +785,14 @@ char *ts_params_to_yaml(const ts_params *p)
     if (!yaml_document_initialize(&w.doc, NULL, NULL, NULL, 1, 1))
         return NULL;
     write_mapping(&w, ts_schema_root, p, NULL, NULL);
-    text_buf out = {0};
+    ts_strbuf out = {0};
     if (!w.ok) {
         yaml_document_delete(&w.doc);
         return NULL;
     }
     if (!emit(&w.doc, &out)) {
-        free(out.data);
+        ts_strbuf_free(&out);
         return NULL;
     }
-    return out.data;
+    return ts_strbuf_take(&out);
 }

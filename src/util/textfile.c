@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 char *ts_read_file(const char *path, int *error)
@@ -56,4 +57,14 @@ int ts_write_file(const char *path, const void *data, size_t len)
     if (close(fd) != 0 && !why)
         why = errno;
     return why;
+}
+
+ts_status ts_read_text_file(const char *path, char **text, ts_error *err)
+{
+    int error = 0;
+    *text = ts_read_file(path, &error);
+    if (*text)
+        return TS_OK;
+    return ts_error_set(err, error == ENOMEM ? TS_ERUNTIME : TS_EINPUT, "%s: cannot read: %s", path,
+                        strerror(error));
 }

@@ -156,6 +156,23 @@ static void expect_negative(interval c)
     assert_true(c.hi < 0);
 }
 
+/* Both outcomes of every run (first and second, each reps values) of a variant against a
+ * reference, each with the sign expected of the difference (+1 or -1). */
+static void expect_both(int behaviour, const double *variant, const double *reference, int reps,
+                        int sign_first, const char *first, int sign_second, const char *second)
+{
+    interval a = compare(behaviour, first, variant, reference, reps);
+    interval b = compare(behaviour, second, variant + reps, reference + reps, reps);
+    if (sign_first > 0)
+        expect_positive(a);
+    else
+        expect_negative(a);
+    if (sign_second > 0)
+        expect_positive(b);
+    else
+        expect_negative(b);
+}
+
 /* ---- 1: competition delays stage 2 and lowers inter-organisational trust ---------------- */
 
 /* Two organisations of three leaders, nothing else special; the lever is their competition
@@ -440,10 +457,8 @@ static void quick_wins_raise_faith_and_lower_exits(void **state)
     int n = REPS_EXITS;
     double *with = run_variant(target_yaml, quick, 5, 1, n, 2, faith_and_exits);
     double *without = run_variant(target_yaml, NULL, 5, 0, n, 2, faith_and_exits);
-    expect_positive(
-        compare(5, "mean faith over the first year, quick wins - full target", with, without, n));
-    expect_negative(compare(5, "organisations that left by tick 260, quick wins - full target",
-                            with + n, without + n, n));
+    expect_both(5, with, without, n, +1, "mean faith over the first year, quick wins - full target",
+                -1, "organisations that left by tick 260, quick wins - full target");
     free(with);
     free(without);
 }
@@ -452,14 +467,14 @@ static void quick_wins_raise_faith_and_lower_exits(void **state)
 
 /* Five organisations of three leaders with default (mostly trustworthy) leaders; the lever is
  * the base observation probability q0 (docs/model.md 7.12): 0.4 against 0.1. */
-static const char *const observed_yaml = "name: observed\n"
-                                         "ticks: 52\n"
-                                         "organisations:\n"
-                                         "  - {id: a, kind: acute_trust, leaders: 3}\n"
-                                         "  - {id: b, kind: community_trust, leaders: 3}\n"
-                                         "  - {id: c, kind: gp_federation, leaders: 3}\n"
-                                         "  - {id: d, kind: council, leaders: 3}\n"
-                                         "  - {id: e, kind: voluntary, leaders: 3}\n";
+#define ORGANISATIONS_ABC                                                                          \
+    "  - {id: a, kind: acute_trust, leaders: 3}\n"                                                 \
+    "  - {id: b, kind: community_trust, leaders: 3}\n"                                             \
+    "  - {id: c, kind: gp_federation, leaders: 3}\n"
+#define FOUR_ORGANISATIONS                                                                         \
+    "ticks: 52\norganisations:\n" ORGANISATIONS_ABC "  - {id: d, kind: council, leaders: 3}\n"
+static const char *const observed_yaml =
+    "name: observed\n" FOUR_ORGANISATIONS "  - {id: e, kind: voluntary, leaders: 3}\n";
 
 /* The same with rivalry (competition 0.3, so that there are temptations) and one organisation
  * of deceivers: leaders with the fixed `defector` strategy (docs/model.md 7.1), who take the
@@ -467,13 +482,7 @@ static const char *const observed_yaml = "name: observed\n"
  * integrity under the trust rule are not deceivers in this sense: they defect only when the
  * logit rule says so, and most of what others see of them is cooperation.) */
 static const char *const deceiver_yaml =
-    "name: deceiver\n"
-    "ticks: 52\n"
-    "organisations:\n"
-    "  - {id: a, kind: acute_trust, leaders: 3}\n"
-    "  - {id: b, kind: community_trust, leaders: 3}\n"
-    "  - {id: c, kind: gp_federation, leaders: 3}\n"
-    "  - {id: d, kind: council, leaders: 3}\n"
+    "name: deceiver\n" FOUR_ORGANISATIONS
     "  - {id: e, kind: voluntary, leaders: 3, traits: {strategy: defector}}\n"
     "relations: {default: {competition: 0.3}}\n";
 
@@ -575,10 +584,9 @@ static void mandated_asymmetric_collaborations_lose_small_members(void **state)
     const char *const mandate[] = {"collaborations.all.mandated=true", NULL};
     double *with = run_variant(mandated_yaml, mandate, 7, 1, REPS, 2, small_members);
     double *without = run_variant(mandated_yaml, NULL, 7, 0, REPS, 2, small_members);
-    expect_negative(compare(7, "small members' mean faith over ticks 0-12, mandated - voluntary",
-                            with, without, REPS));
-    expect_positive(compare(7, "small members that left by tick 260, mandated - voluntary",
-                            with + REPS, without + REPS, REPS));
+    expect_both(7, with, without, REPS, -1,
+                "small members' mean faith over ticks 0-12, mandated - voluntary", +1,
+                "small members that left by tick 260, mandated - voluntary");
     free(with);
     free(without);
 }
@@ -589,13 +597,7 @@ static void mandated_asymmetric_collaborations_lose_small_members(void **state)
  * of their sizes. Three organisations of equal size against nine, and nine of equal size against
  * nine of which three are four times the size of the others; three leaders each, default
  * target. */
-#define COMPLEX_HEAD                                                                               \
-    "name: complexity\n"                                                                           \
-    "ticks: 104\n"                                                                                 \
-    "organisations:\n"                                                                             \
-    "  - {id: a, kind: acute_trust, leaders: 3}\n"                                                 \
-    "  - {id: b, kind: community_trust, leaders: 3}\n"                                             \
-    "  - {id: c, kind: gp_federation, leaders: 3}\n"
+#define COMPLEX_HEAD "name: complexity\nticks: 104\norganisations:\n" ORGANISATIONS_ABC
 #define COMPLEX_MORE                                                                               \
     "  - {id: d, kind: council, leaders: 3}\n"                                                     \
     "  - {id: e, kind: voluntary, leaders: 3}\n"                                                   \
@@ -626,14 +628,11 @@ static void more_and_larger_organisations_lower_faith(void **state)
     double *three = run_variant(three_yaml, NULL, 8, 0, REPS, 2, mean_faith);
     double *nine = run_variant(nine_yaml, NULL, 8, 1, REPS, 2, mean_faith);
     double *nine_large = run_variant(nine_yaml, larger, 8, 2, REPS, 2, mean_faith);
-    expect_negative(
-        compare(8, "mean faith over ticks 1-104, nine - three organisations", nine, three, REPS));
-    expect_negative(compare(8, "faith at tick 104, nine - three organisations", nine + REPS,
-                            three + REPS, REPS));
-    expect_negative(compare(8, "mean faith over ticks 1-104, three of nine larger - all equal",
-                            nine_large, nine, REPS));
-    expect_negative(compare(8, "faith at tick 104, three of nine larger - all equal",
-                            nine_large + REPS, nine + REPS, REPS));
+    expect_both(8, nine, three, REPS, -1, "mean faith over ticks 1-104, nine - three organisations",
+                -1, "faith at tick 104, nine - three organisations");
+    expect_both(8, nine_large, nine, REPS, -1,
+                "mean faith over ticks 1-104, three of nine larger - all equal", -1,
+                "faith at tick 104, three of nine larger - all equal");
     free(three);
     free(nine);
     free(nine_large);
