@@ -4,9 +4,7 @@
 # stage shares at 1, 2 and 5 years (mean and 90% band over replicates).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
-cmake --preset release >/dev/null
-cmake --build --preset release -j "$(nproc)"
+scripts/build.sh
 mkdir -p results
 for name in baseline stockport_together royal_free_london somerset_symphony; do
   scenario="scenarios/$name.yaml"

@@ -3,8 +3,6 @@
 # results/baseline.h5 (replacing the previous result of this same command).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
-cmake --preset release >/dev/null
-cmake --build --preset release -j "$(nproc)"
+scripts/build.sh
 mkdir -p results
 build/release/trustsim run scenarios/baseline.yaml -o results/baseline.h5 --force "$@"

@@ -159,3 +159,14 @@ void ts_test_remove_output(const char *out)
     snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s.parts' '%s.part'", out, out, out);
     assert_int_equal(system(cmd), 0);
 }
+
+void ts_test_h5_read(int64_t file, const char *path, int64_t mem_type, void *buf)
+{
+    hid_t d = H5Dopen2((hid_t)file, path, H5P_DEFAULT);
+    if (d < 0)
+        fail_msg("cannot open %s", path);
+    herr_t rc = H5Dread(d, (hid_t)mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+    H5Dclose(d);
+    if (rc < 0)
+        fail_msg("cannot read %s", path);
+}

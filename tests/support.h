@@ -41,6 +41,9 @@ int ts_test_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool ts_test_exists(const char *path);
 /* Remove an output, its part directory of saved runs and any temporary file. */
 void ts_test_remove_output(const char *out);
+/* Read the whole dataset `path` of an open HDF5 file into buf as mem_type (an hid_t); fails
+ * the test if it cannot. */
+void ts_test_h5_read(int64_t file, const char *path, int64_t mem_type, void *buf);
 /* Assert that two trustsim output files hold the same numeric datasets, bit for bit: every
  * dataset of p1 (series, summaries, finals, scales: more than 40) has an identical twin in p2.
  * Names each dataset that differs or is missing on stderr. */

@@ -288,15 +288,9 @@ static void check_header(hid_t file)
 static void check_scales(hid_t file)
 {
     int64_t ticks[T], points[P], reps[R];
-    hid_t d = H5Dopen2(file, "/time", H5P_DEFAULT);
-    assert_true(H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, ticks) >= 0);
-    H5Dclose(d);
-    d = H5Dopen2(file, "/point", H5P_DEFAULT);
-    assert_true(H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, points) >= 0);
-    H5Dclose(d);
-    d = H5Dopen2(file, "/replicate", H5P_DEFAULT);
-    assert_true(H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, reps) >= 0);
-    H5Dclose(d);
+    ts_test_h5_read(file, "/time", H5T_NATIVE_INT64, ticks);
+    ts_test_h5_read(file, "/point", H5T_NATIVE_INT64, points);
+    ts_test_h5_read(file, "/replicate", H5T_NATIVE_INT64, reps);
     for (int t = 0; t < T; t++)
         assert_int_equal(ticks[t], t);
     for (int p = 0; p < P; p++)
@@ -308,28 +302,22 @@ static void check_scales(hid_t file)
     hid_t type = H5Tcopy(H5T_C_S1);
     H5Tset_size(type, H5T_VARIABLE);
     char *names[O];
-    d = H5Dopen2(file, "/organisation", H5P_DEFAULT);
-    assert_true(H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, names) >= 0);
+    ts_test_h5_read(file, "/organisation", type, names);
     for (int o = 0; o < O; o++) {
         assert_string_equal(names[o], orgs[o]);
         H5free_memory(names[o]);
     }
-    H5Dclose(d);
     H5Tclose(type);
     const char *pair_coords[] = {"/pair_organisation", "/pair_partner", "/final/pair_organisation",
                                  "/final/pair_partner"};
     for (int c = 0; c < 4; c++) {
         int index[NP];
-        d = H5Dopen2(file, pair_coords[c], H5P_DEFAULT);
-        assert_true(H5Dread(d, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, index) >= 0);
-        H5Dclose(d);
+        ts_test_h5_read(file, pair_coords[c], H5T_NATIVE_INT, index);
         for (int k = 0; k < NP; k++)
             assert_int_equal(index[k], c % 2 ? pair_partner[k] : pair_org[k]);
     }
     int64_t pair_index[NP];
-    d = H5Dopen2(file, "/pair", H5P_DEFAULT);
-    assert_true(H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, pair_index) >= 0);
-    H5Dclose(d);
+    ts_test_h5_read(file, "/pair", H5T_NATIVE_INT64, pair_index);
     for (int k = 0; k < NP; k++)
         assert_int_equal(pair_index[k], k);
     /* netCDF readers take the pairs' organisations as coordinates of the final state */
@@ -383,15 +371,9 @@ static void check_runs(hid_t file)
     }
     read_doubles(file, "/final/trust_interorg", trust);
     read_doubles(file, "/final/faith", faith);
-    hid_t d = H5Dopen2(file, "/final/stage", H5P_DEFAULT);
-    assert_true(H5Dread(d, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, stage) >= 0);
-    H5Dclose(d);
-    d = H5Dopen2(file, "/final/active", H5P_DEFAULT);
-    assert_true(H5Dread(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, active) >= 0);
-    H5Dclose(d);
-    d = H5Dopen2(file, "/done", H5P_DEFAULT);
-    assert_true(H5Dread(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, done) >= 0);
-    H5Dclose(d);
+    ts_test_h5_read(file, "/final/stage", H5T_NATIVE_INT8, stage);
+    ts_test_h5_read(file, "/final/active", H5T_NATIVE_UINT8, active);
+    ts_test_h5_read(file, "/done", H5T_NATIVE_UINT8, done);
     for (int p = 0; p < P; p++) {
         for (int r = 0; r < R; r++) {
             const bool w = written(p, r);

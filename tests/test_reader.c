@@ -267,14 +267,10 @@ static void a_file_of_format_1_still_reads(void **state)
     assert_int_equal(in->n_pairs, N * N);
     double dense[REPS * N * N], trust[REPS * N * N];
     int8_t dense_stage[REPS * N * N], stage[REPS * N * N];
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT), d;
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     assert_true(f >= 0);
-    d = H5Dopen2(f, "/final/trust_interorg", H5P_DEFAULT);
-    assert_true(H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, dense) >= 0);
-    H5Dclose(d);
-    d = H5Dopen2(f, "/final/stage", H5P_DEFAULT);
-    assert_true(H5Dread(d, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, dense_stage) >= 0);
-    H5Dclose(d);
+    ts_test_h5_read(f, "/final/trust_interorg", H5T_NATIVE_DOUBLE, dense);
+    ts_test_h5_read(f, "/final/stage", H5T_NATIVE_INT8, dense_stage);
     H5Fclose(f);
     ts_error err;
     assert_int_equal(ts_reader_final_trust(r, 0, trust, &err), TS_OK);

@@ -245,9 +245,7 @@ static void replicate_means(hid_t file, const char *metric, int n_points, int n_
     assert_non_null(all);
     assert_non_null(done);
     read_doubles(file, name, all);
-    hid_t d = H5Dopen2(file, "/done", H5P_DEFAULT);
-    assert_true(H5Dread(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, done) >= 0);
-    H5Dclose(d);
+    ts_test_h5_read(file, "/done", H5T_NATIVE_UINT8, done);
     for (int p = 0; p < n_points; p++) {
         double sum = 0;
         int m = 0;
