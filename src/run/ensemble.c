@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <omp.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -456,9 +457,13 @@ static ts_status job_start(job *j, const ts_scenario *sc, const ts_ensemble_opti
 
 /* ---- running ---------------------------------------------------------------------------- */
 
-/* The single writer's state, touched only inside the writer critical section. */
+/* The single writer's state, touched only inside the writer critical section. Two buffers of
+ * runs: while a full one is written to its block file (outside the section, so that the other
+ * threads go on filing runs), runs go into the other. */
 typedef struct writer {
-    ts_block block;
+    ts_block block; /* runs being gathered */
+    ts_block full;  /* the block written last, or being written (full_free false) */
+    bool full_free, last_in_full;
     double block_started;
     char prefix[64];
     int seq;
@@ -478,11 +483,13 @@ static void writer_save(writer *w, const job *j)
     double t0 = now_seconds();
     char name[128];
     snprintf(name, sizeof name, "block-%s-%06d.h5", w->prefix, w->seq++);
+#pragma omp critical(ts_hdf5) /* HDF5 is used by one thread at a time */
     w->st = ts_block_write(&w->block, &j->origin, j->part, name, &w->err);
     if (w->st == TS_OK) {
         w->saved += (size_t)w->block.n;
         snprintf(w->last, sizeof w->last, "%s", name);
         w->last_n = w->block.n;
+        w->last_in_full = false;
     }
     w->block.n = 0;
     w->block_started = now_seconds();
@@ -494,6 +501,8 @@ static void writer_save(writer *w, const job *j)
 static void writer_next_round(writer *w)
 {
     ts_block_destroy(&w->block);
+    ts_block_destroy(&w->full);
+    w->full_free = w->last_in_full = false;
     w->last[0] = '\0';
     w->last_n = 0;
     w->unsaved = false;
@@ -505,6 +514,12 @@ static void writer_next_round(writer *w)
 static void writer_save_kept(writer *w, const job *j)
 {
     writer_save(w, j);
+    if (w->last_in_full) { /* nothing was left to save: the last block is the other buffer */
+        ts_block swap = w->block;
+        w->block = w->full;
+        w->full = swap;
+        w->last_in_full = false;
+    }
     w->block.n = w->last_n;
     w->unsaved = false;
 }
@@ -559,24 +574,70 @@ static ts_status point_params(void *ctx, long point, ts_params *out, ts_error *e
     return ts_points_apply(&j->pts, (int)point, &j->base.params, out, err);
 }
 
-/* A finished run goes into the writer's block, saved when full or old enough. Called by one
- * thread at a time. */
+/* A finished run goes into the writer's block, saved when full or old enough: written outside
+ * the writer's section when the other buffer is free, so that other threads can file their
+ * runs meanwhile, else at once. Called by every thread. */
 static ts_status take_run(void *ctx, const ts_replicate_task *task, const ts_run_result *res,
                           ts_error *err)
 {
     task_list *t = ctx;
     writer *wr = t->wr;
-    if (wr->st == TS_OK) {
-        ts_block_add(&wr->block, task->index, res);
-        wr->finished++;
-        if (wr->block.n == wr->block.cap || now_seconds() - wr->block_started >= t->block_seconds)
-            writer_save(wr, t->j);
-        if (t->opt->progress)
-            show_progress(t->j->n_done + wr->finished, t->j->n_tasks, wr->finished, t->started);
+    const job *j = t->j;
+    bool write_full = false;
+    char name[128];
+    ts_status st;
+#pragma omp critical(ts_writer)
+    {
+        if (wr->st == TS_OK) {
+            ts_block_add(&wr->block, task->index, res);
+            wr->finished++;
+            if (wr->block.n == wr->block.cap ||
+                now_seconds() - wr->block_started >= t->block_seconds) {
+                if (wr->full_free) {
+                    ts_block swap = wr->full;
+                    wr->full = wr->block;
+                    wr->block = swap;
+                    wr->block.n = 0;
+                    wr->full_free = false;
+                    snprintf(name, sizeof name, "block-%s-%06d.h5", wr->prefix, wr->seq++);
+                    write_full = true;
+                    wr->block_started = now_seconds();
+                } else {
+                    writer_save(wr, j);
+                }
+            }
+            if (t->opt->progress)
+                show_progress(j->n_done + wr->finished, j->n_tasks, wr->finished, t->started);
+        }
+        st = wr->st;
+        if (st != TS_OK)
+            *err = wr->err;
     }
-    if (wr->st != TS_OK)
-        *err = wr->err;
-    return wr->st;
+    if (!write_full)
+        return st;
+    double t0 = now_seconds();
+    ts_error why;
+    ts_status written;
+#pragma omp critical(ts_hdf5)
+    written = ts_block_write(&wr->full, &j->origin, j->part, name, &why);
+#pragma omp critical(ts_writer)
+    {
+        if (written == TS_OK) {
+            wr->saved += (size_t)wr->full.n;
+            snprintf(wr->last, sizeof wr->last, "%s", name);
+            wr->last_n = wr->full.n;
+            wr->last_in_full = true;
+        } else if (wr->st == TS_OK) {
+            wr->st = written;
+            wr->err = why;
+        }
+        wr->seconds += now_seconds() - t0;
+        wr->full_free = true;
+        st = wr->st;
+        if (st != TS_OK)
+            *err = wr->err;
+    }
+    return st;
 }
 
 /* Run this process's tasks. The last block is saved unless keep_last (the caller merges at
@@ -594,12 +655,20 @@ static ts_status run_tasks(job *j, const ts_ensemble_options *opt, writer *wr, b
         if (!j->done[t] && (int)(t % (size_t)shards) == opt->shard_index)
             todo[n_todo++] = t;
     int block_runs = opt->block_runs > 0 ? opt->block_runs : default_block_runs(j);
+    ts_block_destroy(&wr->full);
+    wr->full_free = wr->last_in_full = false;
+    /* a second buffer only where another thread can go on filing runs while one is written */
+    int threads = opt->threads > 0 ? opt->threads : omp_get_max_threads();
+    bool two = threads > 1 && n_todo > 1;
     if (ts_block_init(&wr->block, block_runs, j->n_metrics, j->n_times, j->n_orgs, j->n_pairs) !=
-        0) {
+            0 ||
+        (two && ts_block_init(&wr->full, block_runs, j->n_metrics, j->n_times, j->n_orgs,
+                              j->n_pairs) != 0)) {
         free(todo);
         return ts_error_set(err, TS_ERUNTIME, "%s: out of memory for a block of %d runs (%s)",
                             j->out, block_runs, strerror(ENOMEM));
     }
+    wr->full_free = two;
     task_list tl = {.j = j,
                     .opt = opt,
                     .wr = wr,
@@ -616,7 +685,7 @@ static ts_status run_tasks(job *j, const ts_ensemble_options *opt, writer *wr, b
                                 .next = next_task,
                                 .params = point_params,
                                 .take = take_run,
-                                .take_in_turn = true,
+                                .take_in_turn = false, /* take_run has its own section */
                                 .spare_threads_in_runs = !opt->source,
                                 .name = j->out};
     if (opt->source && opt->source->ready)
@@ -927,6 +996,7 @@ ts_status ts_ensemble_merge(const char *out_path, const ts_ensemble_options *opt
     }
     fill_stats(stats, &j, &wr, before, merged, complete, t0, merge_seconds);
     ts_block_destroy(&wr.block);
+    ts_block_destroy(&wr.full);
     job_destroy(&j);
     return st;
 }
@@ -976,6 +1046,7 @@ ts_status ts_ensemble_run(const ts_scenario *sc, const char *out_path,
     }
     fill_stats(stats, &j, &wr, before, merged, complete, t0, merge_seconds);
     ts_block_destroy(&wr.block);
+    ts_block_destroy(&wr.full);
     job_destroy(&j);
     return st;
 }
