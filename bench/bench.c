@@ -10,6 +10,9 @@
  * and the end-of-tick pass included), beliefs held, memory per belief, and how often a
  * sparse store had to grow inside the tick loop. */
 #include <stdio.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -367,6 +370,12 @@ static int bench_worlds(int quick)
 
 int main(int argc, char **argv)
 {
+#ifdef __GLIBC__
+    /* the command's memory policy (src/cli/main.c), so the in-process benches measure it too */
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    mallopt(M_TOP_PAD, 64 << 20);
+#endif
     /* options: --quick (fewer runs and ticks); small, engaged, large, ensemble or scale (only
      * those) */
     int quick = 0, small = 0, engaged = 0, large = 0, ensemble = 0, scale = 0;

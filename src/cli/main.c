@@ -5,6 +5,9 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -502,8 +505,21 @@ static const struct {
     {"info", cmd_info},
 };
 
+/* Memory the command frees is mostly reused soon (a block of runs, a file's buffers, the next
+ * run's workspace): keep allocations below 64 MB in the heap instead of returning each to the
+ * kernel and faulting it in again, which cost a fifth of a 1,000-replicate ensemble's time. */
+static void tune_malloc(void)
+{
+#ifdef __GLIBC__
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    mallopt(M_TOP_PAD, 64 << 20);
+#endif
+}
+
 int main(int argc, char **argv)
 {
+    tune_malloc();
     if (argc < 2)
         return usage_error(main_usage, "%s", "missing COMMAND");
     const char *cmd = argv[1];
