@@ -27,12 +27,6 @@ static int alloc_pool(ts_belief_store *b, size_t n)
     if (!acc)
         return -1;
     b->acc = acc;
-    /* one float before the records' trusts, always 0: the trust of slot -1 (nobody) */
-    float *trust_raw = realloc(b->trust ? b->trust - 1 : NULL, (n + 1) * sizeof *trust_raw);
-    if (!trust_raw)
-        return -1;
-    trust_raw[0] = 0.0f;
-    b->trust = trust_raw + 1;
     size_t used = b->blocks ? (size_t)((unsigned char *)b->blocks - b->blocks_raw) : 0;
     size_t n_blocks = n / TS_BELIEF_LANES, old_blocks = b->pool_cap / TS_BELIEF_LANES;
     unsigned char *raw = realloc(b->blocks_raw, n_blocks * sizeof(ts_belief_block) + 64);
@@ -74,7 +68,7 @@ int ts_beliefs_init(ts_belief_store *b, size_t expected, size_t n_leaders, size_
 void ts_beliefs_destroy(ts_belief_store *b)
 {
     free(b->acc_base), free(b->slots), free(b->meta), free(b->links), free(b->blocks_raw);
-    free(b->acc), free(b->trust ? b->trust - 1 : NULL), free(b->head_x), free(b->head_y);
+    free(b->acc), free(b->trust), free(b->head_x), free(b->head_y);
     free(b->acc_live);
     memset(b, 0, sizeof *b);
 }
@@ -114,7 +108,8 @@ static int open_accumulator(ts_belief_store *b, ts_belief_key k)
     if (b->slot_count + k.n > (size_t)INT32_MAX) /* slot offsets are 32-bit */
         return -1;
     if (b->slot_count + k.n > b->slot_cap) {
-        size_t cap = 2 * b->slot_cap > b->slot_count + k.n ? 2 * b->slot_cap : b->slot_count + k.n;
+        size_t grown = b->slot_cap + b->slot_cap / 2; /* by half: less room left unused */
+        size_t cap = grown > b->slot_count + k.n ? grown : b->slot_count + k.n;
         int32_t *slots = realloc(b->slots, cap * sizeof *slots);
         if (!slots)
             return -1;
@@ -139,7 +134,8 @@ long ts_beliefs_insert(ts_belief_store *b, ts_belief_key k, uint32_t x, uint32_t
     if (b->count >= b->max_count)
         return -1;
     if (b->count + 1 > b->pool_cap) {
-        if (alloc_pool(b, 2 * b->pool_cap) != 0)
+        size_t grown = 2 * b->pool_cap;
+        if (alloc_pool(b, grown) != 0)
             return -1;
         b->grows++;
     }
@@ -150,7 +146,6 @@ long ts_beliefs_insert(ts_belief_store *b, ts_belief_key k, uint32_t x, uint32_t
     if (r % TS_BELIEF_LANES == 0) {
         memset(&b->blocks[r / TS_BELIEF_LANES], 0, sizeof *b->blocks);
         memset(b->acc + r, 0, TS_BELIEF_LANES * sizeof *b->acc);
-        memset(b->trust + r, 0, TS_BELIEF_LANES * sizeof *b->trust);
     }
     *slot = (int32_t)r;
     memset(&b->meta[r], 0, sizeof b->meta[r]);
@@ -165,9 +160,21 @@ long ts_beliefs_insert(ts_belief_store *b, ts_belief_key k, uint32_t x, uint32_t
 
 size_t ts_beliefs_bytes(const ts_belief_store *b)
 {
-    return b->pool_cap * TS_BELIEF_BYTES + b->slot_cap * sizeof *b->slots +
-           b->n_acc * (sizeof *b->acc_base + sizeof *b->acc_live) +
+    return b->pool_cap * TS_BELIEF_BYTES + b->trust_cap * sizeof *b->trust +
+           b->slot_cap * sizeof *b->slots + b->n_acc * (sizeof *b->acc_base + sizeof *b->acc_live) +
            2 * b->n_leaders * sizeof *b->head_x;
+}
+
+float *ts_beliefs_trust_room(ts_belief_store *b)
+{
+    if (b->trust_cap < b->pool_cap) {
+        float *t = realloc(b->trust, b->pool_cap * sizeof *t);
+        if (!t)
+            return NULL;
+        b->trust = t;
+        b->trust_cap = b->pool_cap;
+    }
+    return b->trust;
 }
 
 void ts_beliefs_set_live(ts_belief_store *b, long r)

@@ -25,13 +25,14 @@
 
 #include "trustsim/params.h"
 
-/* What the acts read of a belief besides its counts: 8 bytes, eight to a cache line. A belief
- * is current while it is live: it is retired whenever either slot changes hands, so no
+/* What the acts read of a belief besides its counts: 4 bytes, sixteen to a cache line. A
+ * belief is current while it is live: it is retired whenever either slot changes hands, so no
  * record of who held the slots is needed. */
+enum { TS_ACT_SEQ_BITS = 30 }; /* a leader's judged acts are numbered modulo 2^30, from 1 */
 typedef struct ts_belief_meta {
-    uint32_t last_act; /* sequence number of y's latest judged act x saw (0: none) */
-    uint8_t last_good; /* x's judgement of that act: 1 good, 0 bad */
-    uint8_t live;      /* 1 from formation until retired */
+    uint32_t last_act : TS_ACT_SEQ_BITS; /* number of y's latest judged act x saw (0: none) */
+    uint32_t last_good : 1;              /* x's judgement of that act: 1 good, 0 bad */
+    uint32_t live : 1;                   /* 1 from formation until retired */
 } ts_belief_meta;
 
 /* The lists by trustor and by trustee slot, read only when a leader's beliefs are retired. */
@@ -61,11 +62,11 @@ typedef struct ts_belief_store {
      * its first record is added, so the lanes past `count` in the last block are zero */
     ts_belief_block *blocks;
     unsigned char *blocks_raw;
-    int32_t *acc;      /* accumulator of (x, organisation of y); 0 for the last block's lanes
-                        * past count */
-    float *trust;      /* each record's trust as of the last end-of-tick pass, which writes it
-                        * (0 for a retired record and the lanes past count); trust[-1] is 0, the
-                        * trust of an empty slot, so a sum over slots needs no test */
+    int32_t *acc; /* accumulator of (x, organisation of y); 0 for the last block's lanes
+                   * past count */
+    float *trust; /* each record's trust, kept by an end-of-tick pass on several threads
+                   * (allocated by the first such pass: [trust_cap]) */
+    size_t trust_cap;
     int32_t *acc_live; /* per accumulator: how many live beliefs it has, [n_acc] */
     size_t n_acc;
     int32_t *head_x, *head_y; /* per leader slot: first record held by / about it */
@@ -84,7 +85,7 @@ typedef struct ts_belief_store {
 /* Bytes a belief occupies in the pool (the index adds 4 bytes per slot). */
 #define TS_BELIEF_BYTES                                                                            \
     (sizeof(ts_belief_meta) + sizeof(ts_belief_links) + 3 * TS_PILLARS * sizeof(float) +           \
-     sizeof(int32_t) + sizeof(float))
+     sizeof(int32_t))
 
 /* Record r's positive and negative evidence and prior for pillar p. */
 static inline float *ts_belief_pos(const ts_belief_store *b, int p, size_t r)
@@ -126,6 +127,8 @@ static inline long ts_beliefs_find(const ts_belief_store *b, ts_belief_key k)
 long ts_beliefs_insert(ts_belief_store *b, ts_belief_key k, uint32_t x, uint32_t y, int *added);
 /* Bytes allocated: records, index and lists. */
 size_t ts_beliefs_bytes(const ts_belief_store *b);
+/* Room for every record's trust (see `trust`); NULL when out of memory. */
+float *ts_beliefs_trust_room(ts_belief_store *b);
 /* Make record r live, counted in its accumulator (when it is formed or re-formed). */
 void ts_beliefs_set_live(ts_belief_store *b, long r);
 /* Retire every belief held by or about leader slot x (its holder changed, or its organisation

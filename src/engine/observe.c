@@ -199,7 +199,7 @@ static void take_evidence(ts_sim *s, const act_view *v, int z, const double ev_i
     if (bi < 0)
         return;
     s->beliefs.meta[bi].last_act = s->act_seq[x];
-    s->beliefs.meta[bi].last_good = good;
+    s->beliefs.meta[bi].last_good = good ? 1u : 0u;
     ts_trust_add_evidence(s, bi, ev);
     ts_resolution rb = {0}, rg = {0};
     ts_trust_group_evidence(s, seen, ev, rg.neg);
@@ -266,7 +266,8 @@ void ts_observe_act(ts_sim *s, int x, int y, int pair, ts_act act, bool need)
     const ts_model *m = s->m;
     const ts_params *p = s->p;
     int c = m->pair_collab[pair];
-    s->act_seq[x]++;
+    /* numbered modulo 2^30 (what a belief keeps of it), from 1: 0 is "no act yet" */
+    s->act_seq[x] = s->act_seq[x] + 1 < (1u << TS_ACT_SEQ_BITS) ? s->act_seq[x] + 1 : 1;
     if (m->observe_everyone) {
         /* flat observation by everyone in the collaboration but the donor, the recipient
          * included (the donation game's one collaboration holds every leader) */

@@ -362,6 +362,10 @@ static void pass_beliefs(ts_sim *s, ts_tick_sums *ts)
     double *part = ts_state_chunk_sums(s, n_chunks);
     if (!part)
         return;
+    if (s->threads > 1 && !ts_beliefs_trust_room(st)) {
+        ts_state_fail(s, "belief store");
+        return;
+    }
     belief_pass ctx = {st, &c, n, part, s->threads > 1 ? NULL : s->acc_sum};
     ts_state_for_chunks(s, n_chunks, beliefs_chunk_k, &ctx);
     double sum[5] = {0}; /* four pillars, trust */
