@@ -1,6 +1,7 @@
 /* The ten behaviours of docs/model.md section 1.2, each tested as a claim about distributions over
  * replicates. A scenario and its counterfactual differ only in the lever; each runs REPS
- * replicates (200; more where the outcome is a rare event) with the fixed seeds
+ * replicates (200; more where the outcome is a rare event; a few, not judged, in the sanitizer
+ * build) with the fixed seeds
  * ts_seed_hash(master, variant, replicate); a test passes only when the 95% Welch interval of
  * the difference of means of its outcome lies on the side of zero the behaviour states. Every
  * comparison prints one line, "# behaviour N: <outcome>: diff = x [lo, hi] (means a vs b)",
@@ -33,7 +34,20 @@
 
 #include "engine/observe.h" /* ts_observe_act: one act, for behaviours 3 and 10 */
 
-enum { REPS = 200 };
+/* Replicates per variant: 200 at full power, in the optimised build. The sanitizer build
+ * (TS_BEHAVIOUR_QUICK) runs every scenario on a few replicates for its memory and
+ * undefined-behaviour checks alone: too few for the statistics, which it prints but does not
+ * judge. */
+#ifdef TS_BEHAVIOUR_QUICK
+enum { REPS = 4, REPS_EXITS = 4 };
+static const bool judged = false;
+#else
+/* Exits are rare events (a quarter to a half of an organisation per run, standard deviation
+ * up to about 0.9), so 200 replicates would leave an interval of about +-0.18 around a
+ * difference of about 0.25; 600 make it about +-0.1. */
+enum { REPS = 200, REPS_EXITS = 600 };
+static const bool judged = true;
+#endif
 
 #define TS_STR_(x) #x
 #define TS_STR(x) TS_STR_(x)
@@ -148,12 +162,14 @@ static interval compare(int behaviour, const char *what, const double *a, const 
 
 static void expect_positive(interval c)
 {
-    assert_true(c.lo > 0);
+    if (judged)
+        assert_true(c.lo > 0);
 }
 
 static void expect_negative(interval c)
 {
-    assert_true(c.hi < 0);
+    if (judged)
+        assert_true(c.hi < 0);
 }
 
 /* Both outcomes of every run (first and second, each reps values) of a variant against a
@@ -445,10 +461,6 @@ static void faith_and_exits(world *w, uint64_t seed, double *out)
     out[1] = w->m->n_orgs - series(&r, TS_M_ACTIVE_ORGS)[r.n_times - 1];
 }
 
-/* Exits are rare events (a quarter to a half of an organisation per run, standard deviation
- * up to about 0.9), so 200 replicates would leave an interval of about +-0.18 around a
- * difference of about 0.25; 600 make it about +-0.1. */
-enum { REPS_EXITS = 600 };
 
 static void quick_wins_raise_faith_and_lower_exits(void **state)
 {
