@@ -14,9 +14,10 @@ cmake --preset ci >/dev/null
 cmake --preset memcheck >/dev/null
 cmake --build --preset ci -j "$jobs"
 cmake --build --preset memcheck -j "$jobs"
+# twice as many tests as cores: many of them wait (for processes they start, signals, mpirun)
 status=0
-ctest --preset ci -j "$jobs" "$@" || status=1
-ctest --preset memcheck -j "$jobs" "$@" || status=1
+ctest --preset ci -j $((2 * jobs)) "$@" || status=1
+ctest --preset memcheck -j $((2 * jobs)) "$@" || status=1
 if [ $# -eq 0 ]; then
   scripts/fuzz.sh "${TRUSTSIM_FUZZ_SECONDS:-5}" || status=1
 fi

@@ -718,8 +718,8 @@ static const char *const event_docs[TS_EVENT_COUNT] = {
     [TS_EVENT_AGREEMENT] = "A collaboration signs an agreement (model.md 7.4).",
     [TS_EVENT_REGULATOR_VISIT] = "A scheduled regulator visit (model.md 7.8).",
     [TS_EVENT_REGULATOR_VISITS] = "Random regulator visits (model.md 7.8).",
-    [TS_EVENT_SHOCK] = "A funding cut, reorganisation or third party pulling the rug "
-                       "(model.md 7.16).",
+    [TS_EVENT_SHOCK] = ("A funding cut, reorganisation or third party pulling the rug "
+                        "(model.md 7.16)."),
     [TS_EVENT_LEADERSHIP_PROGRAMME] = "Training that shifts the traits of the leaders in post.",
     [TS_EVENT_CONFLICT_RESOLUTION] = "A conflict resolution body (model.md 7.15).",
     [TS_EVENT_SHARED_HUB] = "Shared sites that bring organisations closer (model.md 2.5).",
