@@ -11,7 +11,8 @@
 # build/fuzz/artifacts/TARGET/ and the log in build/fuzz/logs/TARGET.log. Keep a crashing input
 # as a regression test by copying it to fuzz/regressions/TARGET/ (the test suite replays them).
 # What the fuzzers learn stays in build/fuzz/corpus/, so that later runs go on from there.
-# FUZZ_SEED=N picks libFuzzer's random seed (default 1, the same run every time; 0: a new one).
+# FUZZ_SEED=N picks libFuzzer's random seed (default 1, the same run every time; 0: a new one);
+# TRUSTSIM_SEED_CLI=PATH makes the seed files with that trustsim instead of building one here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:?usage: scripts/fuzz.sh SECONDS [TARGET...]}
@@ -19,19 +20,27 @@ shift
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(scenario set sweep block output)
 
+root=build/fuzz
+for t in "${targets[@]}"; do
+  [ -f "fuzz/fuzz_$t.c" ] || { echo "fuzz: no target '$t' (fuzz/fuzz_$t.c)" >&2; exit 2; }
+done
+# the seeds' outputs and blocks are made with TRUSTSIM_SEED_CLI if given (any build's
+# trustsim), else with the command of this build
+cli=${TRUSTSIM_SEED_CLI:-$root/trustsim}
+build=("${targets[@]/#/fuzz_}")
+[ -n "${TRUSTSIM_SEED_CLI:-}" ] || build+=(trustsim_cli)
+
 scripts/setup.sh
 cmake --preset fuzz >/dev/null
-nice -n 10 cmake --build --preset fuzz -j 2 >/dev/null
+nice -n 10 cmake --build --preset fuzz -j 2 --target "${build[@]}" >/dev/null
 
-root=build/fuzz
 seeds=$root/seeds
 rm -rf "$seeds"
 mkdir -p "$root/logs"
 for t in "${targets[@]}"; do
-  [ -x "$root/fuzz_$t" ] || { echo "fuzz: no target '$t' (fuzz/fuzz_$t.c)" >&2; exit 2; }
   mkdir -p "$root/corpus/$t" "$root/artifacts/$t" "fuzz/regressions/$t"
 done
-fuzz/make-seeds.sh "$root/trustsim" "$seeds"
+fuzz/make-seeds.sh "$cli" "$seeds"
 
 # The same mutations every time unless FUZZ_SEED says otherwise (0: a new seed each run), so
 # that a short run that passed here passes everywhere; long runs should vary it.

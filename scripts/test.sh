@@ -19,6 +19,7 @@ status=0
 ctest --preset ci -j $((2 * jobs)) "$@" || status=1
 ctest --preset memcheck -j $((2 * jobs)) "$@" || status=1
 if [ $# -eq 0 ]; then
-  scripts/fuzz.sh "${TRUSTSIM_FUZZ_SECONDS:-5}" || status=1
+  TRUSTSIM_SEED_CLI=build/memcheck/trustsim scripts/fuzz.sh "${TRUSTSIM_FUZZ_SECONDS:-5}" ||
+    status=1
 fi
 exit $status
