@@ -41,6 +41,11 @@ size_t fuzz_design_points(const ts_params *p)
 int fuzz_model_small(const ts_params *p)
 {
     long leaders = 0;
+    if (p->mode == TS_MODE_DONATION_GAME) { /* one player per organisation */
+        for (int s = 0; s < TS_STRATEGY_COUNT; s++)
+            leaders += p->donation_game.strategies[s];
+        return leaders <= FUZZ_MAX_LEADERS;
+    }
     for (int o = 0; o < p->n_orgs; o++) {
         if (p->orgs[o].leaders > FUZZ_MAX_LEADERS)
             return 0;

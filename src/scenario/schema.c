@@ -99,16 +99,18 @@ static bool check_weights(const void *base, const ts_params *p, ts_check_result 
     return sum > 0 || fail_check(r, NULL, "must have a sum > 0, got %s", s);
 }
 
-/* A donation game needs a donor and a recipient. */
+/* A donation game needs a donor and a recipient; its players are counted in an int. */
 static bool check_strategies(const void *base, const ts_params *p, ts_check_result *r)
 {
     (void)base;
-    int total = 0;
+    long long total = 0;
     for (int i = 0; i < TS_STRATEGY_COUNT; i++)
         total += p->donation_game.strategies[i];
+    if (total > INT_MAX)
+        return fail_check(r, NULL, "must total at most %d, got %lld", INT_MAX, total);
     if (p->mode != TS_MODE_DONATION_GAME || total >= 2)
         return true;
-    return fail_check(r, NULL, "must total at least 2 in mode donation_game, got %d", total);
+    return fail_check(r, NULL, "must total at least 2 in mode donation_game, got %lld", total);
 }
 
 static bool check_pair(const void *base, const ts_params *p, ts_check_result *r)
