@@ -15,6 +15,7 @@
 #include "trustsim/scenario.h"
 #include "util/json.h"
 #include "util/strbuf.h"
+#include "util/textfile.h"
 
 static const char *yesno(bool b)
 {
@@ -365,12 +366,8 @@ static ts_status write_text(const char *dir, const char *name, const ts_strbuf *
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return ts_error_set(err, TS_ERUNTIME, "%s: cannot write: %s", path, strerror(errno));
-    bool ok = fwrite(b->s, 1, b->len, f) == b->len;
-    ok = (fclose(f) == 0) && ok;
-    return ok ? TS_OK : ts_error_set(err, TS_ERUNTIME, "%s: cannot write", path);
+    int why = ts_write_file(path, b->s, b->len);
+    return why ? ts_error_set(err, TS_ERUNTIME, "%s: cannot write: %s", path, strerror(why)) : TS_OK;
 }
 
 ts_status ts_calibration_write_report(const ts_calibration *c, const ts_calib_report_info *info,
@@ -383,7 +380,8 @@ ts_status ts_calibration_write_report(const ts_calibration *c, const ts_calib_re
     write_json(c, info, &js);
     ts_status st = TS_OK;
     if (md.failed || js.failed)
-        st = ts_error_set(err, TS_ERUNTIME, "out of memory");
+        st = ts_error_set(err, TS_ERUNTIME, "%s: out of memory for the report (%s)", dir,
+                          strerror(ENOMEM));
     if (st == TS_OK)
         st = write_text(dir, "report.md", &md, err);
     if (st == TS_OK)

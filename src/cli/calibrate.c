@@ -1,6 +1,7 @@
 /* `trustsim calibrate`: fit free parameters of a scenario to target moments (calibrate.h) and
  * write the fitted scenario and a report. Parses the command line, prints the summary and turns
  * statuses into exit codes; the fitting itself is in the library. */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdbool.h>
@@ -14,6 +15,7 @@
 #include "trustsim/calibrate.h"
 #include "trustsim/metrics.h"
 #include "trustsim/scenario.h"
+#include "util/textfile.h"
 
 static const char *const calibrate_usage =
     "Usage: trustsim calibrate SCENARIO.yaml --targets TARGETS.yaml --free PATH[,PATH...]\n"
@@ -158,15 +160,16 @@ static int write_fitted(const ts_calibration *c, const ts_calib_report_info *inf
     }
     size_t n = strlen(out) + 6;
     char *part = malloc(n);
-    FILE *f = part ? (snprintf(part, n, "%s.part", out), fopen(part, "w")) : NULL;
-    bool ok = f && fputs(yaml, f) >= 0;
-    ok = (f && fclose(f) == 0) && ok;
-    ok = ok && rename(part, out) == 0;
-    if (!ok) {
-        fprintf(stderr, "trustsim: %s: cannot write\n", out);
+    int why = part ? (snprintf(part, n, "%s.part", out), ts_write_file(part, yaml, strlen(yaml)))
+                   : ENOMEM;
+    if (!why && rename(part, out) != 0)
+        why = errno;
+    if (why) {
+        fprintf(stderr, "trustsim: %s: cannot write: %s\n", out, strerror(why));
         if (part)
             remove(part);
     }
+    bool ok = !why;
     free(part);
     free(yaml);
     return ok ? 0 : EXIT_RUNTIME;

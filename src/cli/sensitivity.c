@@ -2,6 +2,7 @@
  * saltelli sweep, printed as a table and stored in the output file under /sensitivity/<metric>
  * (the one command that changes an output after its run). The estimators and the file access
  * live in the library (trustsim/sensitivity.h); this file parses options and prints. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,7 +128,7 @@ int cmd_sensitivity(int argc, char **argv)
     ts_sobol_index *idx = malloc((size_t)in.k * sizeof *idx);
     int n_used = 0;
     st = idx ? ts_sobol_estimate(in.y, in.n, in.k, &opt, idx, &n_used, &err)
-             : ts_error_set(&err, TS_ERUNTIME, "out of memory");
+             : ts_error_set(&err, TS_ERUNTIME, "out of memory (%s)", strerror(ENOMEM));
     if (st != TS_OK) {
         fprintf(stderr, "trustsim: %s: /series/%s at tick %ld: %s\n", path, metric, in.tick,
                 err.msg);
