@@ -79,7 +79,7 @@ static int setup(void **state)
     ts_test_remove_output(REF_SWEEP);
     ts_test_remove_output(REF_LONG);
     if (ts_test_run("run %s -o " REF_SWEEP " -q -j 1", sweep_path) != 0 ||
-        ts_test_run("run %s -o " REF_LONG " -q --set ticks=300 --replicates 40", scenario_path))
+        ts_test_run("run %s -o " REF_LONG " -q --set ticks=300 --replicates 120", scenario_path))
         return -1;
     return 0;
 }
@@ -221,7 +221,7 @@ static pid_t start_long_run(const char *scen, const char *out)
     assert_true(pid >= 0);
     if (pid == 0) {
         execl(TS_CLI, TS_CLI, "run", scen, "-o", out, "-q", "-j", "1", "--block-runs", "1",
-              "--set", "ticks=300", "--replicates", "40", (char *)NULL);
+              "--set", "ticks=300", "--replicates", "120", (char *)NULL);
         _exit(127);
     }
     char parts[512];
